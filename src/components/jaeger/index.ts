@@ -1,0 +1,120 @@
+/**
+ * Jaeger v2: one binary receiving OTLP, writing spans to Elasticsearch through the ILM
+ * aliases, serving the UI and query APIs. Started only after the ILM bootstrap finished.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { JaegerConfig, Platform, StackModel } from "../../config/index";
+import { JAEGER_HEALTH_PATH, renderJaegerConfig } from "../../render/jaeger/config";
+import type { Target } from "../../targets/types";
+import type { NativeRelease, WorkloadSpec } from "../../workload/types";
+
+export const JAEGER_WORKLOAD = "jaeger";
+export const JAEGER_CONFIG_DIR = "/etc/tracestack/jaeger";
+/** The jaeger image runs as this uid. */
+const JAEGER_UID = 10001;
+
+export interface JaegerArgs {
+  model: StackModel;
+  target: Target;
+  elasticsearch: {
+    url: pulumi.Input<string>;
+    username: string;
+    password: pulumi.Input<string>;
+    caFile?: string;
+  };
+  /** ILM policy the indices roll over with. */
+  policyName: string;
+  /** The ILM bootstrap's completion marker: Jaeger starts after it. */
+  after: pulumi.Input<string>;
+  /** Prometheus URL for the Monitor tab, when the stack has one. */
+  metricsBackendUrl?: string;
+}
+
+export function jaegerRelease(j: JaegerConfig): NativeRelease {
+  const v = j.version;
+  const base = j.release.baseUrl ?? `https://github.com/jaegertracing/jaeger/releases/download/v${v}`;
+  const name = (p: Platform) => `jaeger-${v}-${p}`;
+  return {
+    project: "jaeger",
+    version: v,
+    url: (p) => `${base}/${name(p)}.tar.gz`,
+    binaryInArchive: (p) => `${name(p)}/jaeger`,
+    binary: "jaeger",
+    sha256: j.release.sha256,
+    // The release-wide checksum file lists every archive: `<sha256> *jaeger-<v>-<os>-<arch>.tar.gz`.
+    checksumsUrl: () => `${base}/jaeger-${v}.sha256sum.txt`,
+    validateArgs: ["validate", "--config"],
+  };
+}
+
+export function jaegerWorkload(
+  j: JaegerConfig,
+  configYaml: pulumi.Input<string>,
+  password: pulumi.Input<string>,
+  startAfter: pulumi.Input<string>[],
+): WorkloadSpec {
+  return {
+    name: JAEGER_WORKLOAD,
+    component: "jaeger",
+    placement: j.host,
+    hostRuntime: "native",
+    image: `jaegertracing/jaeger:${j.version}`,
+    release: jaegerRelease(j),
+    configDir: JAEGER_CONFIG_DIR,
+    args: ["--config", `${JAEGER_CONFIG_DIR}/config.yaml`],
+    env: {},
+    files: [
+      { name: "config.yaml", kind: "jaeger-config", content: configYaml },
+      { name: "es-password", kind: "secret", content: password, secret: true },
+    ],
+    ports: [
+      { name: "otlp-grpc", port: j.ports.otlpGrpc },
+      { name: "otlp-http", port: j.ports.otlpHttp },
+      { name: "ui", port: j.ports.ui },
+      { name: "grpc-query", port: j.ports.grpcQuery },
+      { name: "health", port: j.ports.health },
+      { name: "metrics", port: j.ports.metrics },
+    ],
+    health: { port: j.ports.health, path: JAEGER_HEALTH_PATH },
+    volumes: [],
+    user: { name: "jaeger", uid: JAEGER_UID },
+    resources: j.resources,
+    replicas: j.replicas,
+    startAfter,
+    description: `Jaeger ${j.version} (tracestack)`,
+    documentation: "https://www.jaegertracing.io/docs/latest/",
+  };
+}
+
+export class Jaeger extends pulumi.ComponentResource {
+  readonly uiUrl: pulumi.Output<string>;
+  readonly otlpGrpcEndpoint: pulumi.Output<string>;
+  readonly otlpHttpEndpoint: pulumi.Output<string>;
+  /** The rendered config, for tests and diffing. */
+  readonly configYaml: pulumi.Output<string>;
+
+  constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:jaeger:Jaeger", name, {}, opts);
+    const j = args.model.jaeger;
+    const es = args.elasticsearch;
+    this.configYaml = pulumi.output(es.url).apply((url) =>
+      renderJaegerConfig({
+        jaeger: j,
+        serverUrls: [url],
+        username: es.username,
+        passwordFile: `${JAEGER_CONFIG_DIR}/es-password`,
+        caFile: es.caFile,
+        policyName: args.policyName,
+        metricsBackendUrl: args.metricsBackendUrl,
+      }),
+    );
+    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after]);
+    args.target.deployWorkload(this, spec);
+
+    const addr = args.target.address(spec);
+    this.uiUrl = pulumi.output(`http://${addr}:${j.ports.ui}`);
+    this.otlpGrpcEndpoint = pulumi.output(`${addr}:${j.ports.otlpGrpc}`);
+    this.otlpHttpEndpoint = pulumi.output(`http://${addr}:${j.ports.otlpHttp}`);
+    this.registerOutputs({ uiUrl: this.uiUrl, otlpGrpcEndpoint: this.otlpGrpcEndpoint, otlpHttpEndpoint: this.otlpHttpEndpoint });
+  }
+}

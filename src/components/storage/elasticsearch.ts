@@ -1,0 +1,187 @@
+/**
+ * Elasticsearch for Jaeger's spans: deployed by the stack (a Docker container with a
+ * protected data volume on a host; a StatefulSet with retained PVCs on Kubernetes),
+ * security on, the `elastic` password generated — or an existing cluster by URL.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import type { ElasticsearchDeploy, StackModel } from "../../config/index";
+import type { Target } from "../../targets/types";
+import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
+
+export interface ElasticsearchArgs {
+  model: StackModel;
+  target: Target;
+  /** Password of an existing cluster (secret), from `tracestack:elasticsearchPassword`. */
+  existingPassword?: pulumi.Output<string>;
+  /** Host the main client (Jaeger) runs on: decides the URL it uses and whether ES listens beyond loopback. */
+  clientHost?: string;
+}
+
+export const ES_WORKLOAD = "elasticsearch";
+const ES_UID = 1000;
+const ES_CERT_DIR = "/usr/share/elasticsearch/config/certs";
+
+/** Half the container memory, in MiB: Elastic's heap guidance. */
+export function heapMegabytes(memory: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(memory);
+  if (!m) throw new Error(`internal: not a memory quantity: ${memory}`);
+  const mib = Number(m[1]) * { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as "Ki"];
+  return Math.max(256, Math.floor(mib / 2));
+}
+
+/** The workload, described once for both targets. */
+export function elasticsearchWorkload(
+  es: ElasticsearchDeploy,
+  namespace: string | undefined,
+  password: pulumi.Input<string>,
+  transportFiles: WorkloadFile[],
+  exposure: "loopback" | "network",
+): WorkloadSpec {
+  const heap = heapMegabytes(es.resources.memory);
+  const multiNode = es.nodes > 1;
+  const env: Record<string, string> = {
+    "cluster.name": "tracestack",
+    "xpack.security.enabled": "true",
+    // Inside the cluster network (or on loopback) HTTP stays plain; authentication is on.
+    "xpack.security.http.ssl.enabled": "false",
+    "xpack.ml.enabled": "false",
+    // No vm.max_map_count sysctl (which needs a privileged init container): use NIO instead of mmap.
+    "node.store.allow_mmap": "false",
+    ES_JAVA_OPTS: `-Xms${heap}m -Xmx${heap}m`,
+  };
+  if (multiNode) {
+    const headless = `${ES_WORKLOAD}-headless.${namespace ?? "default"}.svc`;
+    env["discovery.seed_hosts"] = headless;
+    env["cluster.initial_master_nodes"] = Array.from({ length: es.nodes }, (_, i) => `${ES_WORKLOAD}-${i}`).join(",");
+    env["xpack.security.transport.ssl.enabled"] = "true";
+    env["xpack.security.transport.ssl.verification_mode"] = "certificate";
+    env["xpack.security.transport.ssl.key"] = `${ES_CERT_DIR}/transport.key`;
+    env["xpack.security.transport.ssl.certificate"] = `${ES_CERT_DIR}/transport.crt`;
+    env["xpack.security.transport.ssl.certificate_authorities"] = `${ES_CERT_DIR}/ca.crt`;
+  } else {
+    env["discovery.type"] = "single-node";
+  }
+  return {
+    name: ES_WORKLOAD,
+    component: "elasticsearch",
+    placement: es.host,
+    hostRuntime: "docker",
+    image: `docker.elastic.co/elasticsearch/elasticsearch:${es.version}`,
+    configDir: ES_CERT_DIR,
+    args: [],
+    env,
+    podNameEnv: multiNode ? "node.name" : undefined,
+    secretEnv: { ELASTIC_PASSWORD: password },
+    files: transportFiles,
+    ports: [
+      { name: "http", port: es.port },
+      ...(multiNode ? [{ name: "transport", port: 9300 }] : []),
+    ],
+    // Every path needs credentials; curl reads them from stdin so the password is in no argv.
+    health: {
+      port: es.port,
+      path: "/_cluster/health?local=true",
+      exec: `printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD" | curl -fsS -K - -o /dev/null 'http://127.0.0.1:${es.port}/_cluster/health?local=true'`,
+    },
+    volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", size: es.storageSize }],
+    user: { name: "elasticsearch", uid: ES_UID },
+    resources: es.resources,
+    replicas: es.nodes,
+    writableRootFilesystem: true,
+    exposure,
+    description: `Elasticsearch ${es.version} for Jaeger spans (tracestack)`,
+    documentation: "https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html",
+  };
+}
+
+export class Elasticsearch extends pulumi.ComponentResource {
+  /** URL Jaeger and the ILM bootstrap use. */
+  readonly url: pulumi.Output<string>;
+  readonly username: string;
+  readonly password: pulumi.Output<string>;
+  readonly caFile?: string;
+  /** Resolves once the cluster's resources exist. */
+  readonly ready: pulumi.Output<string>;
+
+  constructor(name: string, args: ElasticsearchArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:storage:Elasticsearch", name, {}, opts);
+    const es = args.model.elasticsearch;
+    switch (es.mode) {
+      case "existing": {
+        this.url = pulumi.output(es.url);
+        this.username = es.username;
+        if (!args.existingPassword) throw new pulumi.ResourceError("tracestack:elasticsearchPassword is required for an existing cluster", this);
+        this.password = pulumi.secret(args.existingPassword);
+        this.caFile = es.caFile;
+        this.ready = pulumi.output(es.url);
+        break;
+      }
+      case "deploy": {
+        this.username = "elastic";
+        // Alphanumeric: the password travels through env files and curl configs without quoting surprises.
+        const pw = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, { parent: this });
+        this.password = pw.result;
+        const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
+        const kind = args.target.kind;
+        const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
+        const exposure = args.clientHost === undefined || args.clientHost === es.host ? "loopback" : "network";
+        const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure);
+        const deployed = args.target.deployWorkload(this, spec);
+        this.url = pulumi.output(`http://${args.target.address(spec, args.clientHost)}:${es.port}`);
+        this.ready = deployed.ready;
+        break;
+      }
+      default: {
+        const never: never = es;
+        throw new Error(`unknown elasticsearch mode ${JSON.stringify(never)}`);
+      }
+    }
+    this.registerOutputs({ url: this.url, username: this.username });
+  }
+
+  /** Transport TLS for a multi-node cluster: one CA and one node certificate for every pod name. */
+  private transportCertificates(name: string, args: ElasticsearchArgs): WorkloadFile[] {
+    const ns = args.target.artifactTarget();
+    const caKey = new tls.PrivateKey(`${name}-transport-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, { parent: this });
+    const ca = new tls.SelfSignedCert(
+      `${name}-transport-ca`,
+      {
+        privateKeyPem: caKey.privateKeyPem,
+        isCaCertificate: true,
+        validityPeriodHours: 24 * 365 * 5,
+        allowedUses: ["cert_signing", "crl_signing"],
+        subject: { commonName: "tracestack elasticsearch transport CA" },
+      },
+      { parent: this },
+    );
+    const nodeKey = new tls.PrivateKey(`${name}-transport-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, { parent: this });
+    const csr = new tls.CertRequest(
+      `${name}-transport-csr`,
+      {
+        privateKeyPem: nodeKey.privateKeyPem,
+        subject: { commonName: `${ES_WORKLOAD}.${ns}.svc` },
+        dnsNames: [`*.${ES_WORKLOAD}-headless.${ns}.svc`, `*.${ES_WORKLOAD}-headless.${ns}.svc.cluster.local`, `${ES_WORKLOAD}.${ns}.svc`],
+      },
+      { parent: this },
+    );
+    const cert = new tls.LocallySignedCert(
+      `${name}-transport-cert`,
+      {
+        certRequestPem: csr.certRequestPem,
+        caPrivateKeyPem: caKey.privateKeyPem,
+        caCertPem: ca.certPem,
+        validityPeriodHours: 24 * 365 * 2,
+        earlyRenewalHours: 24 * 30,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+      },
+      { parent: this },
+    );
+    return [
+      { name: "ca.crt", kind: "secret", content: ca.certPem, secret: true },
+      { name: "transport.crt", kind: "secret", content: cert.certPem, secret: true },
+      { name: "transport.key", kind: "secret", content: nodeKey.privateKeyPem, secret: true },
+    ];
+  }
+}

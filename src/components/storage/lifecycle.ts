@@ -1,0 +1,65 @@
+/**
+ * The index lifecycle: the ILM policy and the rollover bootstrap, run before Jaeger starts
+ * (a remote command on hosts, a Job on Kubernetes) and again whenever its inputs change.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackModel } from "../../config/index";
+import { BOOTSTRAP_SCRIPT, renderBootstrap } from "../../render/elasticsearch/bootstrap";
+import type { Target } from "../../targets/types";
+
+export interface IndexLifecycleArgs {
+  model: StackModel;
+  target: Target;
+  /** Elasticsearch as the bootstrap reaches it (from the host or namespace it runs in). */
+  url: pulumi.Input<string>;
+  username: string;
+  password: pulumi.Input<string>;
+  caFile?: string;
+  /** Host that runs the bootstrap (hosts target): Jaeger's, which reaches Elasticsearch anyway. */
+  placement?: string;
+  /** Resolves once Elasticsearch's resources exist. */
+  after: pulumi.Input<string>;
+}
+
+export const BOOTSTRAP_DIR = "/etc/tracestack/es-bootstrap";
+
+export class IndexLifecycle extends pulumi.ComponentResource {
+  /** Resolves once the policy, templates, indices and aliases are in place. */
+  readonly done: pulumi.Output<string>;
+  readonly policyName: string;
+
+  constructor(name: string, args: IndexLifecycleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:storage:IndexLifecycle", name, {}, opts);
+    const m = args.model;
+    this.policyName = m.lifecycle.policyName;
+    const files = renderBootstrap({
+      prefix: m.jaeger.indexPrefix,
+      lifecycle: m.lifecycle,
+      indices: { span: m.jaeger.spans, service: m.jaeger.services },
+    });
+    const es = m.elasticsearch;
+    const image =
+      es.mode === "deploy"
+        ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}`
+        : "docker.elastic.co/elasticsearch/elasticsearch:8.19.0";
+    this.done = args.target.runJob(this, {
+      name: `${name}-bootstrap`,
+      component: "index-lifecycle",
+      placement: args.placement,
+      image,
+      dir: BOOTSTRAP_DIR,
+      files: files.map((f) => ({ name: f.name, kind: f.kind, content: f.content })),
+      secretFiles: [{ name: "es-password", kind: "secret", content: pulumi.secret(args.password), secret: true }],
+      // `after` joins the command so the job waits for the cluster's resources.
+      command: ["bash", `${BOOTSTRAP_DIR}/${BOOTSTRAP_SCRIPT}`],
+      env: {
+        ES_USERNAME: args.username,
+        ES_PASSWORD_FILE: `${BOOTSTRAP_DIR}/es-password`,
+        ...(args.caFile ? { ES_CA_FILE: args.caFile } : {}),
+      },
+      args: [args.url],
+      after: [args.after],
+    });
+    this.registerOutputs({ policyName: this.policyName, done: this.done });
+  }
+}

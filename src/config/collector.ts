@@ -1,0 +1,363 @@
+/**
+ * The `tracestack:collector` key: OpenTelemetry Collector node agents and the gateway
+ * (tail sampling, redaction, span metrics). Pure: no Pulumi here.
+ *
+ * Resolved once into `CollectorConfig`; computed defaults that depend on the target
+ * (gateway replicas) are resolved by `gatewayReplicas`.
+ */
+import { z } from "zod";
+import type { ConfigProblem } from "./errors";
+import { showValue } from "./errors";
+import { dnsLabel, port, releaseSource, resources, semver } from "./schema";
+import type { Target } from "./schema";
+import type { Listener } from "./validate";
+import { compareVersions } from "./versions";
+
+/**
+ * otelcol-contrib release used when a stack pins none: the newest release of
+ * open-telemetry/opentelemetry-collector-releases (v0.159.0, 2026-08; its CHANGELOG and
+ * distributions/otelcol-contrib/manifest.yaml list every component rendered here).
+ */
+export const DEFAULT_COLLECTOR_VERSION = "0.159.0";
+
+/**
+ * Oldest otelcol-contrib release the renderers support: `sending_queue::batch` replaced the
+ * exporter `batcher` in core v0.123.0, and the redaction processor masks span event attributes
+ * (contrib #38288) and has `blocked_key_patterns` (#37664) since before it.
+ */
+export const MIN_COLLECTOR_VERSION = "0.123.0";
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+/** A positive Go duration with one unit, e.g. `10s`, `500ms`, `5m`. */
+export const goDuration = z
+  .string()
+  .regex(/^[1-9]\d*(ms|s|m|h)$/, { message: "allowed: a positive duration with unit ms, s, m or h, such as 10s" });
+
+/** Seconds in a duration accepted by `goDuration`. */
+export function goDurationSeconds(d: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(d)}`);
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+}
+
+// Escapes Go's regexp/syntax accepts (https://github.com/google/re2/wiki/Syntax):
+// perl classes, assertions, unicode classes, literal quoting, C escapes, octal and hex.
+const RE2_LETTER_ESCAPES = new Set("aftnrvxdDsSwWbBAzpPQE".split(""));
+
+/**
+ * Why a pattern is not Go RE2 syntax (the collector compiles patterns with Go's `regexp`),
+ * or undefined when it is. Finds the Perl/PCRE constructs RE2 rejects by design, then lets
+ * the JavaScript engine catch plain syntax errors on an RE2-to-JS translation of the rest.
+ */
+export function re2Problem(pattern: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const n = pattern[i + 1] ?? "";
+      if (!inClass && /[1-9]/.test(n)) return `backreference "\\${n}" is not supported by RE2`;
+      if (n === "k" && pattern[i + 2] === "<") return `named backreference "\\k<" is not supported by RE2`;
+      if (/[A-Za-z]/.test(n) && !RE2_LETTER_ESCAPES.has(n)) return `escape "\\${n}" is not supported by RE2`;
+      if (n === "Q") {
+        // \Q...\E quotes literally: skip to \E.
+        const end = pattern.indexOf("\\E", i + 2);
+        i = end < 0 ? pattern.length : end + 1;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "[" && pattern[i + 1] === ":") {
+        const end = pattern.indexOf(":]", i + 2);
+        if (end > 0) i = end + 1;
+      } else if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      if (pattern[i + 1] === "^") i++;
+      if (pattern[i + 1] === "]") i++; // a leading ] is literal
+      continue;
+    }
+    if (c === "(" && pattern[i + 1] === "?") {
+      const rest = pattern.slice(i + 2);
+      if (rest.startsWith("=") || rest.startsWith("!")) return `lookahead "(?${rest[0]}" is not supported by RE2`;
+      if (rest.startsWith("<=") || rest.startsWith("<!")) return `lookbehind "(?${rest.slice(0, 2)}" is not supported by RE2`;
+      if (rest.startsWith(">")) return `atomic group "(?>" is not supported by RE2`;
+      if (rest.startsWith("(")) return `conditional "(?(" is not supported by RE2`;
+    }
+    const closesRepeat = c === "}" && /\{\d+(,\d*)?$/.test(pattern.slice(0, i));
+    if ((c === "*" || c === "+" || c === "?" || closesRepeat) && /[*+]/.test(pattern[i + 1] ?? "")) {
+      // `a*?` is lazy; `a*+`, `a++`, `a{2}*` and `a?*` are possessive or nested repetitions.
+      const quantified = c !== "?" || !/[*+?}]/.test(pattern[i - 1] ?? "");
+      if (quantified || pattern[i + 1] === "+") return `repetition "${c}${pattern[i + 1]}" (possessive or nested) is not supported by RE2`;
+    }
+  }
+  const js = pattern
+    .replace(/\\Q([\s\S]*?)(\\E|$)/g, (_, lit: string) => lit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .replace(/\(\?[imsU-]+\)/g, "")
+    .replace(/\(\?[imsU-]+:/g, "(?:")
+    .replace(/\(\?P</g, "(?<")
+    .replace(/\[:\^?[a-z]+:\]/g, "a")
+    .replace(/\\[pP](\{\^?[A-Za-z_]+\}|[A-Za-z])/g, "a")
+    .replace(/\\A/g, "^")
+    .replace(/\\z/g, "$");
+  try {
+    new RegExp(js);
+  } catch (e) {
+    return `not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, "")})`;
+  }
+  return undefined;
+}
+
+const re2Pattern = z
+  .string()
+  .min(1)
+  .superRefine((p, ctx) => {
+    const why = re2Problem(p);
+    if (why) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${why}; allowed: Go RE2 syntax (https://github.com/google/re2/wiki/Syntax) without lookaround, backreferences or possessive quantifiers, e.g. match the whole secret and let the processor mask it`,
+      });
+    }
+  });
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/-]*$/, { message: "allowed: an absolute path of letters, digits, '.', '_', '-' and '/'" });
+
+// ---------------------------------------------------------------------------
+// The key
+// ---------------------------------------------------------------------------
+
+export const collectorSchema = z
+  .strictObject({
+    /** otelcol-contrib release run by agents and the gateway. @default 0.159.0 (`DEFAULT_COLLECTOR_VERSION`) */
+    version: semver.default(DEFAULT_COLLECTOR_VERSION),
+    gateway: z
+      .strictObject({
+        /** Host that runs the gateway (hosts target only; required there). */
+        host: dnsLabel.optional(),
+        /**
+         * Gateway replicas (Kubernetes; the hosts target runs exactly 1). With more than one, agents
+         * route by trace ID with the `loadbalancing` exporter so every span of a trace meets the same
+         * tail sampler. @default 2 on Kubernetes, 1 on hosts (see `gatewayReplicas`)
+         */
+        replicas: z.number().int().min(1).max(20).optional(),
+        ports: z
+          .strictObject({
+            /** OTLP gRPC receiver the agents send to. @default 4417 */
+            otlpGrpc: port.default(4417),
+            /** OTLP HTTP receiver. @default 4418 */
+            otlpHttp: port.default(4418),
+            /** `health_check` extension. @default 13135 */
+            health: port.default(13135),
+            /** Internal telemetry (Prometheus pull reader). @default 8890 */
+            metrics: port.default(8890),
+            /** `prometheus` exporter serving span metrics and the metrics agents forward. @default 8891 */
+            spanmetrics: port.default(8891),
+          })
+          .prefault({}),
+        /** CPU request and memory limit; the memory limit sizes `memory_limiter` and GOMEMLIMIT. @default 1 CPU, 2Gi */
+        resources: resources("1", "2Gi"),
+        queue: z
+          .strictObject({
+            /** Disk budget of the persistent sending queue to Jaeger, in MiB. @default 2048 */
+            sizeMiB: z.number().int().min(64).max(1048576).default(2048),
+            /** Directory of the `file_storage` extension backing the queue. @default /var/lib/otelcol/queue */
+            directory: absolutePath.default("/var/lib/otelcol/queue"),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    agent: z
+      .strictObject({
+        ports: z
+          .strictObject({
+            /** OTLP gRPC receiver for applications on the node. @default 4317 */
+            otlpGrpc: port.default(4317),
+            /** OTLP HTTP receiver for applications on the node. @default 4318 */
+            otlpHttp: port.default(4318),
+            /** `health_check` extension. @default 13134 */
+            health: port.default(13134),
+            /** Internal telemetry (Prometheus pull reader). @default 8889 */
+            metrics: port.default(8889),
+          })
+          .prefault({}),
+        /** CPU request and memory limit of each agent. @default 200m, 256Mi */
+        resources: resources("200m", "256Mi"),
+      })
+      .prefault({}),
+    sampling: z
+      .strictObject({
+        /** Time from a trace's first span to its sampling decision. @default 10s */
+        decisionWait: goDuration.default("10s"),
+        /** New traces per second across the stack; sizes `num_traces` and the decision caches. @default 100 */
+        expectedNewTracesPerSecond: z.number().int().min(1).max(1_000_000).default(100),
+        /** Percentage of the traces no other policy keeps, kept at random. @default 5 */
+        keepPercent: z.number().min(0).max(100).default(5),
+        /** Traces longer than this many milliseconds are kept. @default 8000 */
+        slowThresholdMs: z.number().int().min(1).default(8000),
+        /** How long late spans still follow their trace's decision (decision cache size = rate × window). @default 5m */
+        decisionCacheWindow: goDuration.default("5m"),
+        /** Values of the span attribute `tool.status` that keep a trace. @default ["timeout"] */
+        toolStatusKeep: z.array(z.string().min(1)).min(1).default(["timeout"]),
+      })
+      .prefault({}),
+    redaction: z
+      .strictObject({
+        /** Further attribute keys whose values are masked (exact names, e.g. `x-internal-ticket`). @default [] */
+        extraBlockedKeys: z.array(z.string().min(1)).default([]),
+        /** Further value patterns (Go RE2) masked wherever they match. @default [] */
+        extraBlockedValuePatterns: z.array(re2Pattern).default([]),
+      })
+      .prefault({}),
+    /** Where the otelcol-contrib tarball comes from and how it is checked. @default the upstream GitHub releases */
+    release: releaseSource,
+  })
+  .prefault({});
+
+export type CollectorConfigInput = z.input<typeof collectorSchema>;
+export type CollectorConfig = z.output<typeof collectorSchema>;
+
+/** Agent-run attributes redaction never touches (also listed as the redaction processor's `ignored_keys`). */
+export const PROTECTED_ATTRIBUTE_KEYS = [
+  "deployment.environment",
+  "deployment.environment.name",
+  "gen_ai.request.max_tokens",
+  "gen_ai.request.model",
+  "gen_ai.response.model",
+  "gen_ai.usage.input_tokens",
+  "gen_ai.usage.output_tokens",
+  "llm.model",
+  "llm.tokens_in",
+  "llm.tokens_out",
+  "max_tokens",
+  "prompt.version",
+  "run_id",
+  "service.name",
+  "tenant",
+  "tool.name",
+  "tool.status",
+] as const;
+
+// ---------------------------------------------------------------------------
+// Resolution and cross-checks
+// ---------------------------------------------------------------------------
+
+/** Gateway replicas with the target's default: 2 on Kubernetes, 1 on hosts. */
+export function gatewayReplicas(cfg: CollectorConfig, target: Target): number {
+  return cfg.gateway.replicas ?? (target.kind === "kubernetes" ? 2 : 1);
+}
+
+/**
+ * Every TCP listener the collector opens on a host (hosts target only): the agent's ports on
+ * every declared host and the gateway's on `gateway.host`. Add them to `hostListeners` so
+ * `portCollisions` names clashes with Jaeger and Elasticsearch.
+ */
+export function collectorListeners(cfg: CollectorConfig, target: Target): Listener[] {
+  if (target.kind !== "hosts") return [];
+  const out: Listener[] = [];
+  for (const host of Object.keys(target.hosts).sort()) {
+    for (const [name, p] of Object.entries(cfg.agent.ports)) out.push({ host, port: p, path: ["collector", "agent", "ports", name] });
+  }
+  const g = cfg.gateway.host;
+  if (g !== undefined) {
+    for (const [name, p] of Object.entries(cfg.gateway.ports)) out.push({ host: g, port: p, path: ["collector", "gateway", "ports", name] });
+  }
+  return out;
+}
+
+/** Bytes per trace held while the tail sampler waits (LLM spans carry prompts; a generous guess). */
+export const ASSUMED_TRACE_BYTES = 64 * 1024;
+
+/** Bytes in a Kubernetes memory quantity (`Ki`, `Mi`, `Gi`, `Ti`). */
+export function memoryQuantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${JSON.stringify(q)}`);
+  return Number(m[1]) * { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"];
+}
+
+/** What the collector checks need from the rest of the stack. */
+export interface CollectorCheckContext {
+  target: Target;
+}
+
+/**
+ * Checks that span collector keys and the target. Port collisions are left to
+ * `portCollisions(hostListeners(...))` once `collectorListeners` is part of `hostListeners`.
+ * Paths start at the `collector` key.
+ */
+export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckContext): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const t = ctx.target;
+  const g = cfg.gateway;
+
+  if (t.kind === "hosts") {
+    const declared = Object.keys(t.hosts).sort();
+    if (g.host === undefined) {
+      problems.push({ path: ["collector", "gateway", "host"], message: `is required: the host that runs the collector gateway; allowed: one of the declared hosts ${declared.join(", ")}` });
+    } else if (!t.hosts[g.host]) {
+      problems.push({
+        path: ["collector", "gateway", "host"],
+        message: `${showValue(g.host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)`,
+      });
+    } else if (t.hosts[g.host].os === "macos") {
+      problems.push({
+        path: ["collector", "gateway", "host"],
+        message: `${showValue(g.host)} runs macos, which has no systemd for the collector gateway; allowed: a Linux host (arch, debian, ubuntu)`,
+      });
+    }
+    if (g.replicas !== undefined && g.replicas !== 1) {
+      problems.push({ path: ["collector", "gateway", "replicas"], message: `${g.replicas} is not supported on the hosts target; allowed: 1 (or leave it unset)` });
+    }
+  } else if (g.host !== undefined) {
+    problems.push({ path: ["collector", "gateway", "host"], message: `${showValue(g.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+  }
+
+  if (compareVersions(cfg.version, MIN_COLLECTOR_VERSION) < 0) {
+    problems.push({
+      path: ["collector", "version"],
+      message: `${showValue(cfg.version)} is not supported; allowed: ${MIN_COLLECTOR_VERSION} or later (exporter sending_queue::batch and redaction blocked_key_patterns)`,
+    });
+  }
+
+  const s = cfg.sampling;
+  if (goDurationSeconds(s.decisionCacheWindow) < goDurationSeconds(s.decisionWait)) {
+    problems.push({
+      path: ["collector", "sampling", "decisionCacheWindow"],
+      message: `${showValue(s.decisionCacheWindow)} must not be shorter than tracestack:collector.sampling.decisionWait (${showValue(s.decisionWait)}); allowed: a duration of at least ${s.decisionWait}`,
+    });
+  }
+
+  // The spans held while waiting must fit well inside the memory_limiter's soft limit.
+  const replicas = gatewayReplicas(cfg, t);
+  const heldBytes = (s.expectedNewTracesPerSecond / replicas) * goDurationSeconds(s.decisionWait) * ASSUMED_TRACE_BYTES;
+  const memoryBytes = memoryQuantityBytes(g.resources.memory);
+  if (heldBytes > memoryBytes / 2) {
+    const needMiB = Math.ceil((heldBytes * 2) / 2 ** 20);
+    problems.push({
+      path: ["collector", "gateway", "resources", "memory"],
+      message:
+        `${showValue(g.resources.memory)} is too small to hold ${s.expectedNewTracesPerSecond} traces/s for ${s.decisionWait} on ${replicas} replica${replicas === 1 ? "" : "s"} ` +
+        `(about ${Math.ceil(heldBytes / 2 ** 20)}Mi at ${ASSUMED_TRACE_BYTES / 1024}Ki per trace); allowed: at least ${needMiB}Mi, or lower tracestack:collector.sampling.decisionWait or expectedNewTracesPerSecond`,
+    });
+  }
+
+  const protectedKeys: readonly string[] = PROTECTED_ATTRIBUTE_KEYS;
+  cfg.redaction.extraBlockedKeys.forEach((k, i) => {
+    if (protectedKeys.includes(k)) {
+      problems.push({
+        path: ["collector", "redaction", "extraBlockedKeys", i],
+        message: `${showValue(k)} is part of the agent-run attribute schema and is never redacted; allowed: any key except ${protectedKeys.join(", ")}`,
+      });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,286 @@
+/**
+ * The stack keys `tracestack:grafana` and `tracestack:prometheus`: deploy Grafana and Prometheus
+ * with the stack, or bring your own (`mode: existing`) and let tracestack provision only the
+ * datasources, the dashboard and (for a deployed Prometheus) the scrape config.
+ *
+ * Pure: schemas, defaults, the listeners for port-collision checks and the cross-checks.
+ */
+import { z } from "zod";
+import type { ConfigProblem } from "./errors";
+import { showValue } from "./errors";
+import { dnsLabel, memoryQuantity, port, resources, semver } from "./schema";
+import type { HostsTarget, StackConfig, Target } from "./schema";
+import type { Listener } from "./validate";
+import { hostListeners, portCollisions } from "./validate";
+import { compareVersions } from "./versions";
+
+// ---------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------
+
+/** grafana/grafana image tag used when a stack pins none. */
+export const DEFAULT_GRAFANA_VERSION = "12.3.1";
+/**
+ * Oldest Grafana the rendered files are written for: the dashboard's `schemaVersion` (41) is
+ * the one Grafana 12.0 writes, and the datasources use `tracesToLogsV2` and top-level `prune`.
+ */
+export const MIN_GRAFANA_VERSION = "12.0.0";
+/** prom/prometheus image tag (without the leading `v`) used when a stack pins none. */
+export const DEFAULT_PROMETHEUS_VERSION = "3.7.3";
+/** Oldest Prometheus whose flags and scrape config tracestack renders. */
+export const MIN_PROMETHEUS_VERSION = "3.0.0";
+
+/** Where an existing Grafana reads provisioning files, as the Debian/RPM packages lay it out. */
+export const DEFAULT_PROVISIONING_DIR = "/etc/grafana/provisioning";
+/** Where the dashboard JSON goes; the dashboard provider points here. */
+export const DEFAULT_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/tracestack";
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "allowed: an http or https URL such as http://grafana.example.com:3000" });
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._\/-]*$/, { message: "allowed: an absolute path of letters, digits, '.', '_', '-' and '/', such as /etc/grafana/provisioning" });
+
+/** A Prometheus duration: `15d`, `12h`, `30s`, `2w`. */
+export const promDuration = z
+  .string()
+  .regex(/^[1-9]\d*(ms|s|m|h|d|w|y)$/, { message: "allowed: a positive duration with unit ms, s, m, h, d, w or y, such as 15d" });
+
+/** A Jaeger search duration (the Grafana Jaeger query editor's Min Duration): `5s`, `1.5s`, `500ms`. */
+export const jaegerSearchDuration = z
+  .string()
+  .regex(/^(0|[1-9]\d*)(\.\d+)?(us|ms|s|m|h)$/, { message: "allowed: a duration with unit us, ms, s, m or h, such as 5s or 500ms" });
+
+/**
+ * A label regex for PromQL (RE2, fully anchored by Prometheus). It is written into queries as a
+ * backtick raw string, so it may not hold a backtick; `$` would read as a Grafana variable, and
+ * Prometheus anchors the match anyway.
+ */
+export const promRegex = z
+  .string()
+  .min(1)
+  .regex(/^[^`$]+$/, { message: "allowed: a regular expression without '`' or '$' (Prometheus anchors it already)" })
+  .refine(
+    (s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "allowed: a valid regular expression, such as (chat|text_completion)( .*)?" },
+  );
+
+// ---------------------------------------------------------------------------
+// Grafana
+// ---------------------------------------------------------------------------
+
+export const GRAFANA_RUNTIMES = ["docker", "native"] as const;
+export type GrafanaRuntime = (typeof GRAFANA_RUNTIMES)[number];
+
+/** Loki to link traces and logs both ways. Without it, no Loki datasource or link is rendered. */
+export const lokiSchema = z.strictObject({
+  /** URL Grafana reaches Loki at, e.g. http://loki:3100. */
+  url: httpUrl,
+});
+
+export const dashboardsSchema = z
+  .strictObject({
+    /** Grafana folder of the provisioned dashboard. @default Tracestack */
+    folder: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/, { message: "allowed: letters, digits, ' ', '.', '_' and '-', at most 63 characters" })
+      .default("Tracestack"),
+    /** Traces at least this long are listed in the "Slowest traces" panel. @default 5s */
+    slowTraceMinDuration: jaegerSearchDuration.default("5s"),
+    /**
+     * Span names of LLM inference spans, as a Prometheus regex. The default matches the GenAI
+     * semantic conventions' span name `{gen_ai.operation.name} {gen_ai.request.model}`.
+     * @default (chat|text_completion|generate_content)( .*)?
+     */
+    inferenceSpanNames: promRegex.default("(chat|text_completion|generate_content)( .*)?"),
+    /** Services whose spans count as LLM inference, as a Prometheus regex. @default .+ (every service) */
+    inferenceServices: promRegex.default(".+"),
+  })
+  .prefault({});
+
+export const grafanaDeploySchema = z.strictObject({
+  /** Deploy Grafana with the stack. @default deploy */
+  mode: z.literal("deploy").default("deploy"),
+  /** Grafana version (the grafana/grafana image tag, or the release tarball for the native runtime). @default 12.3.1 */
+  version: semver.default(DEFAULT_GRAFANA_VERSION),
+  /** Host that runs Grafana (hosts target only). */
+  host: dnsLabel.optional(),
+  /** How the host runs Grafana: a Docker container or the release tarball under systemd (hosts target only). @default docker */
+  runtime: z.enum(GRAFANA_RUNTIMES).default("docker"),
+  /** HTTP port of the UI. @default 3000 */
+  port: port.default(3000),
+  /**
+   * Address the UI listens on (hosts target only). Grafana stays internal by default: reach it
+   * through an SSH tunnel, or set 0.0.0.0 to publish it. @default 127.0.0.1
+   */
+  listenAddress: z.ipv4({ error: "allowed: an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
+  /** CPU and memory. @default 250m, 512Mi */
+  resources: resources("250m", "512Mi"),
+  /** Data volume (SQLite database, plugins). @default 2Gi */
+  storageSize: memoryQuantity.default("2Gi"),
+  loki: lokiSchema.optional(),
+  dashboards: dashboardsSchema,
+});
+
+export const grafanaExistingSchema = z.strictObject({
+  /** Use a Grafana you run yourself: tracestack renders the provisioning files for it. */
+  mode: z.literal("existing"),
+  /** URL of your Grafana, reported in the stack outputs. */
+  url: httpUrl,
+  /** Host whose Grafana reads the provisioning files (hosts target only). Without it the files are only rendered, for you to copy. */
+  host: dnsLabel.optional(),
+  /** Grafana's provisioning directory on that host. @default /etc/grafana/provisioning */
+  provisioningDir: absolutePath.default(DEFAULT_PROVISIONING_DIR),
+  /** Directory on that host the dashboard JSON is written to (Grafana must be able to read it). @default /var/lib/grafana/dashboards/tracestack */
+  dashboardsDir: absolutePath.default(DEFAULT_DASHBOARDS_DIR),
+  loki: lokiSchema.optional(),
+  dashboards: dashboardsSchema,
+});
+
+const modeError = (iss: { code: string; input?: unknown }) =>
+  iss.code === "invalid_union" ? `allowed values: "deploy", "existing"` : undefined;
+
+/** `tracestack:grafana`. Absent or `{}`: deploy Grafana with every default. */
+export const grafanaSchema = z
+  .discriminatedUnion("mode", [grafanaDeploySchema, grafanaExistingSchema], { error: modeError })
+  .prefault({});
+
+// ---------------------------------------------------------------------------
+// Prometheus
+// ---------------------------------------------------------------------------
+
+export const prometheusDeploySchema = z.strictObject({
+  /** Deploy Prometheus with the stack (it scrapes the span metrics and the collectors). @default deploy */
+  mode: z.literal("deploy").default("deploy"),
+  /** Prometheus version (the prom/prometheus image tag without its leading "v"). @default 3.7.3 */
+  version: semver.default(DEFAULT_PROMETHEUS_VERSION),
+  /** Host that runs Prometheus (hosts target only). */
+  host: dnsLabel.optional(),
+  /** HTTP port. @default 9090 */
+  port: port.default(9090),
+  /** Address Prometheus listens on (hosts target only); internal by default. @default 127.0.0.1 */
+  listenAddress: z.ipv4({ error: "allowed: an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
+  /** How often every target is scraped. @default 15s */
+  scrapeInterval: promDuration.default("15s"),
+  /** How long samples are kept (`--storage.tsdb.retention.time`). @default 15d */
+  retention: promDuration.default("15d"),
+  /** Data volume size. @default 20Gi */
+  storageSize: memoryQuantity.default("20Gi"),
+  /** CPU and memory. @default 500m, 2Gi */
+  resources: resources("500m", "2Gi"),
+});
+
+export const prometheusExistingSchema = z.strictObject({
+  /** Use a Prometheus you run yourself; it must scrape the collector gateway's span-metrics exporter. */
+  mode: z.literal("existing"),
+  /** URL Grafana queries, e.g. http://prometheus.monitoring:9090. */
+  url: httpUrl,
+});
+
+/** `tracestack:prometheus`. Absent or `{}`: deploy Prometheus with every default. */
+export const prometheusSchema = z
+  .discriminatedUnion("mode", [prometheusDeploySchema, prometheusExistingSchema], { error: modeError })
+  .prefault({});
+
+export type GrafanaConfig = z.output<typeof grafanaSchema>;
+export type GrafanaDeploy = z.output<typeof grafanaDeploySchema>;
+export type GrafanaExisting = z.output<typeof grafanaExistingSchema>;
+export type GrafanaDashboards = z.output<typeof dashboardsSchema>;
+export type LokiConfig = z.output<typeof lokiSchema>;
+export type PrometheusConfig = z.output<typeof prometheusSchema>;
+export type PrometheusDeploy = z.output<typeof prometheusDeploySchema>;
+export type PrometheusExisting = z.output<typeof prometheusExistingSchema>;
+export type GrafanaConfigInput = z.input<typeof grafanaSchema>;
+export type PrometheusConfigInput = z.input<typeof prometheusSchema>;
+
+export function isGrafanaDeploy(g: GrafanaConfig): g is GrafanaDeploy {
+  return g.mode === "deploy";
+}
+
+export function isPrometheusDeploy(p: PrometheusConfig): p is PrometheusDeploy {
+  return p.mode === "deploy";
+}
+
+/** The default listen address on hosts: internal unless the stack says otherwise. */
+export const DEFAULT_LISTEN_ADDRESS = "127.0.0.1";
+
+// ---------------------------------------------------------------------------
+// Cross-checks
+// ---------------------------------------------------------------------------
+
+/** The validated stack plus the two keys of this module. */
+export type StackWithGrafana = StackConfig & { grafana: GrafanaConfig; prometheus: PrometheusConfig };
+
+/** Listeners Grafana and Prometheus open on hosts (hosts target only), for port-collision checks. */
+export function grafanaListeners(target: Target, grafana: GrafanaConfig, prometheus: PrometheusConfig): Listener[] {
+  const out: Listener[] = [];
+  if (target.kind !== "hosts") return out;
+  if (grafana.mode === "deploy" && grafana.host) out.push({ host: grafana.host, port: grafana.port, path: ["grafana", "port"] });
+  if (prometheus.mode === "deploy" && prometheus.host) out.push({ host: prometheus.host, port: prometheus.port, path: ["prometheus", "port"] });
+  return out;
+}
+
+// The same rule as validate.ts's placement check (which it does not export): declared, Linux.
+function placementProblems(target: HostsTarget, path: (string | number)[], host: string | undefined, what: string, required: boolean): ConfigProblem[] {
+  const declared = Object.keys(target.hosts).sort();
+  if (host === undefined) {
+    return required ? [{ path, message: `is required: the host that runs ${what}; allowed: one of the declared hosts ${declared.join(", ")}` }] : [];
+  }
+  const h = target.hosts[host];
+  if (!h) {
+    return [{ path, message: `${showValue(host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)` }];
+  }
+  if (h.os === "macos") {
+    return [{ path, message: `${showValue(host)} runs macos, which has no systemd or Docker engine for ${what}; allowed: a Linux host (arch, debian, ubuntu)` }];
+  }
+  return [];
+}
+
+function hostsOnly(path: (string | number)[], value: unknown): ConfigProblem {
+  return { path, message: `${showValue(value)} is only allowed when tracestack:target.kind is "hosts"; remove it` };
+}
+
+function minVersion(path: (string | number)[], version: string, min: string, why: string): ConfigProblem[] {
+  return compareVersions(version, min) < 0 ? [{ path, message: `${showValue(version)} is not supported; allowed: ${min} or later (${why})` }] : [];
+}
+
+/**
+ * Checks of `tracestack:grafana` and `tracestack:prometheus` against the target and the rest of
+ * the stack. Port collisions are reported only where Grafana or Prometheus takes part; the
+ * stack's own collisions are crossCheck's.
+ */
+export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { target: t, grafana: g, prometheus: p } = cfg;
+
+  if (t.kind === "hosts") {
+    problems.push(...placementProblems(t, ["grafana", "host"], g.host, g.mode === "deploy" ? "Grafana" : "the Grafana that reads the provisioning files", g.mode === "deploy"));
+    if (p.mode === "deploy") problems.push(...placementProblems(t, ["prometheus", "host"], p.host, "Prometheus", true));
+    const mine = grafanaListeners(t, g, p);
+    problems.push(...portCollisions([...hostListeners(cfg), ...mine]).filter((pr) => pr.path[0] === "grafana" || pr.path[0] === "prometheus"));
+  } else {
+    if (g.host !== undefined) problems.push(hostsOnly(["grafana", "host"], g.host));
+    if (g.mode === "deploy" && g.listenAddress !== undefined) problems.push(hostsOnly(["grafana", "listenAddress"], g.listenAddress));
+    if (p.mode === "deploy" && p.host !== undefined) problems.push(hostsOnly(["prometheus", "host"], p.host));
+    if (p.mode === "deploy" && p.listenAddress !== undefined) problems.push(hostsOnly(["prometheus", "listenAddress"], p.listenAddress));
+  }
+
+  if (g.mode === "deploy") {
+    problems.push(...minVersion(["grafana", "version"], g.version, MIN_GRAFANA_VERSION, "the dashboard schema and datasource links need Grafana 12"));
+  }
+  if (p.mode === "deploy") {
+    problems.push(...minVersion(["prometheus", "version"], p.version, MIN_PROMETHEUS_VERSION, "Prometheus 3 flags and scrape defaults"));
+  }
+  return problems;
+}

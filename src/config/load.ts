@@ -1,0 +1,68 @@
+/**
+ * From raw Pulumi config to the validated, fully defaulted stack model.
+ * `parseStackConfig` is pure and throws one ConfigError listing every problem;
+ * `loadStackConfig` reads the running program's config. Both run before any resource exists.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, NAMESPACE, problemsFromZod } from "./errors";
+import { SECRET_KEYS, stackConfigSchema } from "./schema";
+import type { SecretKey, StackConfig } from "./schema";
+import { crossCheck } from "./validate";
+
+/** The validated config plus the names it was read under. */
+export interface StackModel extends StackConfig {
+  /** Pulumi stack name, e.g. `home`. */
+  stack: string;
+  /** `deployment.environment`: the `environment` key, else the stack name. */
+  environment: string;
+}
+
+/** Validate raw config values (keys without the namespace) into the model. */
+export function parseStackConfig(raw: Record<string, unknown>, stack: string): StackModel {
+  const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
+  const parsed = stackConfigSchema.safeParse(plain, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(problemsFromZod(stackConfigSchema, plain, parsed.error.issues));
+  const problems = crossCheck(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...parsed.data, stack, environment: parsed.data.environment ?? stack };
+}
+
+/** Raw values of the `tracestack:` namespace from the running program's config (objects as parsed JSON). */
+export function rawConfigFromRuntime(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const [ns, key] = fullKey.split(":", 2);
+    // Project defaults of "" (Pulumi.yaml) mean "not set".
+    if (ns !== NAMESPACE || key === undefined || value === "") continue;
+    out[key] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+  }
+  return out;
+}
+
+/** Secrets from config, kept as secret Outputs. */
+export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
+
+export function loadStackConfig(): { model: StackModel; secrets: StackSecrets } {
+  const model = parseStackConfig(rawConfigFromRuntime(), pulumi.getStack());
+  const cfg = new pulumi.Config(NAMESPACE);
+  const secrets: StackSecrets = {};
+  const all = pulumi.runtime.allConfig();
+  for (const k of SECRET_KEYS) {
+    // Presence only (the project default "" means unset); the value is kept as a secret Output.
+    if ((all[`${NAMESPACE}:${k}`] ?? "") !== "") secrets[k] = cfg.requireSecret(k);
+  }
+  requireSecrets(model, secrets);
+  return { model, secrets };
+}
+
+/** Secrets the model needs, checked up front with the command that sets them. */
+export function requireSecrets(model: StackModel, secrets: StackSecrets): void {
+  if (model.elasticsearch.mode === "existing" && !secrets.elasticsearchPassword) {
+    throw new ConfigError([
+      {
+        path: ["elasticsearchPassword"],
+        message: `is required when tracestack:elasticsearch.mode is "existing"; set it with: pulumi config set --secret elasticsearchPassword <password>`,
+      },
+    ]);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The stack model: every key a stack file may set under the `tracestack:` namespace,
+ * with its type, allowed range and default. Objects are strict: an unknown key is an error.
+ *
+ * Defaults are resolved here, once, into the model the renderers read.
+ */
+import { z } from "zod";
+import {
+  DEFAULT_ELASTICSEARCH_VERSION,
+  DEFAULT_JAEGER_VERSION,
+  SEMVER_PATTERN,
+} from "./versions";
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+/** A DNS-1123 label: host names and Kubernetes namespaces. */
+export const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    message: "allowed: lowercase letters, digits and '-', 1-63 characters, starting and ending alphanumeric",
+  });
+
+export const semver = z.string().regex(SEMVER_PATTERN, { message: "allowed: a release version such as 2.20.0" });
+
+/** An Elasticsearch time value: `30d`, `12h`, `90m`, `45s`. */
+export const esDuration = z
+  .string()
+  .regex(/^[1-9]\d*(d|h|m|s)$/, { message: "allowed: a positive duration with unit d, h, m or s, such as 30d" });
+
+/** An Elasticsearch byte size: `50gb`, `512mb`. */
+export const esByteSize = z
+  .string()
+  .regex(/^[1-9]\d*(b|kb|mb|gb|tb|pb)$/, { message: "allowed: a positive size with unit b, kb, mb, gb, tb or pb, such as 50gb" });
+
+/** A Kubernetes memory quantity, e.g. `4Gi`, `512Mi`. */
+export const memoryQuantity = z
+  .string()
+  .regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi" });
+
+/** A Kubernetes CPU quantity, e.g. `2`, `500m`. */
+export const cpuQuantity = z
+  .string()
+  .regex(/^([1-9]\d*m|[1-9]\d*(\.\d+)?|0\.\d*[1-9]\d*)$/, { message: "allowed: a CPU amount such as 2, 1.5 or 500m" });
+
+export const port = z.number().int().min(1).max(65535);
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: "allowed: a lowercase hex sha256 (64 characters)" });
+
+/** Platforms a release tarball exists for: `<os>-<arch>`. */
+export const PLATFORMS = ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Resources for one container or service: requests = limits for memory, the usual practice for JVMs and Go GCs. */
+export const resources = (cpu: string, memory: string) =>
+  z
+    .strictObject({
+      /** CPU request (limit is not set, to avoid CFS throttling). @default per component */
+      cpu: cpuQuantity.default(cpu),
+      /** Memory request and limit. @default per component */
+      memory: memoryQuantity.default(memory),
+    })
+    .prefault({});
+
+/**
+ * Where a release tarball comes from and how it is checked.
+ * Without `sha256` for a platform, the installer checks the tarball against the checksum
+ * file the project publishes beside it in the same release.
+ */
+export const releaseSource = z
+  .strictObject({
+    /** Base URL of the releases (a mirror, or a local server in tests). @default the upstream GitHub releases */
+    baseUrl: z.url().optional(),
+    /** Pinned sha256 of the tarball per platform (`linux-amd64`, …). */
+    sha256: z.partialRecord(z.enum(PLATFORMS), sha256).default({}),
+  })
+  .prefault({});
+
+// ---------------------------------------------------------------------------
+// Targets
+// ---------------------------------------------------------------------------
+
+export const OS_FAMILIES = ["arch", "debian", "ubuntu", "macos"] as const;
+export type OsFamily = (typeof OS_FAMILIES)[number];
+
+export const hostSchema = z.strictObject({
+  /** DNS name or IP address the deployer reaches the host at over SSH. */
+  address: z.string().min(1),
+  /** Operating system family; decides the package manager and service manager. */
+  os: z.enum(OS_FAMILIES),
+  /** CPU architecture; picks the release tarball. @default amd64 */
+  arch: z.enum(["amd64", "arm64"]).default("amd64"),
+  /** The host is a WSL2 distribution (systemd must be enabled in /etc/wsl.conf). @default false */
+  wsl: z.boolean().default(false),
+  /** SSH port. @default 22 */
+  sshPort: port.default(22),
+  /** SSH user for this host. @default `target.ssh.user` */
+  user: z.string().min(1).optional(),
+  /** GPU model, reported as a resource attribute. */
+  gpu: z.string().min(1).optional(),
+});
+
+export const hostsTargetSchema = z.strictObject({
+  kind: z.literal("hosts"),
+  ssh: z
+    .strictObject({
+      /** Default SSH user; the private key comes from the secret `tracestack:sshPrivateKey`, else the SSH agent. @default root */
+      user: z.string().min(1).default("root"),
+    })
+    .prefault({}),
+  /** The machines, by name. */
+  hosts: z.record(dnsLabel, hostSchema).refine((h) => Object.keys(h).length > 0, { message: "allowed: at least one host" }),
+});
+
+export const kubernetesTargetSchema = z.strictObject({
+  kind: z.literal("kubernetes"),
+  /** Namespace of the tracing stack. @default observability */
+  namespace: dnsLabel.default("observability"),
+  /** kubeconfig context to deploy to. @default the kubeconfig's current context */
+  context: z.string().min(1).optional(),
+  /** Path of the kubeconfig file (the content may instead be given as the secret `tracestack:kubeconfig`). */
+  kubeconfigPath: z.string().min(1).optional(),
+  /** StorageClass for persistent volumes. @default the cluster's default class */
+  storageClass: z.string().min(1).optional(),
+});
+
+export const targetSchema = z.discriminatedUnion("kind", [hostsTargetSchema, kubernetesTargetSchema]);
+
+// ---------------------------------------------------------------------------
+// Elasticsearch
+// ---------------------------------------------------------------------------
+
+export const elasticsearchDeploySchema = z.strictObject({
+  mode: z.literal("deploy"),
+  /** Elasticsearch version (the official image tag). */
+  version: semver.default(DEFAULT_ELASTICSEARCH_VERSION),
+  /** Host that runs the container (hosts target only). */
+  host: dnsLabel.optional(),
+  /** Number of nodes (hosts: 1; Kubernetes: 1 or 3+). @default 1 */
+  nodes: z.number().int().min(1).max(9).default(1),
+  /** Container memory; the JVM heap is set to half of it. @default 4Gi */
+  resources: resources("1", "4Gi"),
+  /** Data volume size per node. @default 50Gi */
+  storageSize: memoryQuantity.default("50Gi"),
+  /** HTTP port. @default 9200 */
+  port: port.default(9200),
+});
+
+export const elasticsearchExistingSchema = z.strictObject({
+  mode: z.literal("existing"),
+  /** URL of the cluster, e.g. https://es.example.com:9200. The password is the secret `tracestack:elasticsearchPassword`. */
+  url: z.url(),
+  /** User Jaeger authenticates as. @default elastic */
+  username: z.string().min(1).default("elastic"),
+  /** CA bundle on the Jaeger host / in the pod to verify the cluster's certificate. */
+  caFile: z.string().min(1).optional(),
+});
+
+export const elasticsearchSchema = z.discriminatedUnion("mode", [elasticsearchDeploySchema, elasticsearchExistingSchema]);
+
+// ---------------------------------------------------------------------------
+// Jaeger and index lifecycle
+// ---------------------------------------------------------------------------
+
+const indexSettings = (shards: number, replicas: number) =>
+  z
+    .strictObject({
+      /** Primary shards of each new index. */
+      shards: z.number().int().min(1).max(64).default(shards),
+      /** Replicas of each shard. */
+      replicas: z.number().int().min(0).max(8).default(replicas),
+    })
+    .prefault({});
+
+export const jaegerSchema = z
+  .strictObject({
+    /** Jaeger v2 release. */
+    version: semver.default(DEFAULT_JAEGER_VERSION),
+    /** Host that runs Jaeger (hosts target only). */
+    host: dnsLabel.optional(),
+    /** Replicas (Kubernetes only). @default 1 */
+    replicas: z.number().int().min(1).max(10).default(1),
+    /** Prefix of every Jaeger index and alias. @default tracestack */
+    indexPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, { message: "allowed: lowercase letters, digits, '-' and '_', at most 41 characters" })
+      .default("tracestack"),
+    /** Span indices. @default 1 shard, 0 replicas */
+    spans: indexSettings(1, 0),
+    /** Service/operation indices. @default 1 shard, 0 replicas */
+    services: indexSettings(1, 0),
+    ports: z
+      .strictObject({
+        /** OTLP gRPC receiver. @default 4317 */
+        otlpGrpc: port.default(4317),
+        /** OTLP HTTP receiver. @default 4318 */
+        otlpHttp: port.default(4318),
+        /** UI and HTTP query API. @default 16686 */
+        ui: port.default(16686),
+        /** gRPC query API. @default 16685 */
+        grpcQuery: port.default(16685),
+        /** healthcheckv2. @default 13133 */
+        health: port.default(13133),
+        /** Internal metrics (Prometheus). @default 8888 */
+        metrics: port.default(8888),
+      })
+      .prefault({}),
+    resources: resources("500m", "1Gi"),
+    release: releaseSource,
+    /** Log level. @default info */
+    logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .prefault({});
+
+export const lifecycleSchema = z
+  .strictObject({
+    /** Name of the ILM policy. @default tracestack-jaeger */
+    policyName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, { message: "allowed: lowercase letters, digits, '-', '_' and '.'" })
+      .default("tracestack-jaeger"),
+    /** Hot phase: roll over when the write index is this old. @default 1d */
+    rolloverMaxAge: esDuration.default("1d"),
+    /** Hot phase: roll over when a primary shard reaches this size. @default 50gb */
+    rolloverMaxPrimaryShardSize: esByteSize.default("50gb"),
+    /** Warm phase starts this long after rollover. @default 2d */
+    warmAfter: esDuration.default("2d"),
+    /** Warm phase: shrink to this many primary shards. @default 1 */
+    warmShrinkShards: z.number().int().min(1).max(64).default(1),
+    /** Warm phase: force-merge to this many segments. @default 1 */
+    warmForceMergeSegments: z.number().int().min(1).max(64).default(1),
+    /** Delete phase starts this long after rollover. @default 30d */
+    deleteAfter: esDuration.default("30d"),
+  })
+  .prefault({});
+
+// ---------------------------------------------------------------------------
+// The whole stack
+// ---------------------------------------------------------------------------
+
+/** Keys read from the `tracestack:` namespace, each validated by its own schema. */
+export const stackConfigSchema = z.strictObject({
+  /** `deployment.environment` of every span. @default the stack name */
+  environment: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: "allowed: lowercase letters, digits, '-', '_' and '.'" }).optional(),
+  target: targetSchema,
+  elasticsearch: elasticsearchSchema,
+  jaeger: jaegerSchema,
+  lifecycle: lifecycleSchema,
+});
+
+/** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */
+export const SECRET_KEYS = ["sshPrivateKey", "elasticsearchPassword", "kubeconfig"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type HostsTarget = z.output<typeof hostsTargetSchema>;
+export type KubernetesTarget = z.output<typeof kubernetesTargetSchema>;
+export type Target = z.output<typeof targetSchema>;
+export type HostConfig = z.output<typeof hostSchema>;
+export type ElasticsearchConfig = z.output<typeof elasticsearchSchema>;
+export type ElasticsearchDeploy = z.output<typeof elasticsearchDeploySchema>;
+export type ElasticsearchExisting = z.output<typeof elasticsearchExistingSchema>;
+export type JaegerConfig = z.output<typeof jaegerSchema>;
+export type LifecycleConfig = z.output<typeof lifecycleSchema>;
+export type ReleaseSource = z.output<typeof releaseSource>;
+export type Resources = { cpu: string; memory: string };

@@ -1,0 +1,145 @@
+/**
+ * Checks that span several keys: placements against declared hosts, port collisions,
+ * lifecycle ordering, versions the renderers support. Pure: no Pulumi here.
+ */
+import type { ConfigProblem } from "./errors";
+import { showValue } from "./errors";
+import type { HostsTarget, StackConfig } from "./schema";
+import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
+
+/** One TCP listener a component opens on a host. */
+export interface Listener {
+  host: string;
+  port: number;
+  /** Key path of the port setting, for messages. */
+  path: (string | number)[];
+}
+
+/** Seconds in an Elasticsearch time value (`30d`, `12h`, `90m`, `45s`). */
+export function esDurationSeconds(d: string): number {
+  const m = /^(\d+)(d|h|m|s)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const unit = { d: 86400, h: 3600, m: 60, s: 1 }[m[2] as "d" | "h" | "m" | "s"];
+  return Number(m[1]) * unit;
+}
+
+/** Every listener the stack places on a host (hosts target only). */
+export function hostListeners(cfg: StackConfig): Listener[] {
+  const out: Listener[] = [];
+  if (cfg.target.kind !== "hosts") return out;
+  const j = cfg.jaeger;
+  if (j.host) {
+    for (const [name, p] of Object.entries(j.ports)) out.push({ host: j.host, port: p, path: ["jaeger", "ports", name] });
+  }
+  const es = cfg.elasticsearch;
+  if (es.mode === "deploy" && es.host) out.push({ host: es.host, port: es.port, path: ["elasticsearch", "port"] });
+  return out;
+}
+
+/** Two listeners on one port of one host: name both offenders. */
+export function portCollisions(listeners: readonly Listener[]): ConfigProblem[] {
+  const seen = new Map<string, Listener>();
+  const out: ConfigProblem[] = [];
+  for (const l of listeners) {
+    const key = `${l.host}:${l.port}`;
+    const first = seen.get(key);
+    if (first) {
+      out.push({
+        path: l.path,
+        message: `port ${l.port} on host ${showValue(l.host)} is already taken by tracestack:${first.path.join(".")}; allowed: a port no other listener on that host uses`,
+      });
+    } else seen.set(key, l);
+  }
+  return out;
+}
+
+function checkPlacement(
+  target: HostsTarget,
+  path: (string | number)[],
+  host: string | undefined,
+  what: string,
+  linuxOnly: boolean,
+): ConfigProblem[] {
+  const declared = Object.keys(target.hosts).sort();
+  if (host === undefined) {
+    return [{ path, message: `is required: the host that runs ${what}; allowed: one of the declared hosts ${declared.join(", ")}` }];
+  }
+  const h = target.hosts[host];
+  if (!h) {
+    return [
+      {
+        path,
+        message: `${showValue(host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)`,
+      },
+    ];
+  }
+  if (linuxOnly && h.os === "macos") {
+    return [{ path, message: `${showValue(host)} runs macos, which has no systemd or Docker engine for ${what}; allowed: a Linux host (arch, debian, ubuntu)` }];
+  }
+  return [];
+}
+
+export function crossCheck(cfg: StackConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const t = cfg.target;
+  const es = cfg.elasticsearch;
+
+  if (t.kind === "hosts") {
+    problems.push(...checkPlacement(t, ["jaeger", "host"], cfg.jaeger.host, "Jaeger", true));
+    if (es.mode === "deploy") {
+      problems.push(...checkPlacement(t, ["elasticsearch", "host"], es.host, "Elasticsearch", true));
+      if (es.nodes !== 1) {
+        problems.push({ path: ["elasticsearch", "nodes"], message: `${es.nodes} is not supported on the hosts target; allowed: 1 (a single-node cluster in Docker)` });
+      }
+    }
+    if (cfg.jaeger.replicas !== 1) {
+      problems.push({ path: ["jaeger", "replicas"], message: `${cfg.jaeger.replicas} is not supported on the hosts target; allowed: 1` });
+    }
+    problems.push(...portCollisions(hostListeners(cfg)));
+  } else {
+    if (cfg.jaeger.host !== undefined) {
+      problems.push({ path: ["jaeger", "host"], message: `${showValue(cfg.jaeger.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+    }
+    if (es.mode === "deploy" && es.host !== undefined) {
+      problems.push({ path: ["elasticsearch", "host"], message: `${showValue(es.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+    }
+    if (es.mode === "deploy" && es.nodes === 2) {
+      problems.push({ path: ["elasticsearch", "nodes"], message: `2 cannot elect a master after losing one node; allowed: 1, or 3 and more` });
+    }
+  }
+
+  if (es.mode === "deploy") {
+    for (const idx of ["spans", "services"] as const) {
+      const r = cfg.jaeger[idx].replicas;
+      if (r > es.nodes - 1) {
+        problems.push({
+          path: ["jaeger", idx, "replicas"],
+          message: `${r} replicas cannot be allocated on ${es.nodes} Elasticsearch node${es.nodes === 1 ? "" : "s"} (the cluster would stay yellow); allowed: 0 to ${es.nodes - 1}`,
+        });
+      }
+    }
+  }
+
+  if (compareVersions(cfg.jaeger.version, MIN_JAEGER_VERSION) < 0) {
+    problems.push({
+      path: ["jaeger", "version"],
+      message: `${showValue(cfg.jaeger.version)} is not supported; allowed: ${MIN_JAEGER_VERSION} or later (Jaeger v2 with Elasticsearch ILM support)`,
+    });
+  }
+
+  const lc = cfg.lifecycle;
+  if (esDurationSeconds(lc.warmAfter) >= esDurationSeconds(lc.deleteAfter)) {
+    problems.push({
+      path: ["lifecycle", "warmAfter"],
+      message: `${showValue(lc.warmAfter)} must be earlier than tracestack:lifecycle.deleteAfter (${showValue(lc.deleteAfter)}); allowed: a duration shorter than deleteAfter`,
+    });
+  }
+  const shards = cfg.jaeger.spans.shards;
+  if (lc.warmShrinkShards > shards || shards % lc.warmShrinkShards !== 0) {
+    problems.push({
+      path: ["lifecycle", "warmShrinkShards"],
+      message: `${lc.warmShrinkShards} is not a factor of tracestack:jaeger.spans.shards (${shards}); allowed: a divisor of ${shards}`,
+    });
+  }
+  return problems;
+}

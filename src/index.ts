@@ -1,0 +1,14 @@
+/**
+ * tracestack — the Pulumi program. `pulumi up` loads this file through ts-node.
+ * Configuration is validated before any resource is registered.
+ */
+import { loadStackConfig } from "./config/index";
+import { createStack } from "./stack";
+
+const { model, secrets } = loadStackConfig();
+const outputs = createStack(model, secrets);
+
+export const jaegerUiUrl = outputs.jaegerUiUrl;
+export const otlpGrpcEndpoint = outputs.otlpGrpcEndpoint;
+export const otlpHttpEndpoint = outputs.otlpHttpEndpoint;
+export const elasticsearchUrl = outputs.elasticsearchUrl;

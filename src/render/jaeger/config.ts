@@ -1,0 +1,109 @@
+/**
+ * Jaeger v2 configuration (a collector-format YAML file) for Elasticsearch storage.
+ *
+ * Version-dependent: Jaeger 2.20 moved ES index rotation to per-index
+ * `indices.<type>.rotation.auto_rollover` and rejects the legacy `use_ilm`/`use_aliases`
+ * flags by default (feature gate es.config.rejectLegacyRotationFlags); 2.14–2.19 only know the legacy flags.
+ * https://github.com/jaegertracing/jaeger/blob/v2.20.0/internal/storage/elasticsearch/config/config_rotation.go
+ */
+import type { JaegerConfig } from "../../config/schema";
+import { jaegerEsRotationStyle } from "../../config/versions";
+import { aliasNames } from "../elasticsearch/names";
+import { toYaml } from "../yaml";
+
+export interface JaegerRenderInput {
+  jaeger: JaegerConfig;
+  /** Elasticsearch URLs as Jaeger reaches them. */
+  serverUrls: string[];
+  /** Basic-auth user; the password is read from `passwordFile`. */
+  username: string;
+  /** Path of the file holding the ES password, as Jaeger sees it. */
+  passwordFile: string;
+  /** CA file to verify the cluster's certificate. */
+  caFile?: string;
+  /** ILM policy the span and service indices roll over with. */
+  policyName: string;
+  /** Prometheus URL for the Monitor tab (span metrics), when one exists. */
+  metricsBackendUrl?: string;
+}
+
+const STORE = "es_main";
+const METRICS_STORE = "prometheus_main";
+
+function indexRotation(input: JaegerRenderInput, type: "span" | "service") {
+  const { read, write } = aliasNames(input.jaeger.indexPrefix, type);
+  return { auto_rollover: { read_alias: read, write_alias: write, policy_name: input.policyName } };
+}
+
+export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unknown> {
+  const j = input.jaeger;
+  const style = jaegerEsRotationStyle(j.version);
+  const all = "0.0.0.0";
+
+  const spans: Record<string, unknown> = { shards: j.spans.shards, replicas: j.spans.replicas };
+  const services: Record<string, unknown> = { shards: j.services.shards, replicas: j.services.replicas };
+  if (style === "auto-rollover") {
+    spans.rotation = indexRotation(input, "span");
+    services.rotation = indexRotation(input, "service");
+  }
+
+  const elasticsearch: Record<string, unknown> = {
+    server_urls: input.serverUrls,
+    auth: { basic: { username: input.username, password_file: input.passwordFile } },
+    ...(input.caFile ? { tls: { ca_file: input.caFile } } : {}),
+    indices: { index_prefix: j.indexPrefix, spans, services },
+    // The ILM bootstrap owns the index templates (with lifecycle settings and mappings).
+    create_mappings: false,
+    ...(style === "legacy-ilm" ? { use_ilm: true, use_aliases: true } : {}),
+    tags_as_fields: { all: true },
+  };
+
+  const extensions: Record<string, unknown> = {
+    jaeger_storage: {
+      backends: { [STORE]: { elasticsearch } },
+      ...(input.metricsBackendUrl
+        ? { metric_backends: { [METRICS_STORE]: { prometheus: { endpoint: input.metricsBackendUrl } } } }
+        : {}),
+    },
+    jaeger_query: {
+      storage: { traces: STORE, ...(input.metricsBackendUrl ? { metrics: METRICS_STORE } : {}) },
+      http: { endpoint: `${all}:${j.ports.ui}` },
+      grpc: { endpoint: `${all}:${j.ports.grpcQuery}` },
+    },
+    healthcheckv2: { use_v2: true, http: { endpoint: `${all}:${j.ports.health}` } },
+  };
+
+  return {
+    service: {
+      extensions: Object.keys(extensions),
+      pipelines: {
+        traces: { receivers: ["otlp"], processors: [], exporters: ["jaeger_storage_exporter"] },
+      },
+      telemetry: {
+        resource: { "service.name": "jaeger" },
+        metrics: { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: all, port: j.ports.metrics } } } }] },
+        logs: { level: j.logLevel },
+      },
+    },
+    extensions,
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: `${all}:${j.ports.otlpGrpc}` },
+          http: { endpoint: `${all}:${j.ports.otlpHttp}` },
+        },
+      },
+    },
+    exporters: { jaeger_storage_exporter: { trace_storage: STORE } },
+  };
+}
+
+export function renderJaegerConfig(input: JaegerRenderInput): string {
+  return toYaml(
+    jaegerConfigObject(input),
+    `Jaeger ${input.jaeger.version} — rendered by tracestack; do not edit on the host (pulumi up rewrites it).`,
+  );
+}
+
+/** The path Jaeger's healthcheckv2 (use_v2) serves its status on. */
+export const JAEGER_HEALTH_PATH = "/status";

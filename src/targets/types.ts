@@ -1,0 +1,27 @@
+/**
+ * What a component asks of a target. A component describes its workload once
+ * (src/workload/types.ts); the target realizes it with its own resources, each a child
+ * of the component, and reports every file it places to the artifact registry.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { JobSpec, WorkloadSpec } from "../workload/types";
+
+export interface DeployedWorkload {
+  /** Resolves once the workload's resources exist (its start command or its pods). */
+  ready: pulumi.Output<string>;
+}
+
+export interface Target {
+  readonly kind: "hosts" | "kubernetes";
+  /** Realize a long-running workload as children of `owner`. */
+  deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload;
+  /** Run a one-shot job as children of `owner`; the result resolves once it has succeeded. */
+  runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string>;
+  /**
+   * The address clients use to reach a workload: a host address (loopback when the
+   * client runs on the same host) or a cluster-internal Service name.
+   */
+  address(workload: { name: string; placement?: string }, fromHost?: string): string;
+  /** Where artifacts are filed for this workload (host name or namespace). */
+  artifactTarget(placement?: string): string;
+}

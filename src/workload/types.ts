@@ -1,0 +1,117 @@
+/**
+ * A workload, described once: what runs, with which files, env, ports, health check,
+ * volumes and user. Target adapters realize it (hosts: tarball + systemd or a Docker
+ * container over SSH; Kubernetes: typed objects). Descriptions are data, not resources.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ArtifactKind } from "../artifacts/registry";
+import type { Platform, Resources } from "../config/schema";
+
+export interface WorkloadFile {
+  /** File name inside the workload's config directory. */
+  name: string;
+  kind: ArtifactKind;
+  content: pulumi.Input<string>;
+  /** Secret content: 0600 owned by the service user on hosts, a Secret on Kubernetes, "[secret]" in renders. */
+  secret?: boolean;
+}
+
+export interface WorkloadPort {
+  name: string;
+  port: number;
+}
+
+/** A release tarball for the native (systemd) runtime on hosts. */
+export interface NativeRelease {
+  /** Project name, e.g. `jaeger`, also the install directory under /opt/tracestack. */
+  project: string;
+  version: string;
+  /** Tarball URL per platform. */
+  url(platform: Platform): string;
+  /** Path of the binary inside the tarball. */
+  binaryInArchive(platform: Platform): string;
+  /** Name of the installed binary. */
+  binary: string;
+  /** Pinned sha256 per platform; else `checksumsUrl` is consulted. */
+  sha256: Partial<Record<Platform, string>>;
+  /** URL of the release's checksum file listing `<sha256> *<tarball name>` lines. */
+  checksumsUrl(platform: Platform): string;
+  /** Subcommand that validates a config before it replaces the running one, e.g. ["validate", "--config"]. */
+  validateArgs?: string[];
+}
+
+export interface WorkloadVolume {
+  name: string;
+  mountPath: string;
+  /** Persistent size (Kubernetes PVC, per replica). */
+  size: string;
+}
+
+export interface HealthCheck {
+  port: number;
+  path: string;
+  /** A shell check run inside the container instead of an HTTP GET (for endpoints that need credentials). */
+  exec?: string;
+}
+
+export interface WorkloadSpec {
+  /** DNS-safe name: service, unit, container and Kubernetes object names derive from it. */
+  name: string;
+  /** Component label for artifacts, e.g. `jaeger`. */
+  component: string;
+  /** Host the workload runs on (hosts target). */
+  placement?: string;
+  /** How the hosts target runs it. */
+  hostRuntime: "native" | "docker";
+  /** Container image (Kubernetes and Docker). */
+  image: string;
+  /** Tarball for the native runtime. */
+  release?: NativeRelease;
+  /** Directory the config files are placed in, identical on every target. */
+  configDir: string;
+  /** Arguments after the binary / image entrypoint. */
+  args: string[];
+  env: Record<string, string>;
+  /** Secret environment (Docker and Kubernetes; the native runtime takes secrets as files). */
+  secretEnv?: Record<string, pulumi.Input<string>>;
+  files: WorkloadFile[];
+  ports: WorkloadPort[];
+  health: HealthCheck;
+  volumes: WorkloadVolume[];
+  /** Service user. */
+  user: { name: string; uid: number };
+  resources: Resources;
+  replicas: number;
+  /** Kubernetes: an env var set to the pod's name (e.g. Elasticsearch's `node.name`). */
+  podNameEnv?: string;
+  /** Who may connect (Docker on hosts): only the same host, or the network. @default network */
+  exposure?: "loopback" | "network";
+  /** The image writes to its root filesystem (e.g. Elasticsearch's keystore). @default false */
+  writableRootFilesystem?: boolean;
+  /** Values that must resolve before the workload starts (e.g. the ILM bootstrap's completion marker). */
+  startAfter?: pulumi.Input<string>[];
+  /** Describe the workload in unit files and labels. */
+  description: string;
+  documentation: string;
+}
+
+/** A one-shot task: runs to completion before whatever consumes its `done` marker. */
+export interface JobSpec {
+  name: string;
+  component: string;
+  placement?: string;
+  /** Image for the Kubernetes Job. */
+  image: string;
+  /** Directory the files are placed in. */
+  dir: string;
+  files: WorkloadFile[];
+  /** Command to run (argv), with files referenced by path under `dir`. */
+  command: string[];
+  /** Arguments appended to the command (may be Outputs, e.g. a URL). */
+  args?: pulumi.Input<string>[];
+  /** Values that must resolve before the job runs (e.g. the cluster's readiness marker). */
+  after?: pulumi.Input<string>[];
+  env: Record<string, string>;
+  /** Secret files the job reads, e.g. a password file: name → content. */
+  secretFiles?: WorkloadFile[];
+}

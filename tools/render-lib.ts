@@ -1,0 +1,205 @@
+/**
+ * The offline render's engine: stack config from the stack file (with the project's
+ * defaults, as the CLI merges them), Pulumi's mock runtime, the real program, and every
+ * resource and artifact it declares — resolved, with secrets as "[secret]".
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import YAML from "yaml";
+import type { Artifact } from "../src/artifacts/registry";
+import { recordedArtifacts } from "../src/artifacts/registry";
+import { toJson, toYaml } from "../src/render/yaml";
+
+export const SECRET = "[secret]";
+export const UNKNOWN = "[unknown]";
+
+export interface PlanEntry {
+  urn: string;
+  type: string;
+  name: string;
+  parent?: string;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+}
+
+export interface RenderOptions {
+  projectDir: string;
+  stack: string;
+  /** Raw `tracestack:` values (without namespace) replacing the stack file's. */
+  config?: Record<string, unknown>;
+  /** Loads the program (src/index.ts); the CLI requires it, tests import it. */
+  importProgram: () => Promise<unknown>;
+}
+
+export interface RenderResult {
+  /** Output-relative path → content, including plan.json, manifest.json and outputs.json. */
+  files: Record<string, string>;
+  plan: PlanEntry[];
+  manifest: { stack: string; artifacts: { kind: string; component: string; target: string; path: string }[] };
+  outputs: Record<string, unknown>;
+  resourceCount: number;
+}
+
+interface StackFile {
+  config?: Record<string, unknown>;
+}
+
+/** Stack config as the CLI would hand it to the program: project defaults, then the stack file. */
+export function stackConfig(projectDir: string, stack: string, override?: Record<string, unknown>) {
+  const project = YAML.parse(readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    config?: Record<string, { default?: unknown; secret?: boolean }>;
+  };
+  const values: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  const set = (key: string, value: unknown) => {
+    const full = key.includes(":") ? key : `${project.name}:${key}`;
+    if (value && typeof value === "object" && "secure" in (value as object)) {
+      // Ciphertext can't be decrypted offline: a fixed stand-in, marked secret.
+      values[full] = `offline-secret-${full.replace(/[^a-z0-9]+/gi, "-")}`;
+      secretKeys.push(full);
+    } else values[full] = typeof value === "string" ? value : JSON.stringify(value);
+  };
+  for (const [k, decl] of Object.entries(project.config ?? {})) {
+    if (decl && typeof decl === "object" && "default" in decl) set(k, decl.default);
+  }
+  let stackValues: Record<string, unknown>;
+  if (override) {
+    stackValues = Object.fromEntries(Object.entries(override).map(([k, v]) => [`${project.name}:${k}`, v]));
+  } else {
+    const file = YAML.parse(readFileSync(join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as StackFile;
+    stackValues = file.config ?? {};
+  }
+  for (const [k, v] of Object.entries(stackValues)) set(k, v);
+  return { project: project.name, values, secretKeys };
+}
+
+function deterministicState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: `offline-password-${name}`, bcryptHash: "offline-bcrypt" };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: `offline-private-key-${name}`, publicKeyPem: `offline-public-key-${name}` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `offline-certificate-${name}` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `offline-csr-${name}` };
+    case "command:remote:Command":
+      return { ...inputs, stdout: `offline-stdout-${name}`, stderr: "" };
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: `${String(inputs.name)}@sha256:offline`, repoDigest: `${String(inputs.name)}@sha256:offline` };
+    default:
+      return inputs;
+  }
+}
+
+/** Resolve Outputs, promises and assets deeply; a secret anywhere becomes "[secret]" right there. */
+export async function resolveDeep(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const o = value as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean>; isKnown: Promise<boolean> };
+    if (await o.isSecret) return SECRET;
+    if (!(await o.isKnown)) return UNKNOWN;
+    return resolveDeep(await o.promise());
+  }
+  if (value instanceof Promise) return resolveDeep(await value);
+  if (pulumi.Resource.isInstance(value)) return resolveDeep(value.urn);
+  const v: unknown = value;
+  if (pulumi.asset.Asset.isInstance(v)) {
+    const a = v as unknown as { text?: Promise<string>; path?: Promise<string> };
+    return { asset: (await a.text) ?? (await a.path) };
+  }
+  if (Array.isArray(v)) return Promise.all((v as unknown[]).map(resolveDeep));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = await resolveDeep(v);
+      if (r !== undefined) out[k] = r;
+    }
+    return out;
+  }
+  return value;
+}
+
+interface Recorded {
+  type: string;
+  name: string;
+  custom: boolean;
+  resource: pulumi.Resource;
+  parent?: pulumi.Resource;
+  props: Record<string, unknown>;
+}
+
+/** Files under files/<target>/<path>; absolute host paths lose their leading slash. */
+export function artifactPath(a: Pick<Artifact, "target" | "path">): string {
+  return `files/${a.target}/${a.path.replace(/^\/+/, "")}`;
+}
+
+export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
+  const { project, values, secretKeys } = stackConfig(opts.projectDir, opts.stack, opts.config);
+  pulumi.runtime.setAllConfig(values, secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: deterministicState(args.type, args.name, args.inputs) }),
+      call: (args) => {
+        throw new Error(`offline render: no mock for the call ${args.token}`);
+      },
+    },
+    project,
+    opts.stack,
+    false,
+  );
+
+  const recorded: Recorded[] = [];
+  const before = recordedArtifacts().length;
+  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      recorded.push({
+        type: args.type,
+        name: args.name,
+        custom: pulumi.CustomResource.isInstance(args.resource),
+        resource: args.resource,
+        parent: args.opts.parent,
+        props: args.props as Record<string, unknown>,
+      });
+      return undefined;
+    });
+    const mod = (await opts.importProgram()) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));
+  });
+  const outputs = (await resolveDeep(stackOutputs ?? {})) as Record<string, unknown>;
+
+  const plan: PlanEntry[] = [];
+  // The engine parents top-level resources to the stack.
+  const stackResource = pulumi.runtime.getStackResource();
+  const stackUrn = stackResource ? ((await resolveDeep(stackResource.urn)) as string) : undefined;
+  if (stackUrn) plan.push({ urn: stackUrn, type: "pulumi:pulumi:Stack", name: `${project}-${opts.stack}`, custom: false, inputs: {} });
+  for (const r of recorded) {
+    const urn = (await resolveDeep(r.resource.urn)) as string;
+    const parent = r.parent ? ((await resolveDeep(r.parent.urn)) as string) : stackUrn;
+    plan.push({ urn, type: r.type, name: r.name, ...(parent ? { parent } : {}), custom: r.custom, inputs: (await resolveDeep(r.props)) as Record<string, unknown> });
+  }
+  plan.sort((a, b) => a.urn.localeCompare(b.urn));
+
+  const files: Record<string, string> = {};
+  const manifestEntries: RenderResult["manifest"]["artifacts"] = [];
+  for (const a of recordedArtifacts().slice(before)) {
+    const path = artifactPath(a);
+    if (files[path] !== undefined) throw new Error(`two artifacts at ${path}`);
+    let content: string;
+    if (a.manifest !== undefined) content = toYaml(await resolveDeep(a.manifest));
+    else {
+      const c = await resolveDeep(a.content);
+      content = c === SECRET ? `${SECRET}\n` : String(c);
+    }
+    files[path] = content;
+    manifestEntries.push({ kind: a.kind, component: a.component, target: a.target, path });
+  }
+  manifestEntries.sort((x, y) => x.path.localeCompare(y.path));
+  const manifest = { stack: opts.stack, artifacts: manifestEntries };
+  files["plan.json"] = toJson(plan);
+  files["manifest.json"] = toJson(manifest);
+  files["outputs.json"] = toJson(outputs);
+  return { files, plan, manifest, outputs, resourceCount: plan.length };
+}
