@@ -108,6 +108,31 @@ function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[], raw: unk
   return def?.type === "object" ? Object.keys(def.shape as object).sort() : [];
 }
 
+/** The literal values a discriminated union at `path` accepts for `discriminator`. */
+function discriminatorValues(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown, discriminator: string): unknown[] {
+  type Def = { _zod: { def: Record<string, unknown> } };
+  let s: Def | undefined = schema as unknown as Def;
+  const strip = (t: Def | undefined): Def | undefined => {
+    let cur = t;
+    while (cur && ["default", "prefault", "optional", "nullable"].includes(cur._zod.def.type as string)) cur = cur._zod.def.innerType as Def;
+    return cur;
+  };
+  s = strip(s);
+  let value: unknown = raw;
+  for (const p of path) {
+    const def = s?._zod.def;
+    if (def?.type !== "object") return [];
+    s = strip((def.shape as Record<string, Def>)[String(p)]);
+    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[p] : undefined;
+  }
+  const def = s?._zod.def;
+  if (def?.type !== "union") return [];
+  return (def.options as Def[]).flatMap((o) => {
+    const lit = (o._zod.def.shape as Record<string, Def> | undefined)?.[discriminator];
+    return (lit?._zod.def.values as unknown[] | undefined) ?? [];
+  });
+}
+
 /** Turn zod issues into problems with the key path, the bad value and what is allowed. */
 export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -145,8 +170,15 @@ export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonl
         out.push({ path, message: `${showValue(bad)} is not allowed; allowed values: ${issue.values.map((v) => showValue(v)).join(", ")}` });
         break;
       case "invalid_union": {
-        const disc = (issue as { note?: string }).note;
-        out.push({ path, message: `${showValue(bad)} does not match any allowed form${disc ? ` (${disc})` : ""}: ${issue.message}` });
+        const disc = (issue as { discriminator?: string }).discriminator;
+        const allowed = disc ? discriminatorValues(schema, path.slice(0, -1), raw, disc) : [];
+        out.push({
+          path,
+          message:
+            allowed.length > 0
+              ? `${showValue(bad)} is not allowed; allowed values: ${allowed.map((v) => showValue(v)).join(", ")}`
+              : `${showValue(bad)} does not match any allowed form: ${issue.message}`,
+        });
         break;
       }
       default:

@@ -39,7 +39,7 @@ export const DEFAULT_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/tracestack";
 // Scalars
 // ---------------------------------------------------------------------------
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "allowed: an http or https URL such as http://grafana.example.com:3000" });
+const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `allowed: an http or https URL such as ${example}` });
 
 const absolutePath = z
   .string()
@@ -86,7 +86,7 @@ export type GrafanaRuntime = (typeof GRAFANA_RUNTIMES)[number];
 /** Loki to link traces and logs both ways. Without it, no Loki datasource or link is rendered. */
 export const lokiSchema = z.strictObject({
   /** URL Grafana reaches Loki at, e.g. http://loki:3100. */
-  url: httpUrl,
+  url: httpUrl("http://loki:3100"),
 });
 
 export const dashboardsSchema = z
@@ -110,8 +110,8 @@ export const dashboardsSchema = z
   .prefault({});
 
 export const grafanaDeploySchema = z.strictObject({
-  /** Deploy Grafana with the stack. @default deploy */
-  mode: z.literal("deploy").default("deploy"),
+  /** Deploy Grafana with the stack. */
+  mode: z.literal("deploy"),
   /** Grafana version (the grafana/grafana image tag, or the release tarball for the native runtime). @default 12.3.1 */
   version: semver.default(DEFAULT_GRAFANA_VERSION),
   /** Host that runs Grafana (hosts target only). */
@@ -137,7 +137,7 @@ export const grafanaExistingSchema = z.strictObject({
   /** Use a Grafana you run yourself: tracestack renders the provisioning files for it. */
   mode: z.literal("existing"),
   /** URL of your Grafana, reported in the stack outputs. */
-  url: httpUrl,
+  url: httpUrl("https://grafana.example.com"),
   /** Host whose Grafana reads the provisioning files (hosts target only). Without it the files are only rendered, for you to copy. */
   host: dnsLabel.optional(),
   /** Grafana's provisioning directory on that host. @default /etc/grafana/provisioning */
@@ -148,21 +148,25 @@ export const grafanaExistingSchema = z.strictObject({
   dashboards: dashboardsSchema,
 });
 
-const modeError = (iss: { code: string; input?: unknown }) =>
+const modeError = (iss: { code: string }) =>
   iss.code === "invalid_union" ? `allowed values: "deploy", "existing"` : undefined;
 
-/** `tracestack:grafana`. Absent or `{}`: deploy Grafana with every default. */
+/**
+ * `tracestack:grafana`. Absent: deploy Grafana with every default. `mode` is otherwise required,
+ * like `tracestack:elasticsearch.mode`, so unknown-key hints can tell which form is meant.
+ * @default { mode: "deploy" }
+ */
 export const grafanaSchema = z
   .discriminatedUnion("mode", [grafanaDeploySchema, grafanaExistingSchema], { error: modeError })
-  .prefault({});
+  .prefault({ mode: "deploy" });
 
 // ---------------------------------------------------------------------------
 // Prometheus
 // ---------------------------------------------------------------------------
 
 export const prometheusDeploySchema = z.strictObject({
-  /** Deploy Prometheus with the stack (it scrapes the span metrics and the collectors). @default deploy */
-  mode: z.literal("deploy").default("deploy"),
+  /** Deploy Prometheus with the stack (it scrapes the span metrics and the collectors). */
+  mode: z.literal("deploy"),
   /** Prometheus version (the prom/prometheus image tag without its leading "v"). @default 3.7.3 */
   version: semver.default(DEFAULT_PROMETHEUS_VERSION),
   /** Host that runs Prometheus (hosts target only). */
@@ -185,13 +189,13 @@ export const prometheusExistingSchema = z.strictObject({
   /** Use a Prometheus you run yourself; it must scrape the collector gateway's span-metrics exporter. */
   mode: z.literal("existing"),
   /** URL Grafana queries, e.g. http://prometheus.monitoring:9090. */
-  url: httpUrl,
+  url: httpUrl("http://prometheus.monitoring:9090"),
 });
 
-/** `tracestack:prometheus`. Absent or `{}`: deploy Prometheus with every default. */
+/** `tracestack:prometheus`. Absent: deploy Prometheus with every default. @default { mode: "deploy" } */
 export const prometheusSchema = z
   .discriminatedUnion("mode", [prometheusDeploySchema, prometheusExistingSchema], { error: modeError })
-  .prefault({});
+  .prefault({ mode: "deploy" });
 
 export type GrafanaConfig = z.output<typeof grafanaSchema>;
 export type GrafanaDeploy = z.output<typeof grafanaDeploySchema>;

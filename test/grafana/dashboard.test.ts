@@ -102,6 +102,17 @@ describe("renderTracingDashboard", () => {
     expect(panel(d, "LLM inference latency").targets?.[0].expr).toContain("service_name=~`llm-.*`, span_name=~`llama\\.generate`");
   });
 
+  it.each([
+    ["with", "gen_ai_request_model", "sum by (le, service_name, gen_ai_request_model)", "{{service_name}} {{gen_ai_request_model}} p95"],
+    ["without", undefined, "sum by (le, service_name)", "{{service_name}} p95"],
+  ])("breaks inference latency down %s a model label", (_name, model, by, legend) => {
+    const metrics = defaultMetricNames();
+    metrics.spanMetrics.labels.model = model;
+    const t = panel(renderTracingDashboard(dashboardInput({ metrics })), "LLM inference latency").targets?.[1] as Target & { legendFormat: string };
+    expect(t.expr).toContain(`${by} (rate(`);
+    expect(t.legendFormat).toBe(legend);
+  });
+
   it("lists slowest and failed traces from Jaeger searches", () => {
     expect(panel(dash, "Slowest traces").targets).toEqual([
       expect.objectContaining({ queryType: "search", service: "$trace_service", minDuration: "5s", datasource: { type: "jaeger", uid: DATASOURCE_UIDS.jaeger } }),

@@ -2,7 +2,7 @@
 import { stackConfigSchema } from "../../src/config/schema.js";
 import type { StackConfigInput } from "../../src/config/schema.js";
 import { grafanaSchema, prometheusSchema } from "../../src/config/grafana.js";
-import type { GrafanaConfigInput, PrometheusConfigInput, StackWithGrafana } from "../../src/config/grafana.js";
+import type { StackWithGrafana } from "../../src/config/grafana.js";
 import type { DatasourcesInput, MetricNames, TracingDashboardInput } from "../../src/render/grafana/index.js";
 import { defaultMetricNames } from "../../src/render/grafana/index.js";
 
@@ -27,7 +27,7 @@ export function customMetricNames(): MetricNames {
       calls: "x_calls_total",
       durationBucket: "x_duration_seconds_bucket",
       durationUnit: "s",
-      labels: { service: "svc", spanName: "op", spanKind: "kind", statusCode: "status" },
+      labels: { service: "svc", spanName: "op", spanKind: "kind", statusCode: "status", model: "mdl" },
       errorStatus: "ERR",
     },
     collector: {
@@ -46,7 +46,7 @@ export function customMetricNames(): MetricNames {
 }
 
 export function dashboardInput(overrides: Partial<TracingDashboardInput> = {}): TracingDashboardInput {
-  const g = grafanaSchema.parse({});
+  const g = grafanaSchema.parse(undefined);
   return { metrics: defaultMetricNames(), dashboards: g.dashboards, ...overrides };
 }
 
@@ -71,15 +71,15 @@ const KUBERNETES: StackConfigInput = {
   lifecycle: {},
 };
 
+type Keys = Record<string, unknown> | undefined;
+/** `mode: deploy` unless the test sets a mode: most cases are about a deployed Grafana or Prometheus. */
+const deployUnlessSet = (v: Keys) => (v === undefined || "mode" in v ? v : { mode: "deploy", ...v });
+
 /** A validated stack on hosts or Kubernetes with the given Grafana and Prometheus keys. */
-export function stack(
-  kind: "hosts" | "kubernetes",
-  grafana: GrafanaConfigInput | undefined,
-  prometheus: PrometheusConfigInput | undefined,
-): StackWithGrafana {
+export function stack(kind: "hosts" | "kubernetes", grafana: Keys, prometheus: Keys): StackWithGrafana {
   return {
     ...stackConfigSchema.parse(kind === "hosts" ? HOSTS : KUBERNETES),
-    grafana: grafanaSchema.parse(grafana),
-    prometheus: prometheusSchema.parse(prometheus),
+    grafana: grafanaSchema.parse(deployUnlessSet(grafana)),
+    prometheus: prometheusSchema.parse(deployUnlessSet(prometheus)),
   };
 }

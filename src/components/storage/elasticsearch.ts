@@ -122,7 +122,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
         this.username = "elastic";
         // Alphanumeric: the password travels through env files and curl configs without quoting surprises.
         const pw = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, { parent: this });
-        this.password = pw.result;
+        // Secret end to end (the engine marks `result` secret too; this keeps it so under any runtime).
+        this.password = pulumi.secret(pw.result);
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
         const kind = args.target.kind;
         const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
@@ -181,7 +182,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
     return [
       { name: "ca.crt", kind: "secret", content: ca.certPem, secret: true },
       { name: "transport.crt", kind: "secret", content: cert.certPem, secret: true },
-      { name: "transport.key", kind: "secret", content: nodeKey.privateKeyPem, secret: true },
+      { name: "transport.key", kind: "secret", content: pulumi.secret(nodeKey.privateKeyPem), secret: true },
     ];
   }
 }

@@ -25,7 +25,17 @@ export interface NamedPattern {
 export interface Rewrite extends NamedPattern {
   /** Go `regexp.Expand` template. */
   replacement: string;
+  /**
+   * Times the statement is applied. A pattern that consumes the character on each side of its match
+   * (RE2 has no lookaround) misses a neighbour sharing that character; a second pass catches it.
+   * @default 1
+   */
+  passes?: 2;
 }
+
+// A card number's edges: not a letter, digit, '_' or '-', so the digit groups of a UUID or an ID do not count.
+const EDGE_START = String.raw`(^|[^0-9A-Za-z_-])`;
+const EDGE_END = String.raw`($|[^0-9A-Za-z_-])`;
 
 /**
  * Attribute keys whose values are masked. The redaction processor matches keys unanchored
@@ -42,10 +52,7 @@ export const BLOCKED_KEY_PATTERNS: readonly NamedPattern[] = [
   { name: "credentials", pattern: String.raw`(?i)(^|[._-])credentials?$` },
 ];
 
-/**
- * Values masked wherever they match. `\b` is ASCII in RE2; card numbers use explicit edges so a
- * UUID or trace ID made of digits is not mistaken for one.
- */
+/** Values masked wherever they match (`\b` is an ASCII word boundary in RE2). */
 export const MASKED_VALUE_PATTERNS: readonly NamedPattern[] = [
   { name: "email addresses", pattern: String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}` },
   { name: "phone numbers (international)", pattern: String.raw`\+[1-9]([ .()-]{0,2}[0-9]){7,14}\b` },
@@ -61,11 +68,6 @@ export const MASKED_VALUE_PATTERNS: readonly NamedPattern[] = [
   { name: "bearer tokens", pattern: String.raw`(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*` },
   { name: "JWTs", pattern: String.raw`\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*` },
   { name: "PEM private keys", pattern: String.raw`-----BEGIN[A-Z ]* PRIVATE KEY-----[A-Za-z0-9+/=\s]*(-----END[A-Z ]* PRIVATE KEY-----)?` },
-  {
-    name: "card numbers (Visa, Mastercard, Discover)",
-    pattern: String.raw`(^|[^0-9A-Za-z_-])(4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|6011|65[0-9]{2})([ -]?[0-9]{4}){3}($|[^0-9A-Za-z_-])`,
-  },
-  { name: "card numbers (American Express)", pattern: String.raw`(^|[^0-9A-Za-z_-])3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5}($|[^0-9A-Za-z_-])` },
 ];
 
 const SECRET_NAMES = "password|passwd|secret|client_secret|api_key|apikey|access_token|refresh_token|id_token|token";
@@ -78,6 +80,18 @@ export const VALUE_REWRITES: readonly Rewrite[] = [
     replacement: "$1:****@",
   },
   { name: "secrets in query strings and DSNs (password=…)", pattern: String.raw`(?i)(\b(${SECRET_NAMES})=)[^&\s;,]+`, replacement: "$1****" },
+  {
+    name: "card numbers (Visa, Mastercard, Discover)",
+    pattern: String.raw`${EDGE_START}(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|6011|65[0-9]{2})(?:[ -]?[0-9]{4}){3}${EDGE_END}`,
+    replacement: "$1****$2",
+    passes: 2,
+  },
+  {
+    name: "card numbers (American Express)",
+    pattern: String.raw`${EDGE_START}3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5}${EDGE_END}`,
+    replacement: "$1****$2",
+    passes: 2,
+  },
   { name: "secrets in JSON text (\"password\": \"…\")", pattern: String.raw`(?i)("(${SECRET_NAMES})"\s*:\s*")[^"]+`, replacement: "$1****" },
 ];
 
@@ -120,12 +134,17 @@ export function redactionProcessor(extra: RedactionExtras): Record<string, unkno
   };
 }
 
+/** Each rewrite as many times as its `passes`. */
+function rewritePasses(): Rewrite[] {
+  return VALUE_REWRITES.flatMap((r) => Array.from({ length: r.passes ?? 1 }, () => r));
+}
+
 /** The `transform` processor applying `VALUE_REWRITES` before `redaction` masks the rest. */
 export function redactionTransform(): Record<string, unknown> {
-  const onAttributes = VALUE_REWRITES.map((r) =>
+  const onAttributes = rewritePasses().map((r) =>
     confmapEscape(`replace_all_patterns(attributes, "value", ${ottlString(r.pattern)}, ${ottlString(r.replacement)})`),
   );
-  const onBody = VALUE_REWRITES.map((r) => confmapEscape(`replace_pattern(body, ${ottlString(r.pattern)}, ${ottlString(r.replacement)}) where IsString(body)`));
+  const onBody = rewritePasses().map((r) => confmapEscape(`replace_pattern(body, ${ottlString(r.pattern)}, ${ottlString(r.replacement)}) where IsString(body)`));
   return {
     // A statement that fails on one item must not drop the item.
     error_mode: "ignore",

@@ -50,10 +50,10 @@ interface PromTarget {
   refId: string;
   expr: string;
   legendFormat: string;
-  exemplar?: boolean;
 }
 
 const RATE = "[$__rate_interval]";
+const QUANTILES = [0.5, 0.95, 0.99] as const;
 const rawString = (s: string) => `\`${s}\``;
 
 /** Fixed layout: 24 columns, rows of panels 8 high. */
@@ -157,6 +157,8 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
   const errorSel = `, ${L.statusCode}="${s.errorStatus}"`;
   const collectors = `job=~"${SCRAPE_JOBS.collectorGateway}|${SCRAPE_JOBS.collectorAgents}"`;
   const inference = `${L.service}=~${rawString(d.inferenceServices)}, ${L.spanName}=~${rawString(d.inferenceSpanNames)}`;
+  const inferenceBy = L.model ? `${L.service}, ${L.model}` : L.service;
+  const inferenceLegend = L.model ? `{{${L.service}}} {{${L.model}}}` : `{{${L.service}}}`;
   const { warn, critical } = INFERENCE_LATENCY_THRESHOLDS;
   const latencySteps = thresholds([
     ["green", null],
@@ -177,12 +179,11 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
       legendFormat: `{{${L.service}}}`,
     },
   ]));
-  l.add(8, 8, timeseries("Duration p50 / p95 / p99", "Span duration quantiles per service; exemplars link to the trace.", "s",
-    ([0.5, 0.95, 0.99] as const).map((q, i) => ({
+  l.add(8, 8, timeseries("Duration p50 / p95 / p99", "Span duration quantiles per service.", "s",
+    QUANTILES.map((q, i) => ({
       refId: String.fromCharCode(65 + i),
       expr: quantile(q, svc, L.service),
       legendFormat: `{{${L.service}}} p${Math.round(q * 100)}`,
-      exemplar: true,
     })),
   ));
 
@@ -192,11 +193,10 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
     `Duration of inference spans (span name ~ ${d.inferenceSpanNames}). Green below ${warn} s, yellow ${warn}-${critical} s, red above ${critical} s. ` +
       "The spanmetrics histogram needs buckets above these bounds, else quantiles stop at its largest bucket.",
     "s",
-    ([0.5, 0.95, 0.99] as const).map((q, i) => ({
+    QUANTILES.map((q, i) => ({
       refId: String.fromCharCode(65 + i),
-      expr: quantile(q, inference, L.service),
-      legendFormat: `{{${L.service}}} p${Math.round(q * 100)}`,
-      exemplar: true,
+      expr: quantile(q, inference, inferenceBy),
+      legendFormat: `${inferenceLegend} p${Math.round(q * 100)}`,
     })),
     { thresholds: latencySteps, thresholdsStyle: "line+area" },
   ));

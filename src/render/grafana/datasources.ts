@@ -139,7 +139,9 @@ function prometheus(input: DatasourcesInput): DatasourceDraft {
     prometheusType: "Prometheus",
     ...(input.prometheus.version ? { prometheusVersion: input.prometheus.version } : {}),
     timeInterval: input.prometheus.scrapeInterval,
-    // The collector's prometheus exporter labels span-metric exemplars `trace_id`.
+    // The collector's prometheus exporter labels exemplars `trace_id`. The gateway keeps span-metric
+    // exemplars off (tail sampling drops most traces they would name), so links appear only for
+    // series that carry exemplars of kept traces.
     exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: DATASOURCE_UIDS.jaeger, urlDisplayLabel: "View trace" }],
   };
   return base("prometheus", input.prometheus.url, true, jsonData);

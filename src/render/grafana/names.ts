@@ -52,8 +52,11 @@ export interface MetricNames {
     durationBucket: string;
     /** Unit of the duration histogram: the spanmetrics connector's `histogram.unit`. */
     durationUnit: "ms" | "s";
-    /** Label names the prometheus exporter gives the spanmetrics dimensions. */
-    labels: { service: string; spanName: string; spanKind: string; statusCode: string };
+    /**
+     * Label names the prometheus exporter gives the spanmetrics dimensions. `model` (optional) is
+     * the `gen_ai.request.model` dimension: the LLM latency panel breaks down by it when set.
+     */
+    labels: { service: string; spanName: string; spanKind: string; statusCode: string; model?: string };
     /** Value of the status label on error spans. */
     errorStatus: string;
   };
@@ -79,7 +82,8 @@ export interface MetricNames {
  * The names current collector releases expose:
  * - spanmetrics connector (namespace `traces.span.metrics`, unit ms) through the prometheus
  *   exporter with unit and type suffixes; dimensions `service.name`, `span.name`, `span.kind`,
- *   `status.code` become `service_name`, … (connector/spanmetricsconnector README);
+ *   `status.code` become `service_name`, … (connector/spanmetricsconnector README), plus the
+ *   `gen_ai.request.model` dimension the gateway adds (src/render/collector/gateway.ts);
  * - internal telemetry (exporterhelper, receiverhelper and tailsamplingprocessor
  *   documentation.md), with the `_total` suffix the Prometheus reader adds to counters.
  */
@@ -89,7 +93,7 @@ export function defaultMetricNames(): MetricNames {
       calls: "traces_span_metrics_calls_total",
       durationBucket: "traces_span_metrics_duration_milliseconds_bucket",
       durationUnit: "ms",
-      labels: { service: "service_name", spanName: "span_name", spanKind: "span_kind", statusCode: "status_code" },
+      labels: { service: "service_name", spanName: "span_name", spanKind: "span_kind", statusCode: "status_code", model: "gen_ai_request_model" },
       errorStatus: "STATUS_CODE_ERROR",
     },
     collector: {

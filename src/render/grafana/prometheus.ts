@@ -87,8 +87,8 @@ export interface PrometheusArgsInput {
 }
 
 /**
- * Command-line flags. Exemplar storage is a feature flag; without it the exemplars the span
- * metrics carry (trace ids) are dropped and the metric → trace links never appear.
+ * Command-line flags. Exemplar storage is a feature flag; without it exemplars (trace ids) are
+ * dropped at scrape and the datasource's exemplar → trace links never appear.
  * https://prometheus.io/docs/prometheus/latest/feature_flags/#exemplars-storage
  */
 export function prometheusArgs(input: PrometheusArgsInput): string[] {

@@ -111,7 +111,8 @@ export class HostsTarget implements Target {
     component: string,
     stagedPath = path,
   ): command.remote.Command {
-    recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content: file.content });
+    const content = file.secret ? pulumi.secret(file.content) : file.content;
+    recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
     return new command.remote.Command(
       resourceName,
       {
@@ -119,7 +120,7 @@ export class HostsTarget implements Target {
         create: asRoot(writeFileScript({ path: stagedPath, ...mode })),
         update: asRoot(writeFileScript({ path: stagedPath, ...mode })),
         delete: asRoot(removeFileScript(path)),
-        stdin: file.secret ? pulumi.secret(file.content) : file.content,
+        stdin: content,
         // Secret files: nothing the script prints is kept.
         logging: file.secret ? "none" : "stdoutAndStderr",
       },
@@ -233,9 +234,12 @@ export class HostsTarget implements Target {
     );
 
     // Restart only when what the service runs changed: config contents, the unit, the version.
-    const fingerprint = pulumi
-      .all(configs.map((c) => pulumi.output(c.file.content)))
-      .apply((contents) => sha256([release.version, unit, ...contents.map((c, i) => `${configs[i].path}\n${c}`)].join("\0")));
+    // A digest reveals nothing of the secrets it covers: readable in previews, so a diff shows which service restarts.
+    const fingerprint = pulumi.unsecret(
+      pulumi
+        .all(configs.map((c) => pulumi.output(c.file.content)))
+        .apply((contents) => sha256([release.version, unit, ...contents.map((c, i) => `${configs[i].path}\n${c}`)].join("\0"))),
+    );
     const activate = new command.remote.Command(
       `${spec.name}-service`,
       {
@@ -320,9 +324,9 @@ export class HostsTarget implements Target {
       ),
     );
     // Re-run when any input changed; the job itself is idempotent.
-    const fingerprint = pulumi
-      .all(files.map((f) => pulumi.output(f.content)))
-      .apply((contents) => sha256(contents.join("\0") + JSON.stringify([spec.command, spec.env])));
+    const fingerprint = pulumi.unsecret(
+      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.join("\0") + JSON.stringify([spec.command, spec.env]))),
+    );
     const argv = pulumi.all(spec.args ?? []).apply((a) => [...spec.command, ...a]);
     const run = new command.remote.Command(
       spec.name,

@@ -132,7 +132,8 @@ export class KubernetesTarget implements Target {
         ],
       },
     };
-    const checksum = pulumi.all(files.map((f) => pulumi.output(f.content))).apply((c) => sha256(c.join("\0")));
+    // A digest of secret files reveals nothing of them: it stays readable in the pod annotation.
+    const checksum = pulumi.unsecret(pulumi.all(files.map((f) => pulumi.output(f.content))).apply((c) => sha256(c.join("\0"))));
     return { volume, checksum, dependsOn: [configMap, secretObj].filter((x): x is NonNullable<typeof x> => !!x) };
   }
 
@@ -296,9 +297,12 @@ export class KubernetesTarget implements Target {
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
     // A new name whenever an input changes: the Job is replaced and runs again.
-    const suffix = pulumi
-      .all(files.map((f) => pulumi.output(f.content)))
-      .apply((c) => shortHash(c.join("\0") + JSON.stringify([spec.command, spec.env, spec.image]), 8));
+    // The hash reveals nothing of the secrets it covers, so it may name the Job in plaintext.
+    const suffix = pulumi.unsecret(
+      pulumi
+        .all(files.map((f) => pulumi.output(f.content)))
+        .apply((c) => shortHash(c.join("\0") + JSON.stringify([spec.command, spec.env, spec.image]), 8)),
+    );
     const { volume, dependsOn } = this.configObjects(owner, spec.name, spec.component, files);
     const lbl = labels(spec.name, spec.component);
     const body = {

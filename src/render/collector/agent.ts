@@ -1,0 +1,194 @@
+/**
+ * The node agent: OTLP from applications on the node, node resource attributes, forwarded to the
+ * gateway. With several gateway replicas, traces go through the `loadbalancing` exporter keyed by
+ * trace ID, so every span of a trace reaches the replica that samples it.
+ *
+ *   traces:  otlp → memory_limiter → node attributes (→ batch) → gateway
+ *   metrics: otlp, prometheus (extra scrapes) → memory_limiter → node attributes (→ batch) → gateway
+ */
+import {
+  batchProcessor,
+  healthCheckExtension,
+  memoryLimiter,
+  memorySendingQueue,
+  otlpReceiver,
+  retryOnFailure,
+  telemetry,
+} from "./common.js";
+import type { TelemetryPorts } from "./common.js";
+import { collectorDialect } from "./versions.js";
+
+/** Where agents find the gateway. */
+export type GatewayEndpoints =
+  | {
+      kind: "static";
+      /** `host:port` of each gateway replica (the hosts target has one). */
+      hostnames: readonly string[];
+    }
+  | {
+      kind: "kubernetes";
+      /** Headless Service selecting the gateway pods. */
+      service: string;
+      namespace: string;
+      /** The gateway's OTLP gRPC port. */
+      port: number;
+      /** Gateway replicas; more than one turns on trace-ID load balancing. */
+      replicas: number;
+    };
+
+/** The kind of node an agent runs on. */
+export const NODE_KINDS = { hosts: "hosts", kubernetes: "kubernetes" } as const;
+export type NodeKind = (typeof NODE_KINDS)[keyof typeof NODE_KINDS];
+
+/** A Prometheus scrape the agent runs and forwards to the gateway (e.g. llama-server's `/metrics`). */
+export interface MetricsScrape {
+  /** Prometheus `job_name`. */
+  jobName: string;
+  /** `host:port` targets. */
+  targets: readonly string[];
+  /** HTTP path of the metrics. @default /metrics */
+  metricsPath?: string;
+}
+
+export interface AgentRenderInput {
+  /** Pinned otelcol-contrib version. */
+  version: string;
+  /** `hosts`: resourcedetection with the system detector; `kubernetes`: k8sattributes (needs RBAC, see `K8S_ATTRIBUTES_RBAC`). */
+  nodeKind: NodeKind;
+  /** The host's name in the stack (`tracestack:target.hosts` key); hosts only, set as `host.name` when the SDK sent none. */
+  hostName?: string;
+  /** Further resource attributes inserted on the node, e.g. `{ "host.gpu.model": "RTX 4090" }`. */
+  extraResourceAttributes?: Readonly<Record<string, string>>;
+  ports: TelemetryPorts & {
+    /** OTLP gRPC receiver. */
+    otlpGrpc: number;
+    /** OTLP HTTP receiver. */
+    otlpHttp: number;
+  };
+  /** Memory limit of the agent in bytes; sizes `memory_limiter`. */
+  memoryBytes: number;
+  gateway: GatewayEndpoints;
+  /** Prometheus scrapes forwarded to the gateway. @default none */
+  extraMetricsScrapes?: readonly MetricsScrape[];
+}
+
+/** What k8sattributes reads, for the ClusterRole the Kubernetes adapter creates. */
+export const K8S_ATTRIBUTES_RBAC = [
+  { apiGroups: [""], resources: ["pods", "namespaces", "nodes"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+] as const;
+
+/** What the loadbalancing exporter's k8s resolver reads, for a Role in the gateway's namespace. */
+export const LOADBALANCING_K8S_RBAC = [
+  { apiGroups: [""], resources: ["endpoints"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+] as const;
+
+/** Environment variable the DaemonSet sets from `spec.nodeName`, so k8sattributes watches only this node's pods. */
+export const K8S_NODE_NAME_ENV = "K8S_NODE_NAME";
+
+function nodeProcessors(input: AgentRenderInput): Record<string, unknown> {
+  const inserts = Object.entries({
+    ...(input.nodeKind === "hosts" && input.hostName ? { "host.name": input.hostName } : {}),
+    ...input.extraResourceAttributes,
+  })
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => ({ key, value, action: "insert" }));
+  const out: Record<string, unknown> = {};
+  if (inserts.length > 0) out["resource/node"] = { attributes: inserts };
+  switch (input.nodeKind) {
+    case "hosts":
+      // https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/resourcedetectionprocessor
+      out.resourcedetection = { detectors: ["env", "system"], system: { hostname_sources: ["os"] }, timeout: "2s", override: false };
+      return out;
+    case "kubernetes":
+      // https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/k8sattributesprocessor
+      out.k8sattributes = {
+        auth_type: "serviceAccount",
+        filter: { node_from_env_var: K8S_NODE_NAME_ENV },
+        extract: {
+          metadata: ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name", "k8s.node.name", "k8s.container.name"],
+        },
+        pod_association: [
+          { sources: [{ from: "resource_attribute", name: "k8s.pod.ip" }] },
+          { sources: [{ from: "resource_attribute", name: "k8s.pod.uid" }] },
+          { sources: [{ from: "connection" }] },
+        ],
+      };
+      return out;
+    default: {
+      const never: never = input.nodeKind;
+      throw new Error(`unknown node kind: ${String(never)}`);
+    }
+  }
+}
+
+/** `host:port` list of the gateway for a plain OTLP exporter. */
+function singleEndpoint(g: GatewayEndpoints): string {
+  return g.kind === "static" ? g.hostnames[0] : `${g.service}.${g.namespace}.svc:${g.port}`;
+}
+
+function loadBalanced(g: GatewayEndpoints): boolean {
+  return g.kind === "static" ? g.hostnames.length > 1 : g.replicas > 1;
+}
+
+/** The agent's collector config as a plain object (serialize with `toYaml`). */
+export function renderAgentConfig(input: AgentRenderInput): Record<string, unknown> {
+  const d = collectorDialect(input.version);
+  const g = input.gateway;
+  if (g.kind === "static" && g.hostnames.length === 0) throw new Error("renderAgentConfig: gateway.hostnames is empty");
+  const otlpToGateway = {
+    tls: { insecure: true },
+    retry_on_failure: retryOnFailure("300s"),
+    sending_queue: memorySendingQueue(d),
+  };
+  const plain = `${d.otlpGrpcExporter}/gateway`;
+  const exporters: Record<string, unknown> = {};
+  let tracesExporter = plain;
+  if (loadBalanced(g)) {
+    tracesExporter = "loadbalancing/gateway";
+    exporters[tracesExporter] = {
+      routing_key: "traceID",
+      protocol: { otlp: otlpToGateway },
+      resolver:
+        g.kind === "static"
+          ? { static: { hostnames: [...g.hostnames] } }
+          : { k8s: { service: `${g.service}.${g.namespace}`, ports: [g.port] } },
+    };
+  }
+  // Metrics need no trace affinity (and `traceID` routing must not be used for them).
+  exporters[plain] = { endpoint: singleEndpoint(g), ...otlpToGateway };
+
+  const processors: Record<string, unknown> = { memory_limiter: memoryLimiter(input.memoryBytes), ...nodeProcessors(input) };
+  if (d.batching === "processor") processors.batch = batchProcessor();
+  const chain = Object.keys(processors); // memory_limiter first, batch last
+
+  const scrapes = input.extraMetricsScrapes ?? [];
+  const receivers: Record<string, unknown> = { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp) };
+  if (scrapes.length > 0) {
+    receivers.prometheus = {
+      config: {
+        scrape_configs: scrapes.map((s) => ({
+          job_name: s.jobName,
+          metrics_path: s.metricsPath ?? "/metrics",
+          static_configs: [{ targets: [...s.targets] }],
+        })),
+      },
+    };
+  }
+
+  return {
+    extensions: { health_check: healthCheckExtension(input.ports.health) },
+    receivers,
+    processors,
+    exporters,
+    service: {
+      extensions: ["health_check"],
+      telemetry: telemetry(d, input.ports.metrics),
+      pipelines: {
+        traces: { receivers: ["otlp"], processors: chain, exporters: [tracesExporter] },
+        metrics: { receivers: Object.keys(receivers), processors: chain, exporters: [plain] },
+      },
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Pieces shared by the agent and gateway configs. Every function returns a fresh plain object
+ * with keys in a fixed order.
+ */
+import { BATCH_MAX_SPANS, BATCH_MIN_SPANS, memorySettings } from "./sizing.js";
+import type { CollectorDialect } from "./versions.js";
+
+/** Ports every collector opens besides its receivers. */
+export interface TelemetryPorts {
+  /** `health_check` extension (contrib's; Jaeger's binary has `healthcheckv2` instead). */
+  health: number;
+  /** Internal metrics, Prometheus pull reader. */
+  metrics: number;
+}
+
+/** All interfaces: the collector runs in a pod, or on a host whose firewall is the boundary. */
+export const ANY_ADDRESS = "0.0.0.0";
+
+export function healthCheckExtension(port: number): Record<string, unknown> {
+  return { endpoint: `${ANY_ADDRESS}:${port}` };
+}
+
+export function otlpReceiver(grpcPort: number, httpPort: number): Record<string, unknown> {
+  return {
+    protocols: {
+      grpc: { endpoint: `${ANY_ADDRESS}:${grpcPort}` },
+      http: { endpoint: `${ANY_ADDRESS}:${httpPort}` },
+    },
+  };
+}
+
+/** `memory_limiter` sized from the container memory (see `memorySettings`). */
+export function memoryLimiter(memoryBytes: number): Record<string, unknown> {
+  const m = memorySettings(memoryBytes);
+  return { check_interval: "1s", limit_mib: m.limitMiB, spike_limit_mib: m.spikeLimitMiB };
+}
+
+/**
+ * `service::telemetry`: metrics through a Prometheus pull reader (`metrics::address` is removed;
+ * https://github.com/open-telemetry/opentelemetry-collector/blob/main/docs/internal-telemetry.md).
+ */
+export function telemetry(dialect: CollectorDialect, metricsPort: number): Record<string, unknown> {
+  return {
+    logs: { level: "info" },
+    metrics: {
+      readers: [{ pull: { exporter: { prometheus: { host: ANY_ADDRESS, port: metricsPort, ...dialect.prometheusReaderExtras } } } }],
+    },
+  };
+}
+
+/** The `batch` processor, for versions that cannot batch in the exporter. */
+export function batchProcessor(): Record<string, unknown> {
+  return { send_batch_size: BATCH_MIN_SPANS, send_batch_max_size: BATCH_MAX_SPANS, timeout: "1s" };
+}
+
+/**
+ * `sending_queue::batch` (exporterhelper README, "Sending queue batch settings"): spans counted
+ * with the `items` sizer whatever the queue's own sizer is.
+ */
+export function exporterBatch(): Record<string, unknown> {
+  return { flush_timeout: "1s", min_size: BATCH_MIN_SPANS, max_size: BATCH_MAX_SPANS, sizer: "items" };
+}
+
+/** Retries with exponential backoff (exporterhelper defaults, spelled out). */
+export function retryOnFailure(maxElapsed: string): Record<string, unknown> {
+  return { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: maxElapsed };
+}
+
+/** An in-memory sending queue, batching inside it where the version supports it. */
+export function memorySendingQueue(dialect: CollectorDialect): Record<string, unknown> {
+  return dialect.batching === "exporter" ? { enabled: true, batch: exporterBatch() } : { enabled: true };
+}

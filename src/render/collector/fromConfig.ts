@@ -1,0 +1,72 @@
+/**
+ * From the validated `collector` config to renderer inputs: the one place config values become
+ * bytes, seconds and endpoints. Pure; components call these and then the renderers.
+ */
+import { gatewayReplicas, goDurationSeconds, memoryQuantityBytes } from "../../config/collector.js";
+import type { CollectorConfig } from "../../config/collector.js";
+import type { Target } from "../../config/schema.js";
+import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent.js";
+import type { GatewayRenderInput } from "./gateway.js";
+
+/** Where agents reach the gateway: the gateway host's address on hosts, the headless Service on Kubernetes. */
+export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string): GatewayEndpoints {
+  const port = cfg.gateway.ports.otlpGrpc;
+  if (target.kind === "kubernetes") {
+    return { kind: "kubernetes", service: k8sServiceName, namespace: target.namespace, port, replicas: gatewayReplicas(cfg, target) };
+  }
+  const host = cfg.gateway.host === undefined ? undefined : target.hosts[cfg.gateway.host];
+  if (!host) throw new Error(`tracestack:collector.gateway.host ${JSON.stringify(cfg.gateway.host)} is not a declared host (validate the config first)`);
+  return { kind: "static", hostnames: [`${host.address}:${port}`] };
+}
+
+export interface GatewayInputContext {
+  /** `deployment.environment` of the stack. */
+  environment: string;
+  target: Target;
+  /** Jaeger's OTLP gRPC receiver, `host:port`. */
+  jaegerOtlpEndpoint: string;
+}
+
+export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContext): GatewayRenderInput {
+  const s = cfg.sampling;
+  return {
+    environment: ctx.environment,
+    version: cfg.version,
+    ports: { ...cfg.gateway.ports },
+    jaegerOtlpEndpoint: ctx.jaegerOtlpEndpoint,
+    replicas: gatewayReplicas(cfg, ctx.target),
+    memoryBytes: memoryQuantityBytes(cfg.gateway.resources.memory),
+    queue: { directory: cfg.gateway.queue.directory, sizeBytes: cfg.gateway.queue.sizeMiB * 2 ** 20 },
+    sampling: {
+      decisionWaitSeconds: goDurationSeconds(s.decisionWait),
+      expectedNewTracesPerSecond: s.expectedNewTracesPerSecond,
+      keepPercent: s.keepPercent,
+      slowThresholdMs: s.slowThresholdMs,
+      decisionCacheWindowSeconds: goDurationSeconds(s.decisionCacheWindow),
+      toolStatusKeep: [...s.toolStatusKeep],
+    },
+    redaction: { extraBlockedKeys: [...cfg.redaction.extraBlockedKeys], extraBlockedValuePatterns: [...cfg.redaction.extraBlockedValuePatterns] },
+  };
+}
+
+export interface AgentInputContext {
+  target: Target;
+  /** The host this agent runs on (hosts target): a key of `tracestack:target.hosts`. */
+  hostName?: string;
+  gateway: GatewayEndpoints;
+  extraResourceAttributes?: Readonly<Record<string, string>>;
+  extraMetricsScrapes?: readonly MetricsScrape[];
+}
+
+export function agentRenderInput(cfg: CollectorConfig, ctx: AgentInputContext): AgentRenderInput {
+  return {
+    version: cfg.version,
+    nodeKind: ctx.target.kind,
+    ...(ctx.hostName === undefined ? {} : { hostName: ctx.hostName }),
+    ...(ctx.extraResourceAttributes === undefined ? {} : { extraResourceAttributes: ctx.extraResourceAttributes }),
+    ports: { ...cfg.agent.ports },
+    memoryBytes: memoryQuantityBytes(cfg.agent.resources.memory),
+    gateway: ctx.gateway,
+    ...(ctx.extraMetricsScrapes === undefined ? {} : { extraMetricsScrapes: ctx.extraMetricsScrapes }),
+  };
+}

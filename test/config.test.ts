@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseStackConfig } from "../src/config/index";
+import { render, stackValues, withValue } from "./helpers/render";
+
+const home = await stackValues("home");
+const k8s = await stackValues("k8s");
+
+function problems(raw: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(raw, "test");
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message.split("\n").filter((l) => l.startsWith("  - "));
+    throw e;
+  }
+  return [];
+}
+
+describe("the stack files", () => {
+  it.each([
+    ["home", home],
+    ["k8s", k8s],
+  ])("%s validates and resolves every default", (_name, raw) => {
+    const m = parseStackConfig(raw, "x");
+    expect(m.jaeger.version).toMatch(/^2\.\d+\.\d+$/);
+    expect(m.lifecycle.deleteAfter).toBe("30d");
+    expect(m.jaeger.ports.ui).toBe(16686);
+  });
+
+  it("defaults the environment to the stack name", () => {
+    expect(parseStackConfig(withValue(home, "environment", undefined), "staging").environment).toBe("staging");
+  });
+});
+
+describe("bad input fails with the key path, the value and what is allowed", () => {
+  it.each([
+    ["an unknown key", withValue(home, "jaeger.indexPrefx", "x"), 'tracestack:jaeger.indexPrefx: unknown key "indexPrefx"; allowed keys: ', 'Did you mean "indexPrefix"?'],
+    ["an unknown top-level key", withValue(home, "jaegr", {}), 'tracestack:jaegr: unknown key "jaegr"', 'Did you mean "jaeger"?'],
+    ["a wrong type", withValue(home, "jaeger.spans.shards", "three"), 'tracestack:jaeger.spans.shards: "three" has the wrong type; allowed: number', ""],
+    ["an out-of-range number", withValue(home, "jaeger.spans.replicas", 12), "tracestack:jaeger.spans.replicas: 12 is out of range; allowed: at most 8", ""],
+    ["a negative retention", withValue(home, "lifecycle.deleteAfter", "-30d"), 'tracestack:lifecycle.deleteAfter: "-30d"', "allowed: a positive duration"],
+    ["a size without unit", withValue(home, "lifecycle.rolloverMaxPrimaryShardSize", "50"), 'tracestack:lifecycle.rolloverMaxPrimaryShardSize: "50"', "allowed: a positive size"],
+    ["an unknown enum value", withValue(home, "target.hosts.danarch.os", "windows"), 'tracestack:target.hosts.danarch.os: "windows" is not allowed; allowed values: "arch", "debian", "ubuntu", "macos"', ""],
+    ["a host referenced but not declared", withValue(home, "jaeger.host", "danbox"), 'tracestack:jaeger.host: "danbox" is not a declared host; allowed: one of danarch, dans-mac-mini, danwin', ""],
+    ["a component on a host that can't run it", withValue(home, "elasticsearch.host", "dans-mac-mini"), 'tracestack:elasticsearch.host: "dans-mac-mini" runs macos', "allowed: a Linux host"],
+    ["a component placed on a target that doesn't exist", withValue(k8s, "jaeger.host", "danarch"), 'tracestack:jaeger.host: "danarch" is only allowed when tracestack:target.kind is "hosts"', ""],
+    ["two listeners on one port of one host", withValue(home, "jaeger.ports.ui", 9200), "tracestack:elasticsearch.port: port 9200 on host \"danarch\" is already taken by tracestack:jaeger.ports.ui", ""],
+    ["a warm phase after delete", withValue(home, "lifecycle.warmAfter", "40d"), 'tracestack:lifecycle.warmAfter: "40d" must be earlier than tracestack:lifecycle.deleteAfter ("30d")', ""],
+    ["replicas the cluster cannot allocate", withValue(home, "jaeger.spans.replicas", 1), "tracestack:jaeger.spans.replicas: 1 replicas cannot be allocated on 1 Elasticsearch node", "allowed: 0 to 0"],
+    ["an unsupported Jaeger version", withValue(home, "jaeger.version", "2.10.0"), 'tracestack:jaeger.version: "2.10.0" is not supported; allowed: 2.14.0 or later', ""],
+    ["a malformed version", withValue(home, "jaeger.version", "latest"), 'tracestack:jaeger.version: "latest"', "allowed: a release version"],
+    ["an unknown target kind", withValue(home, "target.kind", "nomad"), "tracestack:target.kind", '"hosts", "kubernetes"'],
+    ["a missing target", withValue(home, "target", undefined), "tracestack:target: is required", ""],
+    ["a bad sha256", withValue(home, "jaeger.release.sha256", { "linux-amd64": "abc" }), 'tracestack:jaeger.release.sha256.linux-amd64: "abc"', "allowed: a lowercase hex sha256"],
+  ])("%s", (_what, raw, expected, alsoExpected) => {
+    const lines = problems(raw as Record<string, unknown>);
+    const line = lines.find((l) => l.includes(expected));
+    expect(line, `problems were:\n${lines.join("\n")}`).toBeDefined();
+    expect(line).toContain(alsoExpected);
+  });
+
+  it("reports every problem at once", () => {
+    const raw = withValue(withValue(home, "jaeger.spans.shards", 0), "lifecycle.deleteAfter", "soon");
+    expect(problems(raw)).toHaveLength(2);
+  });
+
+  it("fails before any resource is registered", async () => {
+    await expect(render("home", withValue(home, "jaeger.host", "danbox"))).rejects.toThrow(/"danbox" is not a declared host/);
+  });
+
+  it("asks for the password of an existing cluster before anything is registered", async () => {
+    const raw = withValue(k8s, "elasticsearch", { mode: "existing", url: "https://es.example.com:9200" });
+    await expect(render("k8s", raw)).rejects.toThrow(/tracestack:elasticsearchPassword: is required when tracestack:elasticsearch.mode is "existing"/);
+  });
+});

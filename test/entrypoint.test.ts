@@ -1,0 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { readFileSync } from "node:fs";
+import { PROJECT_DIR } from "./helpers/render";
+
+describe("the entry point as `pulumi up` loads it", () => {
+  it("Pulumi.yaml runs src/index.ts with the nodejs runtime and TypeScript", () => {
+    const p = YAML.parse(readFileSync(resolve(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+    expect(p.name).toBe("tracestack");
+    expect(p.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+    expect(p.main).toBe("src/index.ts");
+    for (const k of ["tracestack:target", "tracestack:elasticsearch", "tracestack:jaeger", "tracestack:lifecycle"]) {
+      expect(p.config[k]).toMatchObject({ type: expect.stringMatching(/^(object|string)$/), description: expect.any(String) });
+    }
+    expect(p.config["tracestack:sshPrivateKey"].secret).toBe(true);
+  });
+
+  it.each(["home"])("type-checks with ts-node and the project's tsconfig, and runs for the %s stack", (stack) => {
+    const out = execFileSync("node", [resolve(__dirname, "helpers/pulumi-entry.cjs"), PROJECT_DIR, stack], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const r = JSON.parse(out.trim().split("\n").pop()!);
+    expect(r.resources).toBeGreaterThan(10);
+    expect(r.outputs).toEqual(expect.arrayContaining(["jaegerUiUrl", "otlpGrpcEndpoint", "otlpHttpEndpoint", "elasticsearchUrl"]));
+  });
+});

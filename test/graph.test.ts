@@ -1,0 +1,111 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RenderResult } from "../tools/render-lib";
+import { find, ofType, render } from "./helpers/render";
+
+describe.each(["home", "k8s"])("the %s stack's resource graph", (stack) => {
+  let r: RenderResult;
+  beforeAll(async () => {
+    r = await render(stack);
+  });
+
+  it("registers the components under the stack, with the tracestack type names", () => {
+    const stackUrn = find(r.plan, "pulumi:pulumi:Stack", `tracestack-${stack}`).urn;
+    for (const [type, name] of [
+      ["tracestack:storage:Elasticsearch", "elasticsearch"],
+      ["tracestack:storage:IndexLifecycle", "index-lifecycle"],
+      ["tracestack:jaeger:Jaeger", "jaeger"],
+    ]) {
+      expect(find(r.plan, type, name).parent).toBe(stackUrn);
+    }
+  });
+
+  it("parents every resource to a component or the stack, never leaving one unparented", () => {
+    const urns = new Set(r.plan.map((p) => p.urn));
+    for (const p of r.plan.filter((x) => x.type !== "pulumi:pulumi:Stack")) {
+      expect(p.parent, `${p.type} ${p.name}`).toBeDefined();
+      expect(urns.has(p.parent!), `${p.name}'s parent ${p.parent} is in the plan`).toBe(true);
+    }
+  });
+
+  it("keeps every secret out of the plan and the rendered files", () => {
+    const all = Object.values(r.files).join("\n");
+    expect(all).not.toMatch(/offline-password|offline-private-key|offline-secret/);
+    expect(all).toContain("[secret]");
+  });
+
+  it("lists every rendered file in manifest.json with its kind", () => {
+    for (const a of r.manifest.artifacts) expect(r.files[a.path], a.path).toBeDefined();
+    const kinds = new Set(r.manifest.artifacts.map((a) => a.kind));
+    for (const k of ["jaeger-config", "ilm-policy", "index-template", "script"]) expect(kinds).toContain(k);
+  });
+});
+
+describe("the home stack on bare hosts", () => {
+  let r: RenderResult;
+  beforeAll(async () => {
+    r = await render("home");
+  });
+
+  it("installs Jaeger from its release tarball as a systemd service on danarch", () => {
+    const jaeger = find(r.plan, "tracestack:jaeger:Jaeger", "jaeger").urn;
+    const install = find(r.plan, "command:remote:Command", "jaeger-install");
+    expect(install.parent).toBe(jaeger);
+    expect(install.inputs.create).toContain("jaeger-2.20.0-linux-amd64.tar.gz");
+    expect(install.inputs.create).toContain("sha256sum");
+    // @pulumi/command keeps the whole connection secret (it may carry the private key).
+    expect(install.inputs.connection).toBe("[secret]");
+    expect(r.files["files/danarch/etc/systemd/system/tracestack-jaeger.service"]).toContain(
+      "ExecStart=/opt/tracestack/jaeger/2.20.0/jaeger --config /etc/tracestack/jaeger/config.yaml",
+    );
+  });
+
+  it("starts Jaeger only after the ILM bootstrap finished (its output feeds the start command)", () => {
+    const bootstrap = find(r.plan, "command:remote:Command", "index-lifecycle-bootstrap");
+    const service = find(r.plan, "command:remote:Command", "jaeger-service");
+    expect(service.inputs.triggers).toContain("offline-stdout-index-lifecycle-bootstrap");
+    expect(bootstrap.inputs.create).toContain("bootstrap.sh");
+  });
+
+  it("runs Elasticsearch as a Docker container with a protected data volume and the heap set", () => {
+    const container = find(r.plan, "docker:index/container:Container", "elasticsearch");
+    expect(container.inputs.envs).toBe("[secret]");
+    expect(find(r.plan, "docker:index/volume:Volume", "elasticsearch-data").inputs.name).toBe("tracestack-elasticsearch-data");
+    expect((container.inputs.ports as { ip: string }[])[0].ip).toBe("127.0.0.1");
+  });
+
+  it("writes secret files with logging off and the content kept secret", () => {
+    const pw = find(r.plan, "command:remote:Command", "jaeger-file-es-password");
+    expect(pw.inputs.stdin).toBe("[secret]");
+    expect(pw.inputs.logging).toBe("none");
+    expect(pw.inputs.create).toContain("chmod 0600");
+  });
+});
+
+describe("the k8s stack", () => {
+  let r: RenderResult;
+  beforeAll(async () => {
+    r = await render("k8s");
+  });
+
+  it("runs a 3-node Elasticsearch StatefulSet with security on and the password from a generated secret", () => {
+    const sts = find(r.plan, "kubernetes:apps/v1:StatefulSet", "elasticsearch");
+    const spec = sts.inputs.spec as { replicas: number; template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } };
+    expect(spec.replicas).toBe(3);
+    const env = spec.template.spec.containers[0].env;
+    expect(env.find((e) => e.name === "xpack.security.enabled")?.value).toBe("true");
+    expect(env.find((e) => e.name === "ELASTIC_PASSWORD")?.valueFrom).toEqual({ secretKeyRef: { name: "elasticsearch-env", key: "ELASTIC_PASSWORD" } });
+    expect(ofType(r.plan, "random:index/randomPassword:RandomPassword").map((p) => p.name)).toContain("elasticsearch-elastic-password");
+  });
+
+  it("gives Jaeger a Deployment with probes on 13133 and a config checksum, started after the bootstrap Job", () => {
+    const dep = find(r.plan, "kubernetes:apps/v1:Deployment", "jaeger");
+    const tpl = (dep.inputs.spec as { template: { metadata: { annotations: Record<string, string> }; spec: { containers: { readinessProbe: { httpGet: { port: number } }; livenessProbe: unknown }[] } } }).template;
+    expect(tpl.metadata.annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
+    const job = find(r.plan, "kubernetes:batch/v1:Job", "index-lifecycle-bootstrap");
+    const jobName = (job.inputs.metadata as { name: string }).name;
+    expect(jobName).toMatch(/^index-lifecycle-bootstrap-[0-9a-f]{8}$/);
+    expect(tpl.metadata.annotations["tracestack.dev/start-after"]).toBe(jobName);
+    expect(tpl.spec.containers[0].readinessProbe.httpGet.port).toBe(13133);
+    expect(tpl.spec.containers[0].livenessProbe).toBeDefined();
+  });
+});
