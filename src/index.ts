@@ -12,3 +12,4 @@ export const jaegerUiUrl = outputs.jaegerUiUrl;
 export const otlpGrpcEndpoint = outputs.otlpGrpcEndpoint;
 export const otlpHttpEndpoint = outputs.otlpHttpEndpoint;
 export const elasticsearchUrl = outputs.elasticsearchUrl;
+export const expectedServices = outputs.expectedServices;

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets } from "./config/index";
+import { Instrumentation } from "./components/instrumentation/index";
 import { Jaeger } from "./components/jaeger/index";
 import { Elasticsearch } from "./components/storage/elasticsearch";
 import { IndexLifecycle } from "./components/storage/lifecycle";
@@ -14,6 +15,8 @@ export interface StackOutputs {
   otlpGrpcEndpoint: pulumi.Output<string>;
   otlpHttpEndpoint: pulumi.Output<string>;
   elasticsearchUrl: pulumi.Output<string>;
+  /** service.name values Jaeger should list once instrumented services see traffic (tools/verify-coverage.ts). */
+  expectedServices: pulumi.Output<string[]>;
 }
 
 export function createStack(model: StackModel, secrets: StackSecrets): StackOutputs {
@@ -51,10 +54,14 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     after: lifecycle.done,
   });
 
+  // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
+  const instrumentation = new Instrumentation("instrumentation", { model, target });
+
   return {
     jaegerUiUrl: jaeger.uiUrl,
     otlpGrpcEndpoint: jaeger.otlpGrpcEndpoint,
     otlpHttpEndpoint: jaeger.otlpHttpEndpoint,
     elasticsearchUrl: elasticsearch.url,
+    expectedServices: instrumentation.expectedServices,
   };
 }

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig } from "../src/config/index";
-import { render, stackValues, withValue } from "./helpers/render";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import YAML from "yaml";
+import { ConfigError, parseStackConfig, requireSecrets } from "../src/config/index";
+import { PROJECT_DIR, stackValues, withValue } from "./helpers/render";
 
-const home = await stackValues("home");
-const k8s = await stackValues("k8s");
+const home = stackValues("home");
+const k8s = stackValues("k8s");
 
 function problems(raw: Record<string, unknown>): string[] {
   try {
@@ -63,12 +68,21 @@ describe("bad input fails with the key path, the value and what is allowed", () 
     expect(problems(raw)).toHaveLength(2);
   });
 
-  it("fails before any resource is registered", async () => {
-    await expect(render("home", withValue(home, "jaeger.host", "danbox"))).rejects.toThrow(/"danbox" is not a declared host/);
+  it("fails the real program before any resource is registered: the render exits 1 and writes nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracestack-bad-"));
+    const file = join(dir, "Pulumi.bad.yaml");
+    writeFileSync(file, YAML.stringify({ config: { "tracestack:target": home.target, "tracestack:elasticsearch": home.elasticsearch, "tracestack:jaeger": { host: "danbox" } } }));
+    const res = spawnSync("node", ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "bad", "--stack-file", file, "--out", join(dir, "out")], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('tracestack:jaeger.host: "danbox" is not a declared host');
+    expect(existsSync(join(dir, "out"))).toBe(false);
   });
 
-  it("asks for the password of an existing cluster before anything is registered", async () => {
-    const raw = withValue(k8s, "elasticsearch", { mode: "existing", url: "https://es.example.com:9200" });
-    await expect(render("k8s", raw)).rejects.toThrow(/tracestack:elasticsearchPassword: is required when tracestack:elasticsearch.mode is "existing"/);
+  it("asks for the password of an existing cluster", () => {
+    const m = parseStackConfig(withValue(k8s, "elasticsearch", { mode: "existing", url: "https://es.example.com:9200" }), "k8s");
+    expect(() => requireSecrets(m, {})).toThrow(/tracestack:elasticsearchPassword: is required when tracestack:elasticsearch.mode is "existing"/);
   });
 });

@@ -8,7 +8,7 @@ import { parseStackConfig } from "../src/config/index";
 import { renderJaegerConfig } from "../src/render/jaeger/config";
 import { CHECKER, render, stackValues, withValue } from "./helpers/render";
 
-const home = await stackValues("home");
+const home = stackValues("home");
 
 function check(yamlText: string, distribution = true): string {
   const dir = mkdtempSync(join(tmpdir(), "tracestack-check-"));

@@ -3,7 +3,7 @@ import { parseStackConfig } from "../src/config/index";
 import { renderBootstrap } from "../src/render/elasticsearch/bootstrap";
 import { render, stackValues, withValue } from "./helpers/render";
 
-const home = await stackValues("home");
+const home = stackValues("home");
 
 function files(raw: Record<string, unknown>) {
   const m = parseStackConfig(raw, "home");
@@ -63,7 +63,7 @@ describe("the rollover bootstrap", () => {
     const [a, b] = [await render("home"), await render("home", withValue(home, "lifecycle.deleteAfter", "60d"))];
     const trig = (r: typeof a) => r.plan.find((p) => p.name === "index-lifecycle-bootstrap")!.inputs.triggers;
     expect(trig(a)).not.toEqual(trig(b));
-    const k8s = await stackValues("k8s");
+    const k8s = stackValues("k8s");
     const [c, d] = [await render("k8s"), await render("k8s", withValue(k8s, "lifecycle.deleteAfter", "60d"))];
     const jobName = (r: typeof a) => (r.plan.find((p) => p.type === "kubernetes:batch/v1:Job")!.inputs.metadata as { name: string }).name;
     expect(jobName(c)).not.toBe(jobName(d));

@@ -28,6 +28,8 @@ export interface RenderOptions {
   stack: string;
   /** Raw `tracestack:` values (without namespace) replacing the stack file's. */
   config?: Record<string, unknown>;
+  /** A stack file to read instead of Pulumi.<stack>.yaml. */
+  stackFile?: string;
   /** Loads the program (src/index.ts); the CLI requires it, tests import it. */
   importProgram: () => Promise<unknown>;
 }
@@ -46,7 +48,7 @@ interface StackFile {
 }
 
 /** Stack config as the CLI would hand it to the program: project defaults, then the stack file. */
-export function stackConfig(projectDir: string, stack: string, override?: Record<string, unknown>) {
+export function stackConfig(projectDir: string, stack: string, override?: Record<string, unknown>, stackFile?: string) {
   const project = YAML.parse(readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")) as {
     name: string;
     config?: Record<string, { default?: unknown; secret?: boolean }>;
@@ -68,7 +70,7 @@ export function stackConfig(projectDir: string, stack: string, override?: Record
   if (override) {
     stackValues = Object.fromEntries(Object.entries(override).map(([k, v]) => [`${project.name}:${k}`, v]));
   } else {
-    const file = YAML.parse(readFileSync(join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as StackFile;
+    const file = YAML.parse(readFileSync(stackFile ?? join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as StackFile;
     stackValues = file.config ?? {};
   }
   for (const [k, v] of Object.entries(stackValues)) set(k, v);
@@ -137,7 +139,7 @@ export function artifactPath(a: Pick<Artifact, "target" | "path">): string {
 }
 
 export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
-  const { project, values, secretKeys } = stackConfig(opts.projectDir, opts.stack, opts.config);
+  const { project, values, secretKeys } = stackConfig(opts.projectDir, opts.stack, opts.config, opts.stackFile);
   pulumi.runtime.setAllConfig(values, secretKeys);
   await pulumi.runtime.setMocks(
     {

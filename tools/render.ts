@@ -7,33 +7,36 @@
  *   <out>/outputs.json   the stack outputs
  * It is to tracestack what `helm template` is to a chart. Same config → byte-identical output.
  *
- * Usage: npm run render -- --stack home --out out/home
+ * Usage: npm run render -- --stack home --out out/home [--stack-file other.yaml]
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { renderStack } from "./render-lib";
 
-function parseArgs(argv: string[]): { stack: string; out: string } {
+function parseArgs(argv: string[]): { stack: string; out: string; stackFile?: string } {
   let stack: string | undefined;
   let out: string | undefined;
+  let stackFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--stack") stack = argv[++i];
     else if (a.startsWith("--stack=")) stack = a.slice(8);
     else if (a === "--out") out = argv[++i];
     else if (a.startsWith("--out=")) out = a.slice(6);
+    else if (a === "--stack-file") stackFile = argv[++i];
     else throw new Error(`unknown argument ${JSON.stringify(a)}; usage: npm run render -- --stack <name> --out <dir>`);
   }
   if (!stack) throw new Error("--stack <name> is required (a Pulumi.<name>.yaml beside Pulumi.yaml)");
-  return { stack, out: out ?? join("out", stack) };
+  return { stack, out: out ?? join("out", stack), stackFile };
 }
 
 async function main(): Promise<void> {
-  const { stack, out } = parseArgs(process.argv.slice(2));
+  const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
   const projectDir = resolve(__dirname, "..");
   const result = await renderStack({
     projectDir,
     stack,
+    stackFile: stackFile ? resolve(stackFile) : undefined,
     // The real entry point, as `pulumi up` loads it (CommonJS through ts-node).
     importProgram: async () => require(join(projectDir, "src", "index.ts")) as unknown,
   });

@@ -140,6 +140,7 @@ export const collectorSchema = z
   .strictObject({
     /** otelcol-contrib release run by agents and the gateway. @default 0.159.0 (`DEFAULT_COLLECTOR_VERSION`) */
     version: semver.default(DEFAULT_COLLECTOR_VERSION),
+    /** The gateway: tail sampling, redaction, span metrics, export to Jaeger. @default every field's default */
     gateway: z
       .strictObject({
         /** Host that runs the gateway (hosts target only; required there). */
@@ -150,6 +151,7 @@ export const collectorSchema = z
          * tail sampler. @default 2 on Kubernetes, 1 on hosts (see `gatewayReplicas`)
          */
         replicas: z.number().int().min(1).max(20).optional(),
+        /** Listeners of the gateway. @default 4417, 4418, 13135, 8890, 8891 */
         ports: z
           .strictObject({
             /** OTLP gRPC receiver the agents send to. @default 4417 */
@@ -166,6 +168,7 @@ export const collectorSchema = z
           .prefault({}),
         /** CPU request and memory limit; the memory limit sizes `memory_limiter` and GOMEMLIMIT. @default 1 CPU, 2Gi */
         resources: resources("1", "2Gi"),
+        /** Persistent sending queue to Jaeger (`file_storage`). @default 2048 MiB in /var/lib/otelcol/queue */
         queue: z
           .strictObject({
             /** Disk budget of the persistent sending queue to Jaeger, in MiB. @default 2048 */
@@ -176,8 +179,10 @@ export const collectorSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** The node agents, one on every host (hosts) or node (Kubernetes DaemonSet). @default every field's default */
     agent: z
       .strictObject({
+        /** Listeners of each agent. @default 4317, 4318, 13134, 8889 */
         ports: z
           .strictObject({
             /** OTLP gRPC receiver for applications on the node. @default 4317 */
@@ -194,6 +199,7 @@ export const collectorSchema = z
         resources: resources("200m", "256Mi"),
       })
       .prefault({}),
+    /** Tail sampling on the gateway. @default every field's default */
     sampling: z
       .strictObject({
         /** Time from a trace's first span to its sampling decision. @default 10s */
@@ -210,6 +216,7 @@ export const collectorSchema = z
         toolStatusKeep: z.array(z.string().min(1)).min(1).default(["timeout"]),
       })
       .prefault({}),
+    /** Additions to the built-in redaction (see src/render/collector/redaction.ts). @default none */
     redaction: z
       .strictObject({
         /** Further attribute keys whose values are masked (exact names, e.g. `x-internal-ticket`). @default [] */

@@ -5,6 +5,7 @@
  * Defaults are resolved here, once, into the model the renderers read.
  */
 import { z } from "zod";
+import { instrumentationSchema } from "./instrumentation";
 import {
   DEFAULT_ELASTICSEARCH_VERSION,
   DEFAULT_JAEGER_VERSION,
@@ -123,6 +124,41 @@ export const kubernetesTargetSchema = z.strictObject({
   kubeconfigPath: z.string().min(1).optional(),
   /** StorageClass for persistent volumes. @default the cluster's default class */
   storageClass: z.string().min(1).optional(),
+  /**
+   * Publish the Jaeger UI and Grafana through `networking.k8s.io/v1` Ingress objects. Absent (or a
+   * UI without its entry): not published; reach it with `kubectl port-forward`. NetworkPolicies
+   * admit a published UI's port only from the ingress controller's namespace. @default not published
+   */
+  ingress: z
+    .strictObject({
+      /** IngressClass that serves the objects, e.g. `nginx`. */
+      className: z.string().min(1),
+      /** Namespace of the ingress controller's pods (its `kubernetes.io/metadata.name` label). @default ingress-nginx */
+      controllerNamespace: dnsLabel.default("ingress-nginx"),
+      /** The Jaeger UI: its host name and, for HTTPS, the TLS Secret (in the stack's namespace). @default not published */
+      jaeger: z
+        .strictObject({
+          /** Host name, e.g. `jaeger.example.internal`. */
+          host: z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+            message: "allowed: a lowercase DNS name such as jaeger.example.internal",
+          }),
+          /** Secret of type kubernetes.io/tls with the certificate for `host`. @default plain HTTP */
+          tlsSecret: dnsLabel.optional(),
+        })
+        .optional(),
+      /** Grafana: its host name and, for HTTPS, the TLS Secret (in the stack's namespace). @default not published */
+      grafana: z
+        .strictObject({
+          /** Host name, e.g. `grafana.example.internal`. */
+          host: z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+            message: "allowed: a lowercase DNS name such as grafana.example.internal",
+          }),
+          /** Secret of type kubernetes.io/tls with the certificate for `host`. @default plain HTTP */
+          tlsSecret: dnsLabel.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export const targetSchema = z.discriminatedUnion("kind", [hostsTargetSchema, kubernetesTargetSchema]);
@@ -247,6 +283,8 @@ export const stackConfigSchema = z.strictObject({
   elasticsearch: elasticsearchSchema,
   jaeger: jaegerSchema,
   lifecycle: lifecycleSchema,
+  /** OTEL_* environment for the services tracestack instruments but does not run (src/config/instrumentation.ts). @default {} */
+  instrumentation: instrumentationSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */

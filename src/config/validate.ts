@@ -5,6 +5,7 @@
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { HostsTarget, StackConfig } from "./schema";
+import { instrumentationProblems } from "./instrumentation";
 import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
 
 /** One TCP listener a component opens on a host. */
@@ -141,5 +142,6 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
       message: `${lc.warmShrinkShards} is not a factor of tracestack:jaeger.spans.shards (${shards}); allowed: a divisor of ${shards}`,
     });
   }
+  problems.push(...instrumentationProblems(cfg.instrumentation, cfg.target));
   return problems;
 }

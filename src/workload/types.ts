@@ -54,6 +54,29 @@ export interface HealthCheck {
   exec?: string;
 }
 
+/**
+ * A source a workload accepts connections from (Kubernetes NetworkPolicy peers; hosts ignore it):
+ * pods of a workload of this stack in the same namespace, pods in namespaces with these labels,
+ * or pods in any namespace.
+ */
+export type NetworkPeer =
+  | { workload: string }
+  | { namespaceSelector: Record<string, string> }
+  | { anyNamespace: true };
+
+/** Who may connect to one of the workload's ports (by number, or by its `WorkloadPort.name`). */
+export interface IngressRule {
+  port: number | string;
+  from: NetworkPeer[];
+}
+
+/** A read-only grant on cluster-scoped or all-namespace objects (a ClusterRole rule). */
+export interface ClusterReadRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: ("get" | "list" | "watch")[];
+}
+
 export interface WorkloadSpec {
   /** DNS-safe name: service, unit, container and Kubernetes object names derive from it. */
   name: string;
@@ -90,6 +113,34 @@ export interface WorkloadSpec {
   writableRootFilesystem?: boolean;
   /** Values that must resolve before the workload starts (e.g. the ILM bootstrap's completion marker). */
   startAfter?: pulumi.Input<string>[];
+  /**
+   * Who may connect to which port (Kubernetes: NetworkPolicies under a namespace-wide default
+   * deny; hosts ignore it). A port no rule names accepts no connection. @default no one
+   */
+  ingressFrom?: IngressRule[];
+  /**
+   * Kubernetes: the workload reads these cluster objects (e.g. the collector's k8sattributes
+   * processor reads pods, namespaces, replicasets): a ClusterRole bound to its ServiceAccount,
+   * and only then a mounted token. @default none (no RBAC, no token)
+   */
+  clusterRead?: ClusterReadRule[];
+  /**
+   * Path of the binary inside the image (its ENTRYPOINT), run by the config-validating init
+   * container with `release.validateArgs`, e.g. `/cmd/jaeger/jaeger-linux`. @default the image's entrypoint
+   */
+  containerBinary?: string;
+  /** Kubernetes: one pod on every node (a DaemonSet; `replicas` is ignored). @default false */
+  perNode?: boolean;
+  /**
+   * Kubernetes: PodDisruptionBudget `minAvailable` for more than one replica (e.g. a quorum).
+   * @default replicas - 1 (maxUnavailable 1)
+   */
+  minAvailable?: number;
+  /**
+   * A web UI the stack may publish through an Ingress (`target.ingress.<key>` on Kubernetes):
+   * the key and the name of the port serving it. @default not published
+   */
+  webUi?: { key: "jaeger" | "grafana"; port: string };
   /** Describe the workload in unit files and labels. */
   description: string;
   documentation: string;

@@ -1,6 +1,7 @@
 /** Fixtures and readers shared by the collector tests. */
 import RE2 from "re2";
-import type { AgentRenderInput, GatewayRenderInput } from "../../src/render/collector/index.js";
+import { renderAgentConfig, renderGatewayConfig } from "../../src/render/collector/index";
+import type { AgentRenderInput, GatewayRenderInput } from "../../src/render/collector/index";
 
 export function gatewayInput(overrides: Partial<GatewayRenderInput> = {}): GatewayRenderInput {
   return {
@@ -37,8 +38,17 @@ export function agentInput(overrides: Partial<AgentRenderInput> = {}): AgentRend
 }
 
 /** Indexing into rendered config objects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Tree = any;
+
+/** The rendered gateway config, for indexing in assertions. */
+export function renderGateway(overrides: Partial<GatewayRenderInput> = {}): Tree {
+  return renderGatewayConfig(gatewayInput(overrides));
+}
+
+/** The rendered agent config, for indexing in assertions. */
+export function renderAgent(overrides: Partial<AgentRenderInput> = {}): Tree {
+  return renderAgentConfig(agentInput(overrides));
+}
 
 export interface Pipeline {
   receivers: string[];

@@ -1,11 +1,10 @@
 import RE2 from "re2";
 import { describe, expect, it } from "vitest";
-import { PROTECTED_ATTRIBUTE_KEYS } from "../../src/config/collector.js";
-import { renderGatewayConfig } from "../../src/render/collector/index.js";
-import { gatewayInput, keyBlocked, redactValue, renderedRedaction } from "./helpers.js";
-import { KEY_NEGATIVES, KEY_POSITIVES, VALUE_NEGATIVES, VALUE_POSITIVES } from "./redaction-corpus.js";
+import { PROTECTED_ATTRIBUTE_KEYS } from "../../src/config/collector";
+import { keyBlocked, redactValue, renderedRedaction, renderGateway } from "./helpers";
+import { KEY_NEGATIVES, KEY_POSITIVES, VALUE_NEGATIVES, VALUE_POSITIVES } from "./redaction-corpus";
 
-const rendered = renderedRedaction(renderGatewayConfig(gatewayInput()));
+const rendered = renderedRedaction(renderGateway());
 const valuePatterns = [...rendered.maskPatterns, ...rendered.rewrites.map((w) => w.pattern)];
 
 describe("redaction corpus through RE2", () => {
@@ -56,7 +55,7 @@ describe("redaction corpus through RE2", () => {
 
 describe("redaction extras", () => {
   const extra = renderedRedaction(
-    renderGatewayConfig(gatewayInput({ redaction: { extraBlockedKeys: ["x.ticket$id"], extraBlockedValuePatterns: [String.raw`\bACME-[0-9]{6}\b`] } })),
+    renderGateway({ redaction: { extraBlockedKeys: ["x.ticket$id"], extraBlockedValuePatterns: [String.raw`\bACME-[0-9]{6}\b`] } }),
   );
 
   it("blocks an extra key exactly, with regex characters escaped", () => {
@@ -71,7 +70,7 @@ describe("redaction extras", () => {
   });
 
   it("escapes $ for the config resolver", () => {
-    const raw = renderGatewayConfig(gatewayInput()).processors.redaction.blocked_key_patterns as string[];
+    const raw = renderGateway().processors.redaction.blocked_key_patterns as string[];
     expect(raw[0].endsWith("$$")).toBe(true);
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderAgentConfig, renderGatewayConfig } from "../../src/render/collector/index.js";
-import { toYaml } from "../../src/render/yaml.js";
-import { agentInput, gatewayInput, pipelines } from "./helpers.js";
-import type { Pipeline, Tree } from "./helpers.js";
+import { toYaml } from "../../src/render/yaml";
+import { gatewayInput, pipelines, renderAgent, renderGateway } from "./helpers";
+import type { Pipeline, Tree } from "./helpers";
 
 const VERSIONS = ["0.159.0", "0.130.0", "0.125.0"];
 
@@ -13,12 +12,12 @@ function feeders(cfg: Tree, connector: string): Pipeline[] {
 
 describe("gateway pipelines", () => {
   it.each(VERSIONS)("%s: memory_limiter is first in every pipeline", (version) => {
-    const cfg = renderGatewayConfig(gatewayInput({ version }));
+    const cfg = renderGateway({ version });
     for (const [name, p] of Object.entries(pipelines(cfg))) expect(p.processors?.[0], name).toBe("memory_limiter");
   });
 
   it("feeds spanmetrics from a pipeline without tail_sampling, after redaction", () => {
-    const cfg = renderGatewayConfig(gatewayInput());
+    const cfg = renderGateway();
     const feeding = feeders(cfg, "spanmetrics");
     expect(feeding).toHaveLength(1);
     expect(feeding[0].processors).not.toContain("tail_sampling");
@@ -28,7 +27,7 @@ describe("gateway pipelines", () => {
   });
 
   it.each(VERSIONS)("%s: redaction, then tail sampling, then the Jaeger exporter", (version) => {
-    const cfg = renderGatewayConfig(gatewayInput({ version }));
+    const cfg = renderGateway({ version });
     const jaeger = Object.keys(cfg.exporters).find((k) => k.endsWith("/jaeger"));
     const toJaeger = Object.values(pipelines(cfg)).filter((p) => p.exporters.includes(jaeger!));
     expect(toJaeger).toHaveLength(1);
@@ -51,7 +50,7 @@ describe("gateway pipelines", () => {
     ["0.129.0", "otlp/jaeger", "processor"],
     ["0.123.0", "otlp/jaeger", "processor"],
   ])("%s: exporter %s, batching in the %s", (version, exporter, style) => {
-    const cfg = renderGatewayConfig(gatewayInput({ version }));
+    const cfg = renderGateway({ version });
     const sampled = pipelines(cfg)["traces/sampled"];
     expect(sampled.exporters).toEqual([exporter]);
     const queue = cfg.exporters[exporter].sending_queue;
@@ -72,14 +71,14 @@ describe("gateway pipelines", () => {
   });
 
   it("persists the queue with file_storage and retries without a deadline", () => {
-    const cfg = renderGatewayConfig(gatewayInput());
+    const cfg = renderGateway();
     expect(cfg.service.extensions).toEqual(["health_check", "file_storage/queue"]);
     expect(cfg.extensions["file_storage/queue"].directory).toBe("/var/lib/otelcol/queue");
     expect(cfg.exporters["otlp_grpc/jaeger"].retry_on_failure).toMatchObject({ enabled: true, max_elapsed_time: "0s" });
   });
 
   it("keeps errors, slow traces, 401/403/429/5xx, tool timeouts and keepPercent of the rest", () => {
-    const cfg = renderGatewayConfig(gatewayInput());
+    const cfg = renderGateway();
     const ts = cfg.processors.tail_sampling;
     const byType = (t: string) => ts.policies.filter((p: Tree) => p.type === t);
     expect(byType("status_code")[0].status_code).toEqual({ status_codes: ["ERROR"] });
@@ -98,12 +97,12 @@ describe("gateway pipelines", () => {
 
   it("renders no probabilistic policy at keepPercent 0", () => {
     const base = gatewayInput();
-    const cfg = renderGatewayConfig(gatewayInput({ sampling: { ...base.sampling, keepPercent: 0 } }));
+    const cfg = renderGateway({ sampling: { ...base.sampling, keepPercent: 0 } });
     expect(cfg.processors.tail_sampling.policies.some((p: Tree) => p.type === "probabilistic")).toBe(false);
   });
 
   it("sets deployment.environment, service.name where missing, and spanmetrics names", () => {
-    const cfg = renderGatewayConfig(gatewayInput({ environment: "prod" }));
+    const cfg = renderGateway({ environment: "prod" });
     expect(cfg.processors["resource/environment"].attributes).toEqual([
       { key: "deployment.environment", value: "prod", action: "upsert" },
       { key: "deployment.environment.name", value: "prod", action: "upsert" },
@@ -117,33 +116,33 @@ describe("gateway pipelines", () => {
   });
 
   it("exposes health and internal metrics on their ports", () => {
-    const cfg = renderGatewayConfig(gatewayInput());
+    const cfg = renderGateway();
     expect(cfg.extensions.health_check.endpoint).toBe("0.0.0.0:13135");
     expect(cfg.service.telemetry.metrics.readers).toEqual([{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: 8890 } } } }]);
     expect(cfg.service.telemetry.metrics.address).toBeUndefined();
   });
 
   it("0.130.0 gets upstream's without_units workaround, 0.130.1 does not", () => {
-    const reader = (version: string) => renderGatewayConfig(gatewayInput({ version })).service.telemetry.metrics.readers[0].pull.exporter.prometheus;
+    const reader = (version: string) => renderGateway({ version }).service.telemetry.metrics.readers[0].pull.exporter.prometheus;
     expect(reader("0.130.0").without_units).toBe(true);
     expect(reader("0.130.1").without_units).toBeUndefined();
   });
 
   it("renders the same bytes twice", () => {
-    expect(toYaml(renderGatewayConfig(gatewayInput()))).toBe(toYaml(renderGatewayConfig(gatewayInput())));
+    expect(toYaml(renderGateway())).toBe(toYaml(renderGateway()));
   });
 });
 
 describe("agent", () => {
   it("one gateway: plain OTLP exporter for traces and metrics", () => {
-    const cfg = renderAgentConfig(agentInput());
+    const cfg = renderAgent();
     expect(Object.keys(cfg.exporters)).toEqual(["otlp_grpc/gateway"]);
     expect(cfg.exporters["otlp_grpc/gateway"].endpoint).toBe("10.0.0.5:4417");
     expect(pipelines(cfg).traces.exporters).toEqual(["otlp_grpc/gateway"]);
   });
 
   it("several static gateways: loadbalancing by trace ID for traces only", () => {
-    const cfg = renderAgentConfig(agentInput({ gateway: { kind: "static", hostnames: ["a:4417", "b:4417", "c:4417"] } }));
+    const cfg = renderAgent({ gateway: { kind: "static", hostnames: ["a:4417", "b:4417", "c:4417"] } });
     const lb = cfg.exporters["loadbalancing/gateway"];
     expect(lb.routing_key).toBe("traceID");
     expect(lb.resolver).toEqual({ static: { hostnames: ["a:4417", "b:4417", "c:4417"] } });
@@ -155,9 +154,7 @@ describe("agent", () => {
     [1, "otlp_grpc/gateway"],
     [3, "loadbalancing/gateway"],
   ])("kubernetes with %i gateway replicas exports traces to %s", (replicas, exporter) => {
-    const cfg = renderAgentConfig(
-      agentInput({ nodeKind: "kubernetes", hostName: undefined, gateway: { kind: "kubernetes", service: "otelcol-gateway", namespace: "observability", port: 4417, replicas } }),
-    );
+    const cfg = renderAgent({ nodeKind: "kubernetes", hostName: undefined, gateway: { kind: "kubernetes", service: "otelcol-gateway", namespace: "observability", port: 4417, replicas } });
     expect(pipelines(cfg).traces.exporters).toEqual([exporter]);
     expect(cfg.exporters["otlp_grpc/gateway"].endpoint).toBe("otelcol-gateway.observability.svc:4417");
     if (replicas > 1) expect(cfg.exporters[exporter].resolver).toEqual({ k8s: { service: "otelcol-gateway.observability", ports: [4417] } });
@@ -166,7 +163,7 @@ describe("agent", () => {
   });
 
   it("hosts: system detector and the stack's host name", () => {
-    const cfg = renderAgentConfig(agentInput({ extraResourceAttributes: { "host.gpu.model": "RTX 4090" } }));
+    const cfg = renderAgent({ extraResourceAttributes: { "host.gpu.model": "RTX 4090" } });
     expect(cfg.processors.resourcedetection.detectors).toEqual(["env", "system"]);
     expect(cfg.processors["resource/node"].attributes).toEqual([
       { key: "host.gpu.model", value: "RTX 4090", action: "insert" },
@@ -176,7 +173,7 @@ describe("agent", () => {
   });
 
   it.each(VERSIONS)("%s: memory_limiter first, batch (if any) last", (version) => {
-    const cfg = renderAgentConfig(agentInput({ version }));
+    const cfg = renderAgent({ version });
     for (const p of Object.values(pipelines(cfg))) {
       expect(p.processors![0]).toBe("memory_limiter");
       if (p.processors!.includes("batch")) expect(p.processors!.at(-1)).toBe("batch");
@@ -184,15 +181,15 @@ describe("agent", () => {
   });
 
   it("extra scrapes add a prometheus receiver to the metrics pipeline", () => {
-    const cfg = renderAgentConfig(agentInput({ extraMetricsScrapes: [{ jobName: "llama-server", targets: ["127.0.0.1:8080"] }] }));
+    const cfg = renderAgent({ extraMetricsScrapes: [{ jobName: "llama-server", targets: ["127.0.0.1:8080"] }] });
     expect(cfg.receivers.prometheus.config.scrape_configs).toEqual([
       { job_name: "llama-server", metrics_path: "/metrics", static_configs: [{ targets: ["127.0.0.1:8080"] }] },
     ]);
     expect(pipelines(cfg).metrics.receivers).toEqual(["otlp", "prometheus"]);
-    expect(renderAgentConfig(agentInput()).receivers.prometheus).toBeUndefined();
+    expect(renderAgent().receivers.prometheus).toBeUndefined();
   });
 
   it("renders the same bytes twice", () => {
-    expect(toYaml(renderAgentConfig(agentInput()))).toBe(toYaml(renderAgentConfig(agentInput())));
+    expect(toYaml(renderAgent())).toBe(toYaml(renderAgent()));
   });
 });

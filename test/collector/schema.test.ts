@@ -7,11 +7,11 @@ import {
   DEFAULT_COLLECTOR_VERSION,
   gatewayReplicas,
   re2Problem,
-} from "../../src/config/collector.js";
-import type { CollectorConfigInput } from "../../src/config/collector.js";
-import { problemsFromZod } from "../../src/config/errors.js";
-import { hostsTargetSchema, kubernetesTargetSchema } from "../../src/config/schema.js";
-import { portCollisions } from "../../src/config/validate.js";
+} from "../../src/config/collector";
+import type { CollectorConfigInput } from "../../src/config/collector";
+import { problemsFromZod } from "../../src/config/errors";
+import { hostsTargetSchema, kubernetesTargetSchema } from "../../src/config/schema";
+import { portCollisions } from "../../src/config/validate";
 
 const hosts = hostsTargetSchema.parse({
   kind: "hosts",

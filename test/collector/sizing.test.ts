@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decisionCacheSize, memorySettings, numTraces, persistentQueueSize } from "../../src/render/collector/index.js";
+import { decisionCacheSize, memorySettings, numTraces, persistentQueueSize } from "../../src/render/collector/index";
 
 describe("sizing", () => {
   it.each([

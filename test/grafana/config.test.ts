@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { formatPath, problemsFromZod } from "../../src/config/errors.js";
+import { formatPath, problemsFromZod } from "../../src/config/errors";
 import {
   DEFAULT_GRAFANA_VERSION,
   DEFAULT_PROMETHEUS_VERSION,
@@ -8,8 +8,8 @@ import {
   grafanaListeners,
   grafanaSchema,
   prometheusSchema,
-} from "../../src/config/grafana.js";
-import { stack } from "./fixtures.js";
+} from "../../src/config/grafana";
+import { stack } from "./fixtures";
 
 /** The two keys as the stack file holds them, validated the way the loader does. */
 const keys = z.strictObject({ grafana: grafanaSchema, prometheus: prometheusSchema });

@@ -7,9 +7,9 @@ import {
   renderTracingDashboard,
   renderTracingDashboardJson,
   TRACING_DASHBOARD_UID,
-} from "../../src/render/grafana/index.js";
-import { collect } from "./expand.js";
-import { customMetricNames, dashboardInput, datasourcesInput } from "./fixtures.js";
+} from "../../src/render/grafana/index";
+import { collect } from "./expand";
+import { customMetricNames, dashboardInput, datasourcesInput } from "./fixtures";
 
 interface Target {
   refId: string;

@@ -5,10 +5,10 @@ import {
   renderDatasources,
   renderDatasourcesYaml,
   secretExpansion,
-} from "../../src/render/grafana/index.js";
-import type { DatasourcesFile, DatasourcesInput, ProvisionedDatasource } from "../../src/render/grafana/index.js";
-import { collect, expandAll } from "./expand.js";
-import { customMetricNames, datasourcesInput } from "./fixtures.js";
+} from "../../src/render/grafana/index";
+import type { DatasourcesFile, DatasourcesInput, ProvisionedDatasource } from "../../src/render/grafana/index";
+import { collect, expandAll } from "./expand";
+import { customMetricNames, datasourcesInput } from "./fixtures";
 
 const LOKI = { url: "http://loki:3100" };
 const ENV = { TRACESTACK_ES_PASSWORD: "s3cret" };

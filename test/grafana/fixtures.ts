@@ -1,10 +1,10 @@
 /** Fixture builders for the Grafana tests: one place, each test overrides what it is about. */
-import { stackConfigSchema } from "../../src/config/schema.js";
-import type { StackConfigInput } from "../../src/config/schema.js";
-import { grafanaSchema, prometheusSchema } from "../../src/config/grafana.js";
-import type { StackWithGrafana } from "../../src/config/grafana.js";
-import type { DatasourcesInput, MetricNames, TracingDashboardInput } from "../../src/render/grafana/index.js";
-import { defaultMetricNames } from "../../src/render/grafana/index.js";
+import { stackConfigSchema } from "../../src/config/schema";
+import type { StackConfigInput } from "../../src/config/schema";
+import { grafanaSchema, prometheusSchema } from "../../src/config/grafana";
+import type { StackWithGrafana } from "../../src/config/grafana";
+import type { DatasourcesInput, MetricNames, TracingDashboardInput } from "../../src/render/grafana/index";
+import { defaultMetricNames } from "../../src/render/grafana/index";
 
 export function datasourcesInput(overrides: Partial<DatasourcesInput> = {}): DatasourcesInput {
   return {

@@ -8,8 +8,8 @@ import {
   renderDashboardProviderYaml,
   renderPrometheusConfig,
   renderPrometheusConfigYaml,
-} from "../../src/render/grafana/index.js";
-import type { PrometheusScrapeInput } from "../../src/render/grafana/index.js";
+} from "../../src/render/grafana/index";
+import type { PrometheusScrapeInput } from "../../src/render/grafana/index";
 
 function input(overrides: Partial<PrometheusScrapeInput> = {}): PrometheusScrapeInput {
   return {

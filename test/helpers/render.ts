@@ -2,7 +2,9 @@
  * Renders a stack the way `npm run render` does — the real program under Pulumi's mock
  * runtime — in a fresh module graph, so each render starts from a clean program.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import YAML from "yaml";
 import { vi } from "vitest";
 import type { PlanEntry, RenderResult } from "../../tools/render-lib";
 
@@ -11,14 +13,12 @@ export const CHECKER = resolve(PROJECT_DIR, "../shared/tools/otel-config-check/c
 
 export async function render(stack: string, config?: Record<string, unknown>): Promise<RenderResult> {
   vi.resetModules();
-  const { renderStack } = await import("../../tools/render-lib");
-  return renderStack({ projectDir: PROJECT_DIR, stack, config, importProgram: () => import("../../src/index") });
+  const { renderStack } = await import("../../tools/render-lib.js");
+  return renderStack({ projectDir: PROJECT_DIR, stack, config, importProgram: () => import("../../src/index.js") });
 }
 
 /** The stack file's `tracestack:` values, for tests that change one key. */
-export async function stackValues(stack: string): Promise<Record<string, unknown>> {
-  const { readFileSync } = await import("node:fs");
-  const YAML = (await import("yaml")).default;
+export function stackValues(stack: string): Record<string, unknown> {
   const file = YAML.parse(readFileSync(resolve(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^tracestack:/, ""), v]));
 }

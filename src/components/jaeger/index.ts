@@ -6,12 +6,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type { JaegerConfig, Platform, StackModel } from "../../config/index";
 import { JAEGER_HEALTH_PATH, renderJaegerConfig } from "../../render/jaeger/config";
 import type { Target } from "../../targets/types";
-import type { NativeRelease, WorkloadSpec } from "../../workload/types";
+import { GRAFANA_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
+import type { NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const JAEGER_WORKLOAD = "jaeger";
 export const JAEGER_CONFIG_DIR = "/etc/tracestack/jaeger";
 /** The jaeger image runs as this uid. */
 const JAEGER_UID = 10001;
+/** The binary in the jaeger image (its ENTRYPOINT; jaegertracing/jaeger cmd/jaeger/Dockerfile). */
+export const JAEGER_IMAGE_BINARY = "/cmd/jaeger/jaeger-linux";
+/**
+ * Who may send OTLP to Jaeger when the stack names no one: any namespace, because without a
+ * collector gateway instrumented services export to Jaeger directly (the `otlp*Endpoint` outputs).
+ */
+export const DEFAULT_OTLP_CLIENTS: NetworkPeer[] = [{ anyNamespace: true }];
 
 export interface JaegerArgs {
   model: StackModel;
@@ -28,6 +36,11 @@ export interface JaegerArgs {
   after: pulumi.Input<string>;
   /** Prometheus URL for the Monitor tab, when the stack has one. */
   metricsBackendUrl?: string;
+  /**
+   * Who may send OTLP to Jaeger (Kubernetes NetworkPolicy), e.g. `[{ workload: <gateway> }]` once a
+   * collector gateway fronts it. @default any namespace (`DEFAULT_OTLP_CLIENTS`)
+   */
+  otlpClients?: NetworkPeer[];
 }
 
 export function jaegerRelease(j: JaegerConfig): NativeRelease {
@@ -52,6 +65,7 @@ export function jaegerWorkload(
   configYaml: pulumi.Input<string>,
   password: pulumi.Input<string>,
   startAfter: pulumi.Input<string>[],
+  otlpClients: NetworkPeer[] = DEFAULT_OTLP_CLIENTS,
 ): WorkloadSpec {
   return {
     name: JAEGER_WORKLOAD,
@@ -59,6 +73,7 @@ export function jaegerWorkload(
     placement: j.host,
     hostRuntime: "native",
     image: `jaegertracing/jaeger:${j.version}`,
+    containerBinary: JAEGER_IMAGE_BINARY,
     release: jaegerRelease(j),
     configDir: JAEGER_CONFIG_DIR,
     args: ["--config", `${JAEGER_CONFIG_DIR}/config.yaml`],
@@ -76,6 +91,13 @@ export function jaegerWorkload(
       { name: "metrics", port: j.ports.metrics },
     ],
     health: { port: j.ports.health, path: JAEGER_HEALTH_PATH },
+    ingressFrom: [
+      { port: "otlp-grpc", from: otlpClients },
+      { port: "otlp-http", from: otlpClients },
+      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }] },
+      { port: "metrics", from: METRICS_SCRAPERS },
+    ],
+    webUi: { key: "jaeger", port: "ui" },
     volumes: [],
     user: { name: "jaeger", uid: JAEGER_UID },
     resources: j.resources,
@@ -108,7 +130,7 @@ export class Jaeger extends pulumi.ComponentResource {
         metricsBackendUrl: args.metricsBackendUrl,
       }),
     );
-    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after]);
+    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients);
     args.target.deployWorkload(this, spec);
 
     const addr = args.target.address(spec);

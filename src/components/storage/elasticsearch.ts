@@ -8,7 +8,9 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
-import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
+import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
+import { JAEGER_WORKLOAD } from "../jaeger/index";
+import type { NetworkPeer, WorkloadFile, WorkloadSpec } from "../../workload/types";
 
 export interface ElasticsearchArgs {
   model: StackModel;
@@ -20,6 +22,16 @@ export interface ElasticsearchArgs {
 }
 
 export const ES_WORKLOAD = "elasticsearch";
+/** Who may query Elasticsearch's HTTP port (Kubernetes NetworkPolicy): Jaeger, the ILM bootstrap, Grafana. */
+export const ES_CLIENTS: NetworkPeer[] = [{ workload: JAEGER_WORKLOAD }, { workload: INDEX_BOOTSTRAP_WORKLOAD }, { workload: GRAFANA_WORKLOAD }];
+
+/**
+ * PodDisruptionBudget minAvailable of an `nodes`-node cluster: a master quorum (⌊n/2⌋+1) stays up,
+ * and at most one node is away at a time, so a shard with one replica always keeps a copy.
+ */
+export function esMinAvailable(nodes: number): number | undefined {
+  return nodes >= 3 ? Math.max(Math.floor(nodes / 2) + 1, nodes - 1) : undefined;
+}
 const ES_UID = 1000;
 const ES_CERT_DIR = "/usr/share/elasticsearch/config/certs";
 
@@ -80,6 +92,11 @@ export function elasticsearchWorkload(
       ...(multiNode ? [{ name: "transport", port: 9300 }] : []),
     ],
     // Every path needs credentials; curl reads them from stdin so the password is in no argv.
+    ingressFrom: [
+      { port: "http", from: ES_CLIENTS },
+      ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : []),
+    ],
+    minAvailable: esMinAvailable(es.nodes),
     health: {
       port: es.port,
       path: "/_cluster/health?local=true",
@@ -89,6 +106,8 @@ export function elasticsearchWorkload(
     user: { name: "elasticsearch", uid: ES_UID },
     resources: es.resources,
     replicas: es.nodes,
+    // The image writes under its root at start (the keystore and files generated in
+    // /usr/share/elasticsearch/config, JVM temp files); a read-only root makes it fail to boot.
     writableRootFilesystem: true,
     exposure,
     description: `Elasticsearch ${es.version} for Jaeger spans (tracestack)`,

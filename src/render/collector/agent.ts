@@ -14,9 +14,9 @@ import {
   otlpReceiver,
   retryOnFailure,
   telemetry,
-} from "./common.js";
-import type { TelemetryPorts } from "./common.js";
-import { collectorDialect } from "./versions.js";
+} from "./common";
+import type { TelemetryPorts } from "./common";
+import { collectorDialect } from "./versions";
 
 /** Where agents find the gateway. */
 export type GatewayEndpoints =

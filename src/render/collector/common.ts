@@ -2,8 +2,8 @@
  * Pieces shared by the agent and gateway configs. Every function returns a fresh plain object
  * with keys in a fixed order.
  */
-import { BATCH_MAX_SPANS, BATCH_MIN_SPANS, memorySettings } from "./sizing.js";
-import type { CollectorDialect } from "./versions.js";
+import { BATCH_MAX_SPANS, BATCH_MIN_SPANS, memorySettings } from "./sizing";
+import type { CollectorDialect } from "./versions";
 
 /** Ports every collector opens besides its receivers. */
 export interface TelemetryPorts {

@@ -2,11 +2,11 @@
  * From the validated `collector` config to renderer inputs: the one place config values become
  * bytes, seconds and endpoints. Pure; components call these and then the renderers.
  */
-import { gatewayReplicas, goDurationSeconds, memoryQuantityBytes } from "../../config/collector.js";
-import type { CollectorConfig } from "../../config/collector.js";
-import type { Target } from "../../config/schema.js";
-import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent.js";
-import type { GatewayRenderInput } from "./gateway.js";
+import { gatewayReplicas, goDurationSeconds, memoryQuantityBytes } from "../../config/collector";
+import type { CollectorConfig } from "../../config/collector";
+import type { Target } from "../../config/schema";
+import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
+import type { GatewayRenderInput } from "./gateway";
 
 /** Where agents reach the gateway: the gateway host's address on hosts, the headless Service on Kubernetes. */
 export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string): GatewayEndpoints {

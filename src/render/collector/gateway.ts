@@ -17,12 +17,12 @@ import {
   otlpReceiver,
   retryOnFailure,
   telemetry,
-} from "./common.js";
-import type { TelemetryPorts } from "./common.js";
-import { redactionProcessor, redactionTransform } from "./redaction.js";
-import type { RedactionExtras } from "./redaction.js";
-import { decisionCacheSize, expectedNewTracesPerSec, numTraces, persistentQueueSize } from "./sizing.js";
-import { collectorDialect } from "./versions.js";
+} from "./common";
+import type { TelemetryPorts } from "./common";
+import { redactionProcessor, redactionTransform } from "./redaction";
+import type { RedactionExtras } from "./redaction";
+import { decisionCacheSize, expectedNewTracesPerSec, numTraces, persistentQueueSize } from "./sizing";
+import { collectorDialect } from "./versions";
 
 /** Ports of the gateway. */
 export interface GatewayPorts extends TelemetryPorts {

@@ -1,9 +1,9 @@
-export { renderAgentConfig, K8S_ATTRIBUTES_RBAC, K8S_NODE_NAME_ENV, LOADBALANCING_K8S_RBAC, NODE_KINDS } from "./agent.js";
-export type { AgentRenderInput, GatewayEndpoints, MetricsScrape, NodeKind } from "./agent.js";
-export { ANY_ADDRESS } from "./common.js";
-export type { TelemetryPorts } from "./common.js";
-export { agentRenderInput, gatewayEndpoints, gatewayRenderInput } from "./fromConfig.js";
-export type { AgentInputContext, GatewayInputContext } from "./fromConfig.js";
+export { renderAgentConfig, K8S_ATTRIBUTES_RBAC, K8S_NODE_NAME_ENV, LOADBALANCING_K8S_RBAC, NODE_KINDS } from "./agent";
+export type { AgentRenderInput, GatewayEndpoints, MetricsScrape, NodeKind } from "./agent";
+export { ANY_ADDRESS } from "./common";
+export type { TelemetryPorts } from "./common";
+export { agentRenderInput, gatewayEndpoints, gatewayRenderInput } from "./fromConfig";
+export type { AgentInputContext, GatewayInputContext } from "./fromConfig";
 export {
   ATTRIBUTE_ALIASES,
   HTTP_STATUS_KEYS,
@@ -12,8 +12,8 @@ export {
   renderGatewayConfig,
   samplingPolicies,
   SPAN_METRICS_NAMESPACE,
-} from "./gateway.js";
-export type { GatewayPorts, GatewayRenderInput, SamplingInput } from "./gateway.js";
+} from "./gateway";
+export type { GatewayPorts, GatewayRenderInput, SamplingInput } from "./gateway";
 export {
   BLOCKED_KEY_PATTERNS,
   confmapEscape,
@@ -22,8 +22,8 @@ export {
   redactionProcessor,
   redactionTransform,
   VALUE_REWRITES,
-} from "./redaction.js";
-export type { NamedPattern, RedactionExtras, Rewrite } from "./redaction.js";
+} from "./redaction";
+export type { NamedPattern, RedactionExtras, Rewrite } from "./redaction";
 export {
   decisionCacheSize,
   expectedNewTracesPerSec,
@@ -32,7 +32,7 @@ export {
   NUM_TRACES_HEADROOM,
   numTraces,
   persistentQueueSize,
-} from "./sizing.js";
-export type { MemorySettings, TraceRate } from "./sizing.js";
-export { collectorDialect, COLLECTOR_VERSION_FACTS } from "./versions.js";
-export type { BatchingStyle, CollectorDialect } from "./versions.js";
+} from "./sizing";
+export type { MemorySettings, TraceRate } from "./sizing";
+export { collectorDialect, COLLECTOR_VERSION_FACTS } from "./versions";
+export type { BatchingStyle, CollectorDialect } from "./versions";

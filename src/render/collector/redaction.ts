@@ -3,7 +3,8 @@
  * processors that apply them:
  *
  * - `transform/redact` rewrites values that keep part of the match (the user and host of a
- *   connection URL, the name in `password=…`), on span and span event attributes and log bodies,
+ *   connection URL, the name in `password=…`, the text around a card number), on span and span
+ *   event attributes and log bodies,
  *   with OTTL `replace_all_patterns` / `replace_pattern`;
  * - `redaction` then masks the values of sensitive keys (`blocked_key_patterns`) and every match
  *   of a secret or personal-data pattern (`blocked_values`) with `****`, on span, span event,
@@ -12,7 +13,7 @@
  * The agent-run attributes (`PROTECTED_ATTRIBUTE_KEYS`) are `ignored_keys`: never masked, whatever
  * their value, so token counts and model names survive.
  */
-import { PROTECTED_ATTRIBUTE_KEYS } from "../../config/collector.js";
+import { PROTECTED_ATTRIBUTE_KEYS } from "../../config/collector";
 
 /** One pattern with the reason it exists. */
 export interface NamedPattern {

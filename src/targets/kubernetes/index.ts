@@ -1,9 +1,18 @@
 /**
  * The Kubernetes target: workloads realized as typed @pulumi/kubernetes objects in one
- * namespace, through an explicit provider (kubeconfig and context from config) that
- * applies server-side. Config files become a ConfigMap and a Secret projected into the
- * config directory; their checksum annotates the pod template, so a config change rolls
- * exactly the workload whose config changed.
+ * namespace, through an explicit provider (kubeconfig and context from config) that applies
+ * server-side under the `tracestack` field manager. Config files become a ConfigMap and a
+ * Secret projected into the config directory; their checksum annotates the pod template, so a
+ * config change rolls exactly the workload whose config changed, and an init container checks
+ * the new config with the binary itself before the pod may replace a running one.
+ *
+ * Around each workload: a ServiceAccount (a token only for workloads that read the API, with a
+ * ClusterRole of just those reads), a NetworkPolicy admitting only the declared sources under
+ * the namespace's default deny, a PodDisruptionBudget and topology spread for more than one
+ * replica, and an Ingress for a published UI. Elasticsearch keeps its data: the StatefulSet is
+ * protected and retained, and its PVCs outlive it.
+ *
+ * Pure builders live beside this file: pod.ts, network.ts, disruption.ts, rbac.ts, exposure.ts.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +21,14 @@ import type { KubernetesTarget as KubernetesTargetConfig } from "../../config/sc
 import { sha256, shortHash } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import type { DeployedWorkload, Target } from "../types";
+import { disruptionBudget } from "./disruption";
+import { ingressControllerRule, ingressSpec } from "./exposure";
+import { clusterObjectMeta, labels, objectMeta, selector } from "./names";
+import { DEFAULT_DENY_INGRESS, workloadPolicy } from "./network";
+import { podTemplate } from "./pod";
+import { clusterRoleRules, needsApiToken } from "./rbac";
+
+export { FIELD_MANAGER, FIELD_MANAGER_ANNOTATION, labels } from "./names";
 
 export interface KubernetesTargetArgs {
   config: KubernetesTargetConfig;
@@ -19,7 +36,20 @@ export interface KubernetesTargetArgs {
   kubeconfig?: pulumi.Output<string>;
 }
 
-export const FIELD_MANAGER = "tracestack";
+/** Name of the namespace-wide NetworkPolicy denying all ingress not admitted by another policy. */
+export const DEFAULT_DENY_POLICY = "default-deny-ingress";
+
+/** Record a manifest under files/<namespace>/<kind>-<name>.yaml for the offline render. */
+function recordManifest(namespace: string, component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
+  const name = pathName ?? (body as { metadata: { name: string } }).metadata.name;
+  recordArtifact({
+    kind: "k8s-manifest",
+    component,
+    target: namespace,
+    path: `${kind.toLowerCase()}-${name}.yaml`,
+    manifest: { apiVersion, kind, ...body },
+  });
+}
 
 /** The cluster connection and the namespace, shared by every workload. */
 export class Cluster extends pulumi.ComponentResource {
@@ -38,41 +68,36 @@ export class Cluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const manifest = { metadata: { name: c.namespace, labels: labels("tracestack", "namespace") } };
-    recordArtifact({
-      kind: "k8s-manifest",
-      component: "cluster",
-      target: c.namespace,
-      path: `namespace-${c.namespace}.yaml`,
-      manifest: { apiVersion: "v1", kind: "Namespace", ...manifest },
+    const lbl = labels("tracestack", "namespace");
+    const { namespace: _ns, ...nsMeta } = objectMeta(c.namespace, c.namespace, lbl);
+    const nsBody: k8s.core.v1.NamespaceArgs = { metadata: nsMeta };
+    recordManifest(c.namespace, "cluster", "v1", "Namespace", nsBody, c.namespace);
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, nsBody, { parent: this, provider: this.provider });
+
+    const denyBody: k8s.networking.v1.NetworkPolicyArgs = {
+      metadata: objectMeta(DEFAULT_DENY_POLICY, c.namespace, labels("tracestack", "network-policy")),
+      spec: DEFAULT_DENY_INGRESS,
+    };
+    recordManifest(c.namespace, "cluster", "networking.k8s.io/v1", "NetworkPolicy", denyBody, DEFAULT_DENY_POLICY);
+    new k8s.networking.v1.NetworkPolicy(`${name}-${DEFAULT_DENY_POLICY}`, denyBody, {
+      parent: this,
+      provider: this.provider,
+      dependsOn: [this.namespace],
     });
-    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, manifest, { parent: this, provider: this.provider });
     this.registerOutputs({ namespace: this.namespace.metadata.name });
   }
-}
-
-export function labels(name: string, component: string): Record<string, string> {
-  return {
-    "app.kubernetes.io/name": name,
-    "app.kubernetes.io/component": component,
-    "app.kubernetes.io/part-of": "tracestack",
-    "app.kubernetes.io/managed-by": "pulumi",
-  };
-}
-
-function selector(name: string): Record<string, string> {
-  return { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "tracestack" };
 }
 
 export class KubernetesTarget implements Target {
   readonly kind = "kubernetes" as const;
   readonly cluster: Cluster;
   readonly namespace: string;
+  private readonly config: KubernetesTargetConfig;
 
   constructor(args: KubernetesTargetArgs, parent?: pulumi.Resource) {
     this.cluster = new Cluster("cluster", args, { parent });
     this.namespace = args.config.namespace;
-    this.storageClass = args.config.storageClass;
+    this.config = args.config;
   }
 
   artifactTarget(): string {
@@ -87,26 +112,18 @@ export class KubernetesTarget implements Target {
     return { parent: owner, provider: this.cluster.provider, dependsOn: [this.cluster.namespace], ...extra };
   }
 
-  /** Record the object's manifest, then create it. */
-  private record(component: string, apiVersion: string, kind: string, body: Record<string, unknown>, pathName?: string): void {
-    const name = pathName ?? (body.metadata as { name: string }).name;
-    recordArtifact({
-      kind: "k8s-manifest",
-      component,
-      target: this.namespace,
-      path: `${kind.toLowerCase()}-${name}.yaml`,
-      manifest: { apiVersion, kind, ...body },
-    });
+  private record(component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
+    recordManifest(this.namespace, component, apiVersion, kind, body, pathName);
   }
 
   private configObjects(owner: pulumi.ComponentResource, name: string, component: string, files: WorkloadFile[]) {
     const plain = files.filter((f) => !f.secret);
     const secret = files.filter((f) => f.secret);
-    const meta = (n: string) => ({ name: n, namespace: this.namespace, labels: labels(name, component) });
+    const meta = (n: string) => objectMeta(n, this.namespace, labels(name, component));
     let configMap: k8s.core.v1.ConfigMap | undefined;
     let secretObj: k8s.core.v1.Secret | undefined;
     if (plain.length > 0) {
-      const body = { metadata: meta(`${name}-config`), data: Object.fromEntries(plain.map((f) => [f.name, f.content])) };
+      const body: k8s.core.v1.ConfigMapArgs = { metadata: meta(`${name}-config`), data: Object.fromEntries(plain.map((f) => [f.name, f.content])) };
       this.record(component, "v1", "ConfigMap", body);
       for (const f of plain) {
         recordArtifact({ kind: f.kind, component, target: this.namespace, path: `configmap-${name}-config/${f.name}`, content: f.content });
@@ -114,7 +131,7 @@ export class KubernetesTarget implements Target {
       configMap = new k8s.core.v1.ConfigMap(`${name}-config`, body, this.opts(owner));
     }
     if (secret.length > 0) {
-      const body = {
+      const body: k8s.core.v1.SecretArgs = {
         metadata: meta(`${name}-secret`),
         type: "Opaque",
         stringData: Object.fromEntries(secret.map((f) => [f.name, pulumi.secret(f.content)])),
@@ -137,20 +154,63 @@ export class KubernetesTarget implements Target {
     return { volume, checksum, dependsOn: [configMap, secretObj].filter((x): x is NonNullable<typeof x> => !!x) };
   }
 
+  /** ServiceAccount; for a workload that reads the API, its ClusterRole and binding too. */
+  private identity(owner: pulumi.ComponentResource, spec: WorkloadSpec): pulumi.Resource[] {
+    const lbl = labels(spec.name, spec.component);
+    const automount = needsApiToken(spec);
+    const saBody: k8s.core.v1.ServiceAccountArgs = { metadata: objectMeta(spec.name, this.namespace, lbl), automountServiceAccountToken: automount };
+    this.record(spec.component, "v1", "ServiceAccount", saBody);
+    const sa = new k8s.core.v1.ServiceAccount(spec.name, saBody, this.opts(owner));
+    if (!automount) return [sa];
+    const roleMeta = clusterObjectMeta(this.namespace, spec.name, lbl);
+    const roleBody: k8s.rbac.v1.ClusterRoleArgs = { metadata: roleMeta, rules: clusterRoleRules(spec) };
+    this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRole", roleBody);
+    const role = new k8s.rbac.v1.ClusterRole(`${spec.name}-read`, roleBody, this.opts(owner));
+    const bindingBody: k8s.rbac.v1.ClusterRoleBindingArgs = {
+      metadata: roleMeta,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleMeta.name },
+      subjects: [{ kind: "ServiceAccount", name: spec.name, namespace: this.namespace }],
+    };
+    this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", bindingBody);
+    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] }));
+    return [sa, binding];
+  }
+
+  /** NetworkPolicy, PodDisruptionBudget and Ingress: whichever the workload needs. */
+  private surroundings(owner: pulumi.ComponentResource, spec: WorkloadSpec): void {
+    const lbl = labels(spec.name, spec.component);
+    const meta = objectMeta(spec.name, this.namespace, lbl);
+    const policy = workloadPolicy(spec, ingressControllerRule(spec, this.config.ingress));
+    if (policy) {
+      const body: k8s.networking.v1.NetworkPolicyArgs = { metadata: meta, spec: policy };
+      this.record(spec.component, "networking.k8s.io/v1", "NetworkPolicy", body);
+      new k8s.networking.v1.NetworkPolicy(spec.name, body, this.opts(owner));
+    }
+    const budget = disruptionBudget(spec);
+    if (budget) {
+      const body: k8s.policy.v1.PodDisruptionBudgetArgs = { metadata: meta, spec: budget };
+      this.record(spec.component, "policy/v1", "PodDisruptionBudget", body);
+      new k8s.policy.v1.PodDisruptionBudget(spec.name, body, this.opts(owner));
+    }
+    const ingress = ingressSpec(spec, this.config.ingress);
+    if (ingress) {
+      const body: k8s.networking.v1.IngressArgs = { metadata: meta, spec: ingress };
+      this.record(spec.component, "networking.k8s.io/v1", "Ingress", body);
+      new k8s.networking.v1.Ingress(spec.name, body, this.opts(owner));
+    }
+  }
+
   deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload {
     const ns = this.namespace;
     const lbl = labels(spec.name, spec.component);
-    const meta = (n: string) => ({ name: n, namespace: ns, labels: lbl });
+    const meta = (n: string) => objectMeta(n, ns, lbl);
     const { volume, checksum, dependsOn } = this.configObjects(owner, spec.name, spec.component, spec.files);
-
-    const saBody = { metadata: meta(spec.name), automountServiceAccountToken: false };
-    this.record(spec.component, "v1", "ServiceAccount", saBody);
-    const sa = new k8s.core.v1.ServiceAccount(spec.name, saBody, this.opts(owner));
+    const identity = this.identity(owner, spec);
 
     const secretEnvNames = Object.keys(spec.secretEnv ?? {}).sort();
     let envSecret: k8s.core.v1.Secret | undefined;
     if (secretEnvNames.length > 0) {
-      const body = {
+      const body: k8s.core.v1.SecretArgs = {
         metadata: meta(`${spec.name}-env`),
         type: "Opaque",
         stringData: Object.fromEntries(secretEnvNames.map((k) => [k, pulumi.secret(spec.secretEnv![k])])),
@@ -159,132 +219,46 @@ export class KubernetesTarget implements Target {
       envSecret = new k8s.core.v1.Secret(`${spec.name}-env`, body, this.opts(owner));
     }
 
-    const probe = (initialDelaySeconds: number) => ({
-      ...(spec.health.exec
-        ? { exec: { command: ["bash", "-c", spec.health.exec] } }
-        : { httpGet: { path: spec.health.path, port: spec.health.port } }),
-      initialDelaySeconds,
-      periodSeconds: 10,
-      timeoutSeconds: 5,
-      failureThreshold: 6,
-    });
-    const container = {
-      name: spec.name,
-      image: spec.image,
-      args: spec.args,
-      env: [
-        ...Object.keys(spec.env)
-          .sort()
-          .map((k) => ({ name: k, value: spec.env[k] })),
-        ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key: k } } })),
-        ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
-      ],
-      ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-      readinessProbe: probe(10),
-      livenessProbe: probe(60),
-      resources: {
-        requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
-        limits: { memory: spec.resources.memory },
-      },
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: !spec.writableRootFilesystem,
-        runAsNonRoot: true,
-        runAsUser: spec.user.uid,
-        runAsGroup: spec.user.uid,
-        capabilities: { drop: ["ALL"] },
-      },
-      volumeMounts: [
-        { name: "config", mountPath: spec.configDir, readOnly: true },
-        ...spec.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
-        { name: "tmp", mountPath: "/tmp" },
-      ],
-    };
-    const podTemplate = {
-      metadata: {
-        labels: lbl,
-        annotations: {
-          "checksum/config": checksum,
-          // A data dependency on whatever must finish first (e.g. the ILM bootstrap Job).
-          ...(spec.startAfter && spec.startAfter.length > 0
-            ? { "tracestack.dev/start-after": pulumi.all(spec.startAfter).apply((v) => v.join(",")) }
-            : {}),
-        },
-      },
-      spec: {
-        serviceAccountName: spec.name,
-        automountServiceAccountToken: false,
-        securityContext: {
-          runAsNonRoot: true,
-          fsGroup: spec.user.uid,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
-        topologySpreadConstraints:
-          spec.replicas > 1
-            ? [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector(spec.name) } }]
-            : undefined,
-        containers: [container],
-        volumes: [volume, { name: "tmp", emptyDir: {} }],
-      },
-    };
-
-    const serviceBody = {
+    const template = podTemplate(spec, { labels: lbl, checksum, configVolume: volume, automountToken: needsApiToken(spec) });
+    const servicePorts = spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" }));
+    const serviceBody: k8s.core.v1.ServiceArgs = {
       metadata: meta(spec.name),
       spec: {
         type: "ClusterIP",
         selector: selector(spec.name),
-        ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
+        ports: servicePorts,
+        // A per-node workload (the node agent) is reached on the client's own node.
+        ...(spec.perNode ? { internalTrafficPolicy: "Local" } : {}),
       },
     };
     this.record(spec.component, "v1", "Service", serviceBody);
     new k8s.core.v1.Service(spec.name, serviceBody, this.opts(owner));
+    this.surroundings(owner, spec);
 
-    const stateful = spec.volumes.length > 0;
-    const deps = [sa, ...dependsOn, ...(envSecret ? [envSecret] : [])];
-    if (stateful) {
-      const headlessName = `${spec.name}-headless`;
-      const headlessBody = {
-        metadata: meta(headlessName),
-        spec: {
-          clusterIP: "None",
-          publishNotReadyAddresses: true,
-          selector: selector(spec.name),
-          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
-        },
-      };
-      this.record(spec.component, "v1", "Service", headlessBody);
-      new k8s.core.v1.Service(headlessName, headlessBody, this.opts(owner));
-      const body = {
+    const deps = [...identity, ...dependsOn, ...(envSecret ? [envSecret] : [])];
+    if (spec.volumes.length > 0) return this.statefulSet(owner, spec, template, servicePorts, deps);
+    if (spec.perNode) {
+      const body: k8s.apps.v1.DaemonSetArgs = {
         metadata: meta(spec.name),
         spec: {
-          serviceName: headlessName,
-          replicas: spec.replicas,
-          podManagementPolicy: "Parallel",
           selector: { matchLabels: selector(spec.name) },
-          template: podTemplate,
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-          volumeClaimTemplates: spec.volumes.map((v) => ({
-            metadata: { name: v.name, labels: lbl },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              ...(this.storageClass ? { storageClassName: this.storageClass } : {}),
-              resources: { requests: { storage: v.size } },
-            },
-          })),
+          // Surge: the new pod (its config validated) is Ready before the node's old one goes.
+          updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template,
         },
       };
-      this.record(spec.component, "apps/v1", "StatefulSet", body);
-      // Data is protected: the StatefulSet can't be deleted by pulumi without lifting `protect`.
-      const sts = new k8s.apps.v1.StatefulSet(spec.name, body, this.opts(owner, { protect: true, retainOnDelete: true, dependsOn: deps }));
-      return { ready: sts.metadata.name };
+      this.record(spec.component, "apps/v1", "DaemonSet", body);
+      const ds = new k8s.apps.v1.DaemonSet(spec.name, body, this.opts(owner, { dependsOn: deps }));
+      return { ready: ds.metadata.name };
     }
-    const body = {
+    const body: k8s.apps.v1.DeploymentArgs = {
       metadata: meta(spec.name),
       spec: {
         replicas: spec.replicas,
         selector: { matchLabels: selector(spec.name) },
+        // No pod goes before its replacement is Ready: a rejected config never takes one down.
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-        template: podTemplate,
+        template,
       },
     };
     this.record(spec.component, "apps/v1", "Deployment", body);
@@ -292,7 +266,48 @@ export class KubernetesTarget implements Target {
     return { ready: deployment.metadata.name };
   }
 
-  private readonly storageClass?: string;
+  private statefulSet(
+    owner: pulumi.ComponentResource,
+    spec: WorkloadSpec,
+    template: k8s.types.input.core.v1.PodTemplateSpec,
+    ports: k8s.types.input.core.v1.ServicePort[],
+    deps: pulumi.Resource[],
+  ): DeployedWorkload {
+    const lbl = labels(spec.name, spec.component);
+    const meta = (n: string) => objectMeta(n, this.namespace, lbl);
+    const headlessName = `${spec.name}-headless`;
+    const headlessBody: k8s.core.v1.ServiceArgs = {
+      metadata: meta(headlessName),
+      spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: selector(spec.name), ports },
+    };
+    this.record(spec.component, "v1", "Service", headlessBody);
+    new k8s.core.v1.Service(headlessName, headlessBody, this.opts(owner));
+    const storageClass = this.config.storageClass;
+    const body: k8s.apps.v1.StatefulSetArgs = {
+      metadata: meta(spec.name),
+      spec: {
+        serviceName: headlessName,
+        replicas: spec.replicas,
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: selector(spec.name) },
+        template,
+        // The volumes outlive the StatefulSet and any scale-down: data is deleted by hand only.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        volumeClaimTemplates: spec.volumes.map((v) => ({
+          metadata: { name: v.name, labels: lbl },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(storageClass ? { storageClassName: storageClass } : {}),
+            resources: { requests: { storage: v.size } },
+          },
+        })),
+      },
+    };
+    this.record(spec.component, "apps/v1", "StatefulSet", body);
+    // Data is protected: the StatefulSet can't be deleted by pulumi without lifting `protect`.
+    const sts = new k8s.apps.v1.StatefulSet(spec.name, body, this.opts(owner, { protect: true, retainOnDelete: true, dependsOn: deps }));
+    return { ready: sts.metadata.name };
+  }
 
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
@@ -305,8 +320,8 @@ export class KubernetesTarget implements Target {
     );
     const { volume, dependsOn } = this.configObjects(owner, spec.name, spec.component, files);
     const lbl = labels(spec.name, spec.component);
-    const body = {
-      metadata: { name: pulumi.interpolate`${spec.name}-${suffix}`, namespace: this.namespace, labels: lbl },
+    const body: k8s.batch.v1.JobArgs = {
+      metadata: objectMeta(pulumi.interpolate`${spec.name}-${suffix}`, this.namespace, lbl),
       spec: {
         backoffLimit: 4,
         activeDeadlineSeconds: 900,
@@ -334,6 +349,7 @@ export class KubernetesTarget implements Target {
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   readOnlyRootFilesystem: true,
+                  runAsNonRoot: true,
                   capabilities: { drop: ["ALL"] },
                 },
                 volumeMounts: [

@@ -1,0 +1,298 @@
+/**
+ * The `tracestack:instrumentation` key: OTEL_* environment for services tracestack does not
+ * own (the memory API, the embeddings service, GPU inference, the client edge), delivered
+ * without touching their code — systemd drop-ins, an env file or launchd keys on hosts,
+ * server-side-apply patches or a ConfigMap on Kubernetes. Pure: no Pulumi here.
+ *
+ * Self-contained scalars (no import from ./schema, which imports this module).
+ */
+import { z } from "zod";
+import type { ConfigProblem } from "./errors";
+import { showValue } from "./errors";
+import type { Target } from "./schema";
+
+// ---------------------------------------------------------------------------
+// Enums
+// ---------------------------------------------------------------------------
+
+/** How a service is instrumented. */
+export const ServiceKind = {
+  /** A Python app under `opentelemetry-instrument` (FastAPI, SQLAlchemy/psycopg, httpx, …). */
+  PythonOtel: "python-otel",
+  /** llama.cpp's server: no OTLP; `--metrics` on, the node's agent scrapes /metrics. */
+  LlamaServer: "llama-server",
+  /** vLLM: `--otlp-traces-endpoint` (and `--collect-detailed-traces`). */
+  Vllm: "vllm",
+  /** A client (the Hermes agent): OTEL_* env only, read by its own SDK. */
+  Client: "client",
+} as const;
+export type ServiceKind = (typeof ServiceKind)[keyof typeof ServiceKind];
+export const SERVICE_KINDS = Object.values(ServiceKind) as [ServiceKind, ...ServiceKind[]];
+
+/** OTLP transports, with the agent port each maps to (grpc → otlpGrpc, http/protobuf → otlpHttp). */
+export const OTLP_PROTOCOLS = ["grpc", "http/protobuf"] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+export const K8S_MODES = ["patch", "configmap"] as const;
+export type K8sMode = (typeof K8S_MODES)[number];
+
+/** vLLM `--collect-detailed-traces` modules (https://docs.vllm.ai/en/latest/cli/serve.html). */
+export const VLLM_DETAILED_TRACE_MODULES = ["model", "worker", "all"] as const;
+
+/**
+ * The DCGM exporter image: NVIDIA's published `nvcr.io/nvidia/k8s/dcgm-exporter` tag
+ * `<dcgm>-<exporter>-<os>` as in NVIDIA/dcgm-exporter's dcgm-exporter.yaml (4.2.3-4.1.3-ubuntu22.04).
+ */
+export const DEFAULT_DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
+/** dcgm-exporter's default listen port (`DCGM_EXPORTER_LISTEN=:9400`). */
+export const DEFAULT_DCGM_EXPORTER_PORT = 9400;
+
+/** Header names whose captured values are replaced by `[REDACTED]`, matched case-insensitively as regexes. */
+export const DEFAULT_SANITIZED_HEADERS = ["authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key", ".*token.*", ".*secret.*"];
+
+/** Paths whose server spans are dropped (health checks and scrapes). */
+export const DEFAULT_HEALTH_PATHS = ["/health", "/healthz", "/readyz", "/metrics"];
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+const label = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    message: "allowed: lowercase letters, digits and '-', 1-63 characters, starting and ending alphanumeric",
+  });
+const tcpPort = z.number().int().min(1).max(65535);
+
+/** `service.name` as Jaeger lists it; also the key of the service. */
+const serviceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "allowed: lowercase letters, digits, '.', '_' and '-', at most 63 characters" });
+
+/** A systemd service unit name without `.service`, e.g. `honcho-server` or `llama-server@0`. */
+const unitName = z
+  .string()
+  .regex(/^[A-Za-z0-9:_.@\\-]{1,200}$/, { message: "allowed: a systemd unit name without the .service suffix, e.g. honcho-server" });
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/ -]*$/, { message: "allowed: an absolute path of letters, digits, ' ', '.', '_', '-' and '/'" });
+
+/** One value of a comma-separated OTel list (excluded URLs, header patterns): no commas. */
+const listItem = z
+  .string()
+  .min(1)
+  .regex(/^[^,\s]+$/, { message: "allowed: a non-empty value without commas or whitespace (the variable is a comma-separated list)" });
+
+const dcgmExporter = z.strictObject({
+  /** Port of an already running DCGM exporter the node's agent scrapes. @default 9400 */
+  port: tcpPort.default(DEFAULT_DCGM_EXPORTER_PORT),
+});
+
+// ---------------------------------------------------------------------------
+// A service
+// ---------------------------------------------------------------------------
+
+/**
+ * Where the service runs. Hosts target: `host` plus exactly one of `unit` (systemd),
+ * `launchd` or `envFile` (macOS). Kubernetes target: `namespace`, `deployment`, `container`.
+ * Which fields apply is checked against `tracestack:target.kind` (see `instrumentationProblems`).
+ */
+export const placementSchema = z.strictObject({
+  /** Host the service runs on (hosts target). */
+  host: label.optional(),
+  /** systemd service unit, without `.service`; gets `/etc/systemd/system/<unit>.service.d/tracestack-otel.conf`. */
+  unit: unitName.optional(),
+  /** A launchd job (macOS): its EnvironmentVariables get the OTEL_* keys. */
+  launchd: z
+    .strictObject({
+      /** The job's Label, e.g. `ai.hermes.agent`. */
+      label: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, { message: "allowed: a launchd label of letters, digits, '.', '_' and '-'" }),
+      /** The job's plist. @default /Users/<ssh user>/Library/LaunchAgents/<label>.plist */
+      plist: absolutePath.optional(),
+    })
+    .optional(),
+  /**
+   * An env file the service's wrapper sources (`set -a; . <file>; set +a`).
+   * Set to `true` for the default path. @default /Users/<ssh user>/.config/tracestack/<service>.env (macOS)
+   */
+  envFile: z.union([z.literal(true), absolutePath]).optional(),
+  /** Namespace of the workload (Kubernetes target). */
+  namespace: label.optional(),
+  /** Deployment to patch (Kubernetes target). */
+  deployment: label.optional(),
+  /** Container in the Deployment's pod template. @default the deployment name */
+  container: label.optional(),
+});
+
+export const instrumentedServiceSchema = z.strictObject({
+  /** How the service is instrumented: python-otel, llama-server, vllm or client. */
+  kind: z.enum(SERVICE_KINDS),
+  placement: placementSchema,
+  /** Head sampling ratio for root spans (`parentbased_traceidratio`). @default 1.0 */
+  sampleRatio: z.number().min(0).max(1).default(1),
+  /** OTLP transport to the node's agent. @default grpc */
+  protocol: z.enum(OTLP_PROTOCOLS).default("grpc"),
+  /**
+   * Replace the unit's ExecStart with `<instrument> <command>` (a drop-in resets ExecStart first).
+   * For llama-server, `--metrics` is appended instead.
+   */
+  wrapExecStart: z
+    .strictObject({
+      /** The service's own ExecStart command line, verbatim (systemd syntax). */
+      command: z.string().min(1),
+      /** The `opentelemetry-instrument` launcher, e.g. the one in the service's venv. @default opentelemetry-instrument */
+      instrument: z.string().min(1).default("opentelemetry-instrument"),
+    })
+    .optional(),
+  /** GPU model, as the `gpu.model` resource attribute. @default the host's `gpu` (hosts target) */
+  gpu: z.string().min(1).optional(),
+  /** Server paths whose spans are dropped (OTel Python excluded-URL regexes). @default /health, /healthz, /readyz, /metrics */
+  healthPaths: z.array(listItem).default(DEFAULT_HEALTH_PATHS),
+  /** Kubernetes: patch the Deployment (server-side apply, env and args) or publish a ConfigMap the owner adds as envFrom. @default patch */
+  k8sMode: z.enum(K8S_MODES).default("patch"),
+  /**
+   * Kubernetes, vllm in patch mode: the container's own args. `args` is an atomic list under
+   * server-side apply, so the patch carries the whole list with the tracing flags appended.
+   */
+  args: z.array(z.string()).optional(),
+  /** vLLM `--collect-detailed-traces` modules (model, worker, all; costs latency). */
+  collectDetailedTraces: z.array(z.enum(VLLM_DETAILED_TRACE_MODULES)).min(1).optional(),
+  /** llama-server's HTTP port, scraped at /metrics by the node's agent. @default 8080 */
+  port: tcpPort.default(8080),
+  /** A DCGM exporter beside this service the node's agent scrapes (hosts target). */
+  dcgmExporter: dcgmExporter.optional(),
+});
+
+export const instrumentationSchema = z
+  .strictObject({
+    /** Instrumented services by `service.name` (OTEL_SERVICE_NAME; what Jaeger lists). @default {} */
+    services: z.record(serviceName, instrumentedServiceSchema).default({}),
+    /** `service.namespace` of every instrumented service. @default tracestack */
+    serviceNamespace: serviceName.default("tracestack"),
+    /** Captured header names whose values are sanitized (regexes). @default authorization, cookie, set-cookie, proxy-authorization, x-api-key, .*token.*, .*secret.* */
+    sanitizeHeaders: z.array(listItem).default(DEFAULT_SANITIZED_HEADERS),
+    /** DCGM exporters already running on hosts, by host name (hosts target). @default {} */
+    hosts: z.record(label, z.strictObject({ dcgmExporter })).default({}),
+    /** Kubernetes: a DCGM exporter DaemonSet on GPU nodes (nvidia.com/gpu). Deployed when any service is vllm or names a gpu. */
+    dcgmExporter: z
+      .strictObject({
+        /** Deploy it. @default true */
+        enabled: z.boolean().default(true),
+        /** Image (a pinned tag). @default nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04 */
+        image: z.string().min(1).default(DEFAULT_DCGM_EXPORTER_IMAGE),
+        /** Metrics port, also the hostPort the node's agent scrapes. @default 9400 */
+        port: tcpPort.default(DEFAULT_DCGM_EXPORTER_PORT),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export type InstrumentationConfigInput = z.input<typeof instrumentationSchema>;
+export type InstrumentationConfig = z.output<typeof instrumentationSchema>;
+export type InstrumentedService = z.output<typeof instrumentedServiceSchema>;
+export type Placement = z.output<typeof placementSchema>;
+
+// ---------------------------------------------------------------------------
+// Cross-checks
+// ---------------------------------------------------------------------------
+
+const HOST_FIELDS = ["host", "unit", "launchd", "envFile"] as const;
+const K8S_FIELDS = ["namespace", "deployment", "container"] as const;
+
+/** Placement, uniqueness and kind checks against the target. Paths start at `instrumentation`. */
+export function instrumentationProblems(cfg: InstrumentationConfig, target: Target): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  const base = (name: string) => ["instrumentation", "services", name];
+
+  for (const name of Object.keys(cfg.services).sort()) {
+    const s = cfg.services[name];
+    const p = s.placement;
+    const path = [...base(name), "placement"];
+    if (target.kind === "hosts") {
+      for (const f of K8S_FIELDS) {
+        if (p[f] !== undefined) problems.push({ path: [...path, f], message: `${showValue(p[f])} is only allowed when tracestack:target.kind is "kubernetes"; remove it` });
+      }
+      const declared = Object.keys(target.hosts).sort();
+      if (p.host === undefined) {
+        problems.push({ path: [...path, "host"], message: `is required: the host ${name} runs on; allowed: one of the declared hosts ${declared.join(", ")}` });
+        continue;
+      }
+      const h = target.hosts[p.host];
+      if (!h) {
+        problems.push({ path: [...path, "host"], message: `${showValue(p.host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)` });
+        continue;
+      }
+      const ways = (["unit", "launchd", "envFile"] as const).filter((f) => p[f] !== undefined);
+      if (ways.length !== 1) {
+        problems.push({
+          path,
+          message: `${ways.length === 0 ? "names no" : `names ${ways.join(" and ")} as`} way to deliver the environment; allowed: exactly one of unit (systemd), launchd or envFile`,
+        });
+        continue;
+      }
+      if (p.unit !== undefined && h.os === "macos") {
+        problems.push({ path: [...path, "unit"], message: `${showValue(p.unit)}: ${p.host} runs macos, which has no systemd; allowed: launchd or envFile` });
+      }
+      if (p.launchd !== undefined && h.os !== "macos") {
+        problems.push({ path: [...path, "launchd"], message: `is only for macos hosts and ${p.host} runs ${h.os}; allowed: unit (systemd) or envFile` });
+      }
+      if (p.envFile === true && h.os !== "macos") {
+        problems.push({ path: [...path, "envFile"], message: `true (the default macOS path) needs a macos host and ${p.host} runs ${h.os}; allowed: an absolute path` });
+      }
+      if (s.wrapExecStart !== undefined && p.unit === undefined) {
+        problems.push({ path: [...base(name), "wrapExecStart"], message: `needs a systemd unit (placement.unit); allowed: remove it, or place the service with unit` });
+      }
+      if (p.unit !== undefined) {
+        const key = `${p.host}/${p.unit}`;
+        const other = seen.get(key);
+        if (other) problems.push({ path: [...path, "unit"], message: `${showValue(p.unit)} on ${p.host} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per unit` });
+        else seen.set(key, name);
+      }
+    } else {
+      for (const f of HOST_FIELDS) {
+        if (p[f] !== undefined) problems.push({ path: [...path, f], message: `${showValue(p[f])} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+      }
+      for (const f of ["namespace", "deployment"] as const) {
+        if (p[f] === undefined) problems.push({ path: [...path, f], message: `is required on the kubernetes target: the ${f} of ${name}` });
+      }
+      if (s.wrapExecStart !== undefined) {
+        problems.push({ path: [...base(name), "wrapExecStart"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes the image's entrypoint runs opentelemetry-instrument` });
+      }
+      if (s.dcgmExporter !== undefined) {
+        problems.push({ path: [...base(name), "dcgmExporter"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes use tracestack:instrumentation.dcgmExporter` });
+      }
+      if (p.namespace !== undefined && p.deployment !== undefined) {
+        const key = `${p.namespace}/${p.deployment}/${p.container ?? p.deployment}`;
+        const other = seen.get(key);
+        if (other) problems.push({ path: [...path, "container"], message: `${showValue(p.container ?? p.deployment)} in ${p.namespace}/${p.deployment} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per container` });
+        else seen.set(key, name);
+      }
+      if (s.kind === "vllm" && s.k8sMode === "patch" && s.args === undefined) {
+        problems.push({
+          path: [...base(name), "args"],
+          message: `is required for a vllm service patched on Kubernetes: server-side apply owns args as one list, so give the container's own args (the tracing flags are appended); allowed: a list of strings, or k8sMode: configmap`,
+        });
+      }
+    }
+    if (s.args !== undefined && s.kind !== "vllm") {
+      problems.push({ path: [...base(name), "args"], message: `is only used for kind "vllm" (${name} is ${showValue(s.kind)}); remove it` });
+    }
+    if (s.collectDetailedTraces !== undefined && s.kind !== "vllm") {
+      problems.push({ path: [...base(name), "collectDetailedTraces"], message: `is a vLLM flag and ${name} is ${showValue(s.kind)}; remove it` });
+    }
+  }
+
+  if (target.kind === "hosts") {
+    const declared = Object.keys(target.hosts).sort();
+    for (const h of Object.keys(cfg.hosts).sort()) {
+      if (!target.hosts[h]) {
+        problems.push({ path: ["instrumentation", "hosts", h], message: `${showValue(h)} is not a declared host; allowed: one of ${declared.join(", ")}` });
+      }
+    }
+  } else if (Object.keys(cfg.hosts).length > 0) {
+    problems.push({ path: ["instrumentation", "hosts"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes use tracestack:instrumentation.dcgmExporter` });
+  }
+  return problems;
+}

@@ -1,0 +1,221 @@
+/**
+ * From the stack model to what each instrumented service gets: its environment and the way
+ * it is delivered (a drop-in, an env file, a launchd job, a Deployment patch or a ConfigMap).
+ * Pure: the component realizes the plan; tests read it without mocks.
+ */
+import type { HostsTarget, KubernetesTarget, Target } from "../../config/schema";
+import type { InstrumentationConfig, InstrumentedService } from "../../config/instrumentation";
+import type { MetricsScrape } from "../collector/agent";
+import { sha256 } from "../yaml";
+import type { AgentEndpoint, EnvVar } from "./env";
+import { HOST_IP_ENV, renderOtelEnv, vllmTracingArgs } from "./env";
+import { dropinPath, renderDropin, renderEnvFile, renderLaunchdEnv } from "./files";
+
+/** The collector agent's OTLP ports when the stack sets none (`tracestack:collector.agent.ports`). */
+export const DEFAULT_AGENT_PORTS = { otlpGrpc: 4317, otlpHttp: 4318 } as const;
+
+export interface PlanInput {
+  instrumentation: InstrumentationConfig;
+  target: Target;
+  /** `deployment.environment`. */
+  environment: string;
+  /** The node agent's OTLP ports (hostPorts on Kubernetes). @default 4317 / 4318 */
+  agentPorts?: { otlpGrpc: number; otlpHttp: number };
+}
+
+/** A host-side file and how it is applied. */
+export type HostDelivery =
+  | { kind: "systemd-dropin"; host: string; unit: string; path: string; content: string }
+  | { kind: "env-file"; host: string; path: string; content: string }
+  | { kind: "launchd-plist"; host: string; label: string; path: string; plist: string; content: string; names: string[] };
+
+export interface HostServicePlan {
+  target: "hosts";
+  name: string;
+  service: InstrumentedService;
+  env: EnvVar[];
+  delivery: HostDelivery;
+  /** Digest of the delivered file: the only thing that triggers a restart. */
+  digest: string;
+}
+
+/** A container entry of a DeploymentPatch (server-side apply: env merges by name, args is atomic). */
+export interface PatchContainer {
+  name: string;
+  env: Record<string, unknown>[];
+  args?: string[];
+}
+
+export interface K8sServicePlan {
+  target: "kubernetes";
+  name: string;
+  service: InstrumentedService;
+  env: EnvVar[];
+  namespace: string;
+  deployment: string;
+  container: string;
+  /** patch: the container entry; configmap: the ConfigMap's data and what the owner adds. */
+  mode: "patch" | "configmap";
+  patch?: PatchContainer;
+  configMap?: { name: string; data: Record<string, string>; ownerAdds: Record<string, unknown> };
+}
+
+export type ServicePlan = HostServicePlan | K8sServicePlan;
+
+function agentOf(input: PlanInput): AgentEndpoint["ports"] {
+  return input.agentPorts ?? DEFAULT_AGENT_PORTS;
+}
+
+function sshUser(t: HostsTarget, host: string): string {
+  return t.hosts[host].user ?? t.ssh.user;
+}
+
+function planHost(input: PlanInput, t: HostsTarget, name: string, s: InstrumentedService): HostServicePlan {
+  const p = s.placement;
+  const host = p.host!;
+  const h = t.hosts[host];
+  const env = renderOtelEnv(s, {
+    serviceName: name,
+    environment: input.environment,
+    serviceNamespace: input.instrumentation.serviceNamespace,
+    hostName: host,
+    gpu: s.gpu ?? h.gpu,
+    agent: { address: "127.0.0.1", ports: agentOf(input) },
+    sanitizeHeaders: input.instrumentation.sanitizeHeaders,
+  });
+  const home = h.os === "macos" ? `/Users/${sshUser(t, host)}` : `/home/${sshUser(t, host)}`;
+  let delivery: HostDelivery;
+  if (p.unit !== undefined) {
+    delivery = { kind: "systemd-dropin", host, unit: p.unit, path: dropinPath(p.unit), content: renderDropin(name, p.unit, s, env) };
+  } else if (p.launchd !== undefined) {
+    const label = p.launchd.label;
+    delivery = {
+      kind: "launchd-plist",
+      host,
+      label,
+      path: `${home}/.config/tracestack/${label}.otel.plist`,
+      plist: p.launchd.plist ?? `${home}/Library/LaunchAgents/${label}.plist`,
+      content: renderLaunchdEnv(label, env),
+      names: env.map(([k]) => k),
+    };
+  } else {
+    const path = p.envFile === true || p.envFile === undefined ? `${home}/.config/tracestack/${name}.env` : p.envFile;
+    delivery = { kind: "env-file", host, path, content: renderEnvFile(name, env) };
+  }
+  return { target: "hosts", name, service: s, env, delivery, digest: sha256(`${delivery.path}\n${delivery.content}`) };
+}
+
+function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sServicePlan {
+  const p = s.placement;
+  const agent: AgentEndpoint = { address: `$(${HOST_IP_ENV})`, ports: agentOf(input) };
+  const env = renderOtelEnv(s, {
+    serviceName: name,
+    environment: input.environment,
+    serviceNamespace: input.instrumentation.serviceNamespace,
+    gpu: s.gpu,
+    agent,
+    sanitizeHeaders: input.instrumentation.sanitizeHeaders,
+  });
+  // The node's agent: the downward API's status.hostIP, declared before its $(HOST_IP) users.
+  const hostIp = { name: HOST_IP_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } };
+  const base = { target: "kubernetes" as const, name, service: s, env, namespace: p.namespace!, deployment: p.deployment!, container: p.container ?? p.deployment! };
+  const args = s.kind === "vllm" ? [...(s.args ?? []), ...vllmTracingArgs(s, agent)] : undefined;
+  if (s.k8sMode === "patch") {
+    return {
+      ...base,
+      mode: "patch",
+      patch: { name: base.container, env: [hostIp, ...env.map(([k, v]) => ({ name: k, value: v }))], ...(args ? { args } : {}) },
+    };
+  }
+  // envFrom values are not $(VAR)-expanded: the endpoint stays in the container's own env.
+  const endpointVars = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+  const cmName = `${name.replace(/[._]/g, "-")}-otel-env`.slice(0, 63);
+  return {
+    ...base,
+    mode: "configmap",
+    configMap: {
+      name: cmName,
+      data: Object.fromEntries(env.filter(([k]) => !endpointVars.has(k))),
+      ownerAdds: {
+        envFrom: [{ configMapRef: { name: cmName } }],
+        env: [hostIp, ...env.filter(([k]) => endpointVars.has(k)).map(([k, v]) => ({ name: k, value: v }))],
+        ...(s.kind === "vllm" ? { appendArgs: vllmTracingArgs(s, agent) } : {}),
+      },
+    },
+  };
+}
+
+/** Every instrumented service, sorted by name. Assumes a validated model (placements checked). */
+export function planInstrumentation(input: PlanInput): ServicePlan[] {
+  const t = input.target;
+  return Object.keys(input.instrumentation.services)
+    .sort()
+    .map((name) => {
+      const s = input.instrumentation.services[name];
+      return t.kind === "hosts" ? planHost(input, t, name, s) : planK8s(input, name, s);
+    });
+}
+
+/** The services Jaeger should list once traffic flows (llama-server sends no spans). */
+export function expectedServices(cfg: InstrumentationConfig): string[] {
+  return Object.keys(cfg.services)
+    .filter((n) => cfg.services[n].kind !== "llama-server")
+    .sort();
+}
+
+/** Patches grouped per Deployment: one field manager owns one apply per object (a second apply would drop the first's fields). */
+export function patchesByDeployment(plans: readonly ServicePlan[]): { namespace: string; deployment: string; containers: K8sServicePlan[] }[] {
+  const groups = new Map<string, { namespace: string; deployment: string; containers: K8sServicePlan[] }>();
+  for (const p of plans) {
+    if (p.target !== "kubernetes" || p.mode !== "patch") continue;
+    const key = `${p.namespace}/${p.deployment}`;
+    const g = groups.get(key) ?? { namespace: p.namespace, deployment: p.deployment, containers: [] };
+    g.containers.push(p);
+    groups.set(key, g);
+  }
+  return [...groups.keys()].sort().map((k) => groups.get(k)!);
+}
+
+// ---------------------------------------------------------------------------
+// Metrics the node agents scrape
+// ---------------------------------------------------------------------------
+
+/**
+ * Prometheus scrapes per host for the collector agent's `extraMetricsScrapes`: each
+ * llama-server's /metrics and each declared DCGM exporter, on loopback (same node).
+ */
+export function instrumentationScrapes(cfg: InstrumentationConfig, target: Target): Record<string, MetricsScrape[]> {
+  if (target.kind !== "hosts") return {};
+  const out: Record<string, Map<string, MetricsScrape>> = {};
+  const add = (host: string, s: MetricsScrape) => {
+    out[host] ??= new Map();
+    out[host].set(`${s.jobName}|${s.targets.join(",")}`, s);
+  };
+  for (const name of Object.keys(cfg.services).sort()) {
+    const s = cfg.services[name];
+    const host = s.placement.host;
+    if (host === undefined) continue;
+    if (s.kind === "llama-server") add(host, { jobName: name, targets: [`127.0.0.1:${s.port}`], metricsPath: "/metrics" });
+    if (s.dcgmExporter) add(host, { jobName: "dcgm-exporter", targets: [`127.0.0.1:${s.dcgmExporter.port}`], metricsPath: "/metrics" });
+  }
+  for (const host of Object.keys(cfg.hosts).sort()) {
+    add(host, { jobName: "dcgm-exporter", targets: [`127.0.0.1:${cfg.hosts[host].dcgmExporter.port}`], metricsPath: "/metrics" });
+  }
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((h) => [h, [...out[h].values()].sort((a, b) => a.jobName.localeCompare(b.jobName) || a.targets.join().localeCompare(b.targets.join()))]),
+  );
+}
+
+/** Kubernetes: the DCGM exporter's hostPort on the agent's own node (the agent DaemonSet sets HOST_IP from status.hostIP). */
+export function kubernetesScrapes(cfg: InstrumentationConfig, target: Target): MetricsScrape[] {
+  if (target.kind !== "kubernetes" || !deploysDcgmExporter(cfg, target)) return [];
+  return [{ jobName: "dcgm-exporter", targets: [`\${env:${HOST_IP_ENV}}:${cfg.dcgmExporter.port}`], metricsPath: "/metrics" }];
+}
+
+/** Kubernetes: a DCGM exporter DaemonSet when enabled and a service runs on a GPU (vllm, or a `gpu` named). */
+export function deploysDcgmExporter(cfg: InstrumentationConfig, target: Target): target is KubernetesTarget {
+  if (target.kind !== "kubernetes" || !cfg.dcgmExporter.enabled) return false;
+  return Object.values(cfg.services).some((s) => s.kind === "vllm" || s.gpu !== undefined);
+}

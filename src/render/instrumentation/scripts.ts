@@ -1,0 +1,78 @@
+/**
+ * Scripts that deliver a service's OTEL_* environment on a host. Each is idempotent and
+ * reads the file's content on stdin (never on the command line).
+ */
+import { shellQuote as q } from "../scripts/shell";
+
+const PRELUDE = ["#!/usr/bin/env bash", "set -euo pipefail", 'die() { echo "tracestack: $*" >&2; exit 1; }'];
+
+/**
+ * Reload systemd and restart the unit only if it is running (`try-restart`): a stopped
+ * service stays stopped, and one that is not installed yet fails nothing. Run when the
+ * drop-in's digest changed (the command's trigger), after the drop-in was written.
+ */
+export function reloadUnitScript(unit: string): string {
+  return [...PRELUDE, "systemctl daemon-reload", `systemctl try-restart ${q(`${unit}.service`)}`, `echo "reloaded ${unit}.service"`, ""].join("\n");
+}
+
+/** Remove a drop-in: the unit runs uninstrumented again. */
+export function removeDropinScript(unit: string, path: string): string {
+  return [
+    ...PRELUDE,
+    `rm -f ${q(path)}`,
+    `rmdir ${q(path.slice(0, path.lastIndexOf("/")))} 2>/dev/null || true`,
+    "systemctl daemon-reload",
+    `systemctl try-restart ${q(`${unit}.service`)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Write stdin to `path` as the SSH user (macOS: no sudo, BSD tools), atomically — a temp file
+ * in the same directory, then rename — and only when the content differs.
+ */
+export function writeUserFileScript(path: string, mode = "0600"): string {
+  return [
+    "#!/bin/sh",
+    "set -eu",
+    `path=${q(path)}`,
+    'mkdir -p "$(dirname "$path")"',
+    'tmp="$(mktemp "$path.XXXXXX")"',
+    "trap 'rm -f \"$tmp\"' EXIT",
+    'cat > "$tmp"',
+    `chmod ${q(mode)} "$tmp"`,
+    'if [ -f "$path" ] && cmp -s "$tmp" "$path"; then echo "unchanged: $path"; exit 0; fi',
+    'mv -f "$tmp" "$path"',
+    "trap - EXIT",
+    'echo "wrote $path"',
+    "",
+  ].join("\n");
+}
+
+export function removeUserFileScript(path: string): string {
+  return ["#!/bin/sh", "set -eu", `rm -f ${q(path)}`, ""].join("\n");
+}
+
+/**
+ * Merge the rendered EnvironmentVariables into a launchd job's plist (only those keys;
+ * the rest of the job is untouched) and reload the job so launchd reads them.
+ */
+export function mergeLaunchdEnvScript(label: string, fragment: string, plist: string, names: readonly string[]): string {
+  return [
+    "#!/bin/sh",
+    "set -eu",
+    `plist=${q(plist)}`,
+    `fragment=${q(fragment)}`,
+    `[ -f "$plist" ] || { echo "tracestack: no launchd job at $plist (label ${label})" >&2; exit 1; }`,
+    '/usr/libexec/PlistBuddy -c "Print :EnvironmentVariables" "$plist" >/dev/null 2>&1 || plutil -insert EnvironmentVariables -dictionary "$plist"',
+    ...names.map(
+      (n) =>
+        `plutil -replace ${q(`EnvironmentVariables.${n}`)} -string "$(/usr/libexec/PlistBuddy -c ${q(`Print :EnvironmentVariables:${n}`)} "$fragment")" "$plist"`,
+    ),
+    'uid="$(id -u)"',
+    `launchctl bootout "gui/$uid/${label}" 2>/dev/null || true`,
+    'launchctl bootstrap "gui/$uid" "$plist"',
+    `echo "reloaded launchd job ${label}"`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,16 @@
+/**
+ * Workload names that other workloads admit connections from (`ingressFrom` peers select pods
+ * by their workload's name). A component that deploys one of these must use this name, so the
+ * NetworkPolicies of the workloads it talks to admit it. Pure: no resources.
+ */
+import type { NetworkPeer } from "./types";
+
+/** Grafana: queries Jaeger, Prometheus and Elasticsearch. */
+export const GRAFANA_WORKLOAD = "grafana";
+/** Prometheus: scrapes every metrics port. */
+export const PROMETHEUS_WORKLOAD = "prometheus";
+/** The ILM bootstrap Job (IndexLifecycle "index-lifecycle"): writes policies, templates and aliases to Elasticsearch. */
+export const INDEX_BOOTSTRAP_WORKLOAD = "index-lifecycle-bootstrap";
+
+/** Peers of a metrics port: Prometheus. */
+export const METRICS_SCRAPERS: NetworkPeer[] = [{ workload: PROMETHEUS_WORKLOAD }];
