@@ -13,3 +13,4 @@ export const otlpGrpcEndpoint = outputs.otlpGrpcEndpoint;
 export const otlpHttpEndpoint = outputs.otlpHttpEndpoint;
 export const elasticsearchUrl = outputs.elasticsearchUrl;
 export const expectedServices = outputs.expectedServices;
+export const collectorOtlpGrpcEndpoint = outputs.collectorOtlpGrpcEndpoint;

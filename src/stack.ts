@@ -4,8 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets } from "./config/index";
+import { CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
 import { Instrumentation } from "./components/instrumentation/index";
-import { Jaeger } from "./components/jaeger/index";
+import { JAEGER_WORKLOAD, Jaeger } from "./components/jaeger/index";
 import { Elasticsearch } from "./components/storage/elasticsearch";
 import { IndexLifecycle } from "./components/storage/lifecycle";
 import { createTarget } from "./targets/index";
@@ -17,6 +18,8 @@ export interface StackOutputs {
   elasticsearchUrl: pulumi.Output<string>;
   /** service.name values Jaeger should list once instrumented services see traffic (tools/verify-coverage.ts). */
   expectedServices: pulumi.Output<string[]>;
+  /** The collector gateway's OTLP gRPC receiver (`host:port`): agents export here, it exports to Jaeger. */
+  collectorOtlpGrpcEndpoint: pulumi.Output<string>;
 }
 
 export function createStack(model: StackModel, secrets: StackSecrets): StackOutputs {
@@ -52,10 +55,29 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     },
     policyName: lifecycle.policyName,
     after: lifecycle.done,
+    // The collector gateway fronts Jaeger: applications send OTLP to their node's agent.
+    otlpClients: [{ workload: GATEWAY_WORKLOAD }],
   });
 
   // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
   const instrumentation = new Instrumentation("instrumentation", { model, target });
+
+  // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
+  const gatewayHost = model.collector.gateway.host;
+  const gateway = new CollectorGateway("collector-gateway", {
+    model,
+    target,
+    jaegerOtlpEndpoint: `${target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost)}:${model.jaeger.ports.otlpGrpc}`,
+  });
+  if (model.target.kind === "hosts") {
+    for (const [host, h] of Object.entries(model.target.hosts).sort(([a], [b]) => a.localeCompare(b))) {
+      // macOS has no systemd: its applications export to a Linux host's agent (no launchd agent yet).
+      if (h.os === "macos") continue;
+      new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host] }, { dependsOn: [gateway] });
+    }
+  } else {
+    new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes }, { dependsOn: [gateway] });
+  }
 
   return {
     jaegerUiUrl: jaeger.uiUrl,
@@ -63,5 +85,6 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     otlpHttpEndpoint: jaeger.otlpHttpEndpoint,
     elasticsearchUrl: elasticsearch.url,
     expectedServices: instrumentation.expectedServices,
+    collectorOtlpGrpcEndpoint: gateway.otlpGrpcEndpoint,
   };
 }

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
-import { dnsLabel, port, releaseSource, resources, semver } from "./schema";
+import { dnsLabel, port, releaseSource, resources, semver } from "./scalars";
 import type { Target } from "./schema";
 import type { Listener } from "./validate";
 import { compareVersions } from "./versions";

@@ -1,3 +1,4 @@
+export * from "./collector";
 export * from "./errors";
 export * from "./load";
 export * from "./schema";

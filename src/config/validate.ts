@@ -5,6 +5,7 @@
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { HostsTarget, StackConfig } from "./schema";
+import { collectorListeners, collectorProblems } from "./collector";
 import { instrumentationProblems } from "./instrumentation";
 import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
 
@@ -34,6 +35,7 @@ export function hostListeners(cfg: StackConfig): Listener[] {
   }
   const es = cfg.elasticsearch;
   if (es.mode === "deploy" && es.host) out.push({ host: es.host, port: es.port, path: ["elasticsearch", "port"] });
+  out.push(...collectorListeners(cfg.collector, cfg.target));
   return out;
 }
 
@@ -143,5 +145,6 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
     });
   }
   problems.push(...instrumentationProblems(cfg.instrumentation, cfg.target));
+  problems.push(...collectorProblems(cfg.collector, { target: cfg.target }));
   return problems;
 }

@@ -34,7 +34,7 @@ export interface NativeRelease {
   binary: string;
   /** Pinned sha256 per platform; else `checksumsUrl` is consulted. */
   sha256: Partial<Record<Platform, string>>;
-  /** URL of the release's checksum file listing `<sha256> *<tarball name>` lines. */
+  /** URL of the release's checksum file listing `<sha256> *<tarball name>` lines, or of a per-artifact file holding the hash alone. */
   checksumsUrl(platform: Platform): string;
   /** Subcommand that validates a config before it replaces the running one, e.g. ["validate", "--config"]. */
   validateArgs?: string[];
@@ -131,6 +131,17 @@ export interface WorkloadSpec {
   containerBinary?: string;
   /** Kubernetes: one pod on every node (a DaemonSet; `replicas` is ignored). @default false */
   perNode?: boolean;
+  /**
+   * Kubernetes: names of ports also bound on the node (`hostPort`), e.g. a node agent's OTLP
+   * ports, reached by pods on the node at `status.hostIP`. With any, a DaemonSet rolls without
+   * surge (the new pod could not bind the node's port). @default none
+   */
+  hostPorts?: string[];
+  /**
+   * Kubernetes: env vars set from pod fields (the downward API), name → fieldPath, e.g.
+   * `{ K8S_NODE_NAME: "spec.nodeName" }`. Generalizes `podNameEnv`. @default none
+   */
+  fieldEnv?: Record<string, string>;
   /**
    * Kubernetes: PodDisruptionBudget `minAvailable` for more than one replica (e.g. a quorum).
    * @default replicas - 1 (maxUnavailable 1)

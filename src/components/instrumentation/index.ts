@@ -187,6 +187,6 @@ function deployOnKubernetes(
       path: `daemonset-${DCGM_EXPORTER_NAME}.yaml`,
       manifest: { apiVersion: "apps/v1", kind: "DaemonSet", ...body },
     });
-    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body as k8s.apps.v1.DaemonSetArgs, { parent: owner, provider, dependsOn: [target.cluster.namespace] });
+    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, { parent: owner, provider, dependsOn: [target.cluster.namespace] });
   }
 }

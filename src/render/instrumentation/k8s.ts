@@ -67,7 +67,7 @@ export const DCGM_EXPORTER_NAME = "dcgm-exporter";
  * node (hostPort) for the node's collector agent. Needs SYS_ADMIN for profiling metrics and
  * the kubelet's pod-resources socket to map GPUs to pods (NVIDIA/dcgm-exporter dcgm-exporter.yaml).
  */
-export function dcgmExporterDaemonSetBody(cfg: InstrumentationConfig, namespace: string): Record<string, unknown> {
+export function dcgmExporterDaemonSetBody(cfg: InstrumentationConfig, namespace: string) {
   const d = cfg.dcgmExporter;
   const labels = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, ...instrumentationLabels("gpu-metrics") };
   const selector = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, "app.kubernetes.io/part-of": "tracestack" };

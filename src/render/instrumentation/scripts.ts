@@ -28,13 +28,12 @@ export function removeDropinScript(unit: string, path: string): string {
 }
 
 /**
- * Write stdin to `path` as the SSH user (macOS: no sudo, BSD tools), atomically — a temp file
+ * Write stdin to `path` as the SSH user (macOS: no sudo, BSD tools, bash 3.2), atomically — a temp file
  * in the same directory, then rename — and only when the content differs.
  */
 export function writeUserFileScript(path: string, mode = "0600"): string {
   return [
-    "#!/bin/sh",
-    "set -eu",
+    ...PRELUDE,
     `path=${q(path)}`,
     'mkdir -p "$(dirname "$path")"',
     'tmp="$(mktemp "$path.XXXXXX")"',
@@ -50,7 +49,7 @@ export function writeUserFileScript(path: string, mode = "0600"): string {
 }
 
 export function removeUserFileScript(path: string): string {
-  return ["#!/bin/sh", "set -eu", `rm -f ${q(path)}`, ""].join("\n");
+  return [...PRELUDE, `rm -f ${q(path)}`, ""].join("\n");
 }
 
 /**
@@ -59,11 +58,10 @@ export function removeUserFileScript(path: string): string {
  */
 export function mergeLaunchdEnvScript(label: string, fragment: string, plist: string, names: readonly string[]): string {
   return [
-    "#!/bin/sh",
-    "set -eu",
+    ...PRELUDE,
     `plist=${q(plist)}`,
     `fragment=${q(fragment)}`,
-    `[ -f "$plist" ] || { echo "tracestack: no launchd job at $plist (label ${label})" >&2; exit 1; }`,
+    `[ -f "$plist" ] || die "no launchd job at $plist (label ${label})"`,
     '/usr/libexec/PlistBuddy -c "Print :EnvironmentVariables" "$plist" >/dev/null 2>&1 || plutil -insert EnvironmentVariables -dictionary "$plist"',
     ...names.map(
       (n) =>

@@ -77,7 +77,9 @@ export function installReleaseScript(i: InstallReleaseInput): string {
       ? [`expected=${q(pinned)}`]
       : [
           `sums=${q(r.checksumsUrl(i.platform))}`,
-          'expected="$(curl -fsSL --retry 3 "$sums" | awk -v f="$tarball" \'$2 == f || $2 == ("*" f) { print $1 }\')" || die "cannot download $sums"',
+          // A release-wide list (`<sha256> *<tarball>` lines), or a per-artifact file holding only the hash
+          // (goreleaser `checksum.split`, e.g. otelcol-contrib since v0.158.0).
+          'expected="$(curl -fsSL --retry 3 "$sums" | awk -v f="$tarball" \'$2 == f || $2 == ("*" f) || (NR == 1 && NF == 1) { print $1 }\')" || die "cannot download $sums"',
           '[ -n "$expected" ] || die "$sums lists no checksum for $tarball"',
         ]),
     'actual="$(sha256sum "$tmp/$tarball" | cut -d " " -f 1)"',

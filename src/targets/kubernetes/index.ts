@@ -176,6 +176,19 @@ export class KubernetesTarget implements Target {
     return [sa, binding];
   }
 
+  /**
+   * A NetworkPolicy for pods this adapter does not render (e.g. a DaemonSet built elsewhere,
+   * selected by `app.kubernetes.io/name: <name>`): under the namespace's default deny they
+   * accept nothing until their `ingressFrom` is declared here.
+   */
+  admit(owner: pulumi.ComponentResource, workload: Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom">): void {
+    const policy = workloadPolicy(workload);
+    if (!policy) return;
+    const body: k8s.networking.v1.NetworkPolicyArgs = { metadata: objectMeta(workload.name, this.namespace, labels(workload.name, workload.component)), spec: policy };
+    this.record(workload.component, "networking.k8s.io/v1", "NetworkPolicy", body);
+    new k8s.networking.v1.NetworkPolicy(workload.name, body, this.opts(owner));
+  }
+
   /** NetworkPolicy, PodDisruptionBudget and Ingress: whichever the workload needs. */
   private surroundings(owner: pulumi.ComponentResource, spec: WorkloadSpec): void {
     const lbl = labels(spec.name, spec.component);
@@ -242,8 +255,12 @@ export class KubernetesTarget implements Target {
         metadata: meta(spec.name),
         spec: {
           selector: { matchLabels: selector(spec.name) },
-          // Surge: the new pod (its config validated) is Ready before the node's old one goes.
-          updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          // Surge: the new pod (its config validated) is Ready before the node's old one goes —
+          // except with hostPorts, which the new pod could not bind while the old one runs.
+          updateStrategy: {
+            type: "RollingUpdate",
+            rollingUpdate: (spec.hostPorts ?? []).length > 0 ? { maxUnavailable: 1, maxSurge: 0 } : { maxUnavailable: 0, maxSurge: 1 },
+          },
           template,
         },
       };

@@ -100,8 +100,16 @@ export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTempla
         .map((k) => ({ name: k, value: spec.env[k] })),
       ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key: k } } })),
       ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
+      ...Object.keys(spec.fieldEnv ?? {})
+        .sort()
+        .map((k) => ({ name: k, valueFrom: { fieldRef: { fieldPath: spec.fieldEnv![k] } } })),
     ],
-    ports: spec.ports.map((port) => ({ name: port.name, containerPort: port.port, protocol: "TCP" })),
+    ports: spec.ports.map((port) => ({
+      name: port.name,
+      containerPort: port.port,
+      ...(spec.hostPorts?.includes(port.name) ? { hostPort: port.port } : {}),
+      protocol: "TCP",
+    })),
     readinessProbe: probe(spec, 10),
     livenessProbe: probe(spec, 60),
     // No CPU limit, on purpose: CFS throttling stalls JVMs and Go GCs (see `resources` in the schema).

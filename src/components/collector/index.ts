@@ -1,0 +1,243 @@
+/**
+ * OpenTelemetry Collector (otelcol-contrib): the gateway (tail sampling, redaction, span metrics,
+ * a persistent queue to Jaeger) and the node agents (one per Linux host on the hosts target, a
+ * DaemonSet on Kubernetes) that forward every node's OTLP to it. The configs come from the pure
+ * renderers in src/render/collector/; this file only describes the workloads.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
+import type { CollectorConfig } from "../../config/collector";
+import type { Platform, StackModel } from "../../config/index";
+import {
+  K8S_ATTRIBUTES_RBAC,
+  K8S_NODE_NAME_ENV,
+  LOADBALANCING_K8S_RBAC,
+  agentRenderInput,
+  gatewayEndpoints,
+  gatewayRenderInput,
+  memorySettings,
+  renderAgentConfig,
+  renderGatewayConfig,
+} from "../../render/collector/index";
+import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
+import { toYaml } from "../../render/yaml";
+import type { Target } from "../../targets/types";
+import { METRICS_SCRAPERS } from "../../workload/peers";
+import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
+
+export const COLLECTOR_COMPONENT = "collector";
+export const GATEWAY_WORKLOAD = "otel-gateway";
+export const AGENT_WORKLOAD = "otel-agent";
+export const GATEWAY_CONFIG_DIR = "/etc/tracestack/otel-gateway";
+export const AGENT_CONFIG_DIR = "/etc/tracestack/otel-agent";
+/** The otelcol-contrib image runs as this uid (its Dockerfile's `USER 10001`). */
+const OTELCOL_UID = 10001;
+/** The binary in the otelcol-contrib image (its ENTRYPOINT). */
+export const OTELCOL_IMAGE_BINARY = "/otelcol-contrib";
+/** The `health_check` extension answers on `/` (its `path` default). */
+export const COLLECTOR_HEALTH_PATH = "/";
+/** The headless Service of the gateway StatefulSet (per-pod DNS for the loadbalancing exporter). */
+export const GATEWAY_HEADLESS_SERVICE = `${GATEWAY_WORKLOAD}-headless`;
+
+/** The hosts target's writable state directory of a native workload (the unit's ReadWritePaths). */
+function hostStateDir(workload: string): string {
+  return `/var/lib/tracestack/${workload}`;
+}
+
+/**
+ * The otelcol-contrib release tarball. Since v0.158.0 the releases publish one checksum file per
+ * artifact (goreleaser `checksum.split`, opentelemetry-collector-releases#1582), named
+ * `<artifact>.sha256`, instead of `opentelemetry-collector-releases_otelcol-contrib_checksums.txt`.
+ * `project` names the install directory: agent and gateway on one host install separately.
+ */
+export function collectorRelease(c: CollectorConfig, project: string): NativeRelease {
+  const v = c.version;
+  const base = c.release.baseUrl ?? `https://github.com/open-telemetry/opentelemetry-collector-releases/releases/download/v${v}`;
+  const tarball = (p: Platform) => `otelcol-contrib_${v}_${p.replace("-", "_")}.tar.gz`;
+  return {
+    project,
+    version: v,
+    url: (p) => `${base}/${tarball(p)}`,
+    binaryInArchive: () => "otelcol-contrib",
+    binary: "otelcol-contrib",
+    sha256: c.release.sha256,
+    checksumsUrl: (p) => `${base}/${tarball(p)}.sha256`,
+    validateArgs: ["validate", "--config"],
+  };
+}
+
+/** GOMEMLIMIT at 80% of the memory limit, matching the rendered `memory_limiter` (sizing.ts). */
+function memoryEnv(memory: string): Record<string, string> {
+  return { GOMEMLIMIT: memorySettings(memoryQuantityBytes(memory)).goMemLimit };
+}
+
+// ---------------------------------------------------------------------------
+// Gateway
+// ---------------------------------------------------------------------------
+
+/** The collector key as the gateway runs it on this target (the queue under the unit's state directory on hosts). */
+export function gatewayConfigFor(c: CollectorConfig, target: StackModel["target"]): CollectorConfig {
+  if (target.kind !== "hosts") return c;
+  return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${hostStateDir(GATEWAY_WORKLOAD)}/queue` } } };
+}
+
+export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>): WorkloadSpec {
+  const c = gatewayConfigFor(model.collector, model.target);
+  const g = c.gateway;
+  return {
+    name: GATEWAY_WORKLOAD,
+    component: COLLECTOR_COMPONENT,
+    placement: g.host,
+    hostRuntime: "native",
+    image: `otel/opentelemetry-collector-contrib:${c.version}`,
+    containerBinary: OTELCOL_IMAGE_BINARY,
+    release: collectorRelease(c, "otelcol-gateway"),
+    configDir: GATEWAY_CONFIG_DIR,
+    args: ["--config", `${GATEWAY_CONFIG_DIR}/config.yaml`],
+    env: memoryEnv(g.resources.memory),
+    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }],
+    ports: [
+      { name: "otlp-grpc", port: g.ports.otlpGrpc },
+      { name: "otlp-http", port: g.ports.otlpHttp },
+      { name: "health", port: g.ports.health },
+      { name: "metrics", port: g.ports.metrics },
+      { name: "spanmetrics", port: g.ports.spanmetrics },
+    ],
+    health: { port: g.ports.health, path: COLLECTOR_HEALTH_PATH },
+    ingressFrom: [
+      { port: "otlp-grpc", from: [{ workload: AGENT_WORKLOAD }] },
+      { port: "otlp-http", from: [{ workload: AGENT_WORKLOAD }] },
+      { port: "metrics", from: METRICS_SCRAPERS },
+      { port: "spanmetrics", from: METRICS_SCRAPERS },
+    ],
+    // Kubernetes: the persistent sending queue (file_storage) on a volume per replica; on hosts
+    // the queue lives under the unit's state directory (gatewayConfigFor).
+    volumes: model.target.kind === "kubernetes" ? [{ name: "queue", mountPath: g.queue.directory, size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }] : [],
+    user: { name: "otelcol", uid: OTELCOL_UID },
+    resources: g.resources,
+    replicas: gatewayReplicas(c, model.target),
+    description: `OpenTelemetry Collector gateway ${c.version} (tracestack)`,
+    documentation: "https://opentelemetry.io/docs/collector/",
+  };
+}
+
+export interface CollectorGatewayArgs {
+  model: StackModel;
+  target: Target;
+  /** Jaeger's OTLP gRPC receiver as the gateway reaches it, `host:port`. */
+  jaegerOtlpEndpoint: string;
+}
+
+export class CollectorGateway extends pulumi.ComponentResource {
+  /** `host:port` of the gateway's OTLP gRPC receiver. */
+  readonly otlpGrpcEndpoint: pulumi.Output<string>;
+  readonly configYaml: string;
+
+  constructor(name: string, args: CollectorGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:collector:Gateway", name, {}, opts);
+    const m = args.model;
+    const c = gatewayConfigFor(m.collector, m.target);
+    this.configYaml = toYaml(
+      renderGatewayConfig(gatewayRenderInput(c, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: args.jaegerOtlpEndpoint })),
+    );
+    const spec = gatewayWorkload(m, this.configYaml);
+    args.target.deployWorkload(this, spec);
+    this.otlpGrpcEndpoint = pulumi.output(`${args.target.address(spec)}:${c.gateway.ports.otlpGrpc}`);
+    this.registerOutputs({ otlpGrpcEndpoint: this.otlpGrpcEndpoint });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Agents
+// ---------------------------------------------------------------------------
+
+/** Applications on the node (any namespace on Kubernetes) send OTLP to their node's agent. */
+const AGENT_OTLP_CLIENTS: NetworkPeer[] = [{ anyNamespace: true }];
+
+export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string): WorkloadSpec {
+  const c = model.collector;
+  const a = c.agent;
+  const k8s = model.target.kind === "kubernetes";
+  const clusterRead: ClusterReadRule[] = [
+    ...K8S_ATTRIBUTES_RBAC,
+    // The loadbalancing exporter's k8s resolver watches the gateway's endpoints.
+    ...(gatewayReplicas(c, model.target) > 1 ? LOADBALANCING_K8S_RBAC : []),
+  ].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+  return {
+    // One workload per host on the hosts target: distinct unit and resource names.
+    name: host === undefined ? AGENT_WORKLOAD : `${AGENT_WORKLOAD}-${host}`,
+    component: COLLECTOR_COMPONENT,
+    placement: host,
+    hostRuntime: "native",
+    image: `otel/opentelemetry-collector-contrib:${c.version}`,
+    containerBinary: OTELCOL_IMAGE_BINARY,
+    release: collectorRelease(c, "otelcol-agent"),
+    configDir: AGENT_CONFIG_DIR,
+    args: ["--config", `${AGENT_CONFIG_DIR}/config.yaml`],
+    env: memoryEnv(a.resources.memory),
+    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }],
+    ports: [
+      { name: "otlp-grpc", port: a.ports.otlpGrpc },
+      { name: "otlp-http", port: a.ports.otlpHttp },
+      { name: "health", port: a.ports.health },
+      { name: "metrics", port: a.ports.metrics },
+    ],
+    health: { port: a.ports.health, path: COLLECTOR_HEALTH_PATH },
+    ingressFrom: [
+      { port: "otlp-grpc", from: AGENT_OTLP_CLIENTS },
+      { port: "otlp-http", from: AGENT_OTLP_CLIENTS },
+      { port: "metrics", from: METRICS_SCRAPERS },
+    ],
+    volumes: [],
+    user: { name: "otelcol", uid: OTELCOL_UID },
+    resources: a.resources,
+    replicas: 1,
+    ...(k8s
+      ? {
+          perNode: true,
+          hostPorts: ["otlp-grpc", "otlp-http"],
+          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName" },
+          clusterRead,
+        }
+      : {}),
+    description: `OpenTelemetry Collector node agent ${c.version} (tracestack)`,
+    documentation: "https://opentelemetry.io/docs/collector/",
+  };
+}
+
+export interface CollectorAgentArgs {
+  model: StackModel;
+  target: Target;
+  /** Hosts target: the host this agent runs on. Kubernetes: unset (one DaemonSet). */
+  host?: string;
+  /** Prometheus scrapes the agent forwards (e.g. the instrumentation's llama-server and DCGM exporter). */
+  extraMetricsScrapes?: readonly MetricsScrape[];
+  /** Headless Service name of the gateway on Kubernetes. @default `GATEWAY_HEADLESS_SERVICE` */
+  gatewayService?: string;
+}
+
+export class CollectorAgent extends pulumi.ComponentResource {
+  readonly gateway: GatewayEndpoints;
+  readonly configYaml: string;
+
+  constructor(name: string, args: CollectorAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:collector:Agent", name, {}, opts);
+    const m = args.model;
+    const c = m.collector;
+    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE);
+    const hostConfig = args.host !== undefined && m.target.kind === "hosts" ? m.target.hosts[args.host] : undefined;
+    this.configYaml = toYaml(
+      renderAgentConfig(
+        agentRenderInput(c, {
+          target: m.target,
+          ...(args.host === undefined ? {} : { hostName: args.host }),
+          gateway: this.gateway,
+          ...(hostConfig?.gpu ? { extraResourceAttributes: { "host.gpu.model": hostConfig.gpu } } : {}),
+          ...(args.extraMetricsScrapes && args.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: args.extraMetricsScrapes } : {}),
+        }),
+      ),
+    );
+    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host));
+    this.registerOutputs({});
+  }
+}
