@@ -14,3 +14,7 @@ export const otlpHttpEndpoint = outputs.otlpHttpEndpoint;
 export const elasticsearchUrl = outputs.elasticsearchUrl;
 export const expectedServices = outputs.expectedServices;
 export const collectorOtlpGrpcEndpoint = outputs.collectorOtlpGrpcEndpoint;
+export const grafanaUrl = outputs.grafanaUrl;
+/** Secret: `pulumi stack output --show-secrets grafanaAdminPassword` (user `admin`). */
+export const grafanaAdminPassword = outputs.grafanaAdminPassword;
+export const prometheusUrl = outputs.prometheusUrl;

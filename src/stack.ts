@@ -1,10 +1,12 @@
 /**
- * The whole stack, from the validated model: target, trace storage, Jaeger.
+ * The whole stack, from the validated model: target, trace storage, Jaeger, the collector,
+ * Prometheus and Grafana.
  * Returns the stack outputs; src/index.ts exports them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets } from "./config/index";
 import { CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
+import { Grafana, Prometheus, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
 import { JAEGER_WORKLOAD, Jaeger } from "./components/jaeger/index";
 import { Elasticsearch } from "./components/storage/elasticsearch";
@@ -20,6 +22,12 @@ export interface StackOutputs {
   expectedServices: pulumi.Output<string[]>;
   /** The collector gateway's OTLP gRPC receiver (`host:port`): agents export here, it exports to Jaeger. */
   collectorOtlpGrpcEndpoint: pulumi.Output<string>;
+  /** Where people open Grafana (its own host's loopback when it listens there: an SSH tunnel away). */
+  grafanaUrl: pulumi.Output<string>;
+  /** The generated Grafana admin password (secret; user `admin`); absent for an existing Grafana. */
+  grafanaAdminPassword?: pulumi.Output<string>;
+  /** Prometheus with the span metrics. */
+  prometheusUrl: pulumi.Output<string>;
 }
 
 export function createStack(model: StackModel, secrets: StackSecrets): StackOutputs {
@@ -31,6 +39,8 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     target,
     existingPassword: secrets.elasticsearchPassword,
     clientHost: jaegerHost,
+    // Grafana queries the span read alias too.
+    otherClientHosts: [model.grafana.host],
   });
 
   const lifecycle = new IndexLifecycle("index-lifecycle", {
@@ -55,6 +65,8 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     },
     policyName: lifecycle.policyName,
     after: lifecycle.done,
+    // The Monitor tab reads the span metrics from Prometheus, when Jaeger can reach it.
+    metricsBackendUrl: prometheusUrlFor(model, target, jaegerHost),
     // The collector gateway fronts Jaeger: applications send OTLP to their node's agent.
     otlpClients: [{ workload: GATEWAY_WORKLOAD }],
   });
@@ -69,15 +81,35 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     target,
     jaegerOtlpEndpoint: `${target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost)}:${model.jaeger.ports.otlpGrpc}`,
   });
+  const agentHosts: string[] = [];
   if (model.target.kind === "hosts") {
-    for (const [host, h] of Object.entries(model.target.hosts).sort(([a], [b]) => a.localeCompare(b))) {
-      // macOS has no systemd: its applications export to a Linux host's agent (no launchd agent yet).
-      if (h.os === "macos") continue;
+    for (const host of Object.keys(model.target.hosts).sort()) {
+      // macOS runs its agent as a LaunchDaemon (the hosts target picks launchd there), so the
+      // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
       new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host] }, { dependsOn: [gateway] });
+      agentHosts.push(host);
     }
   } else {
     new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes }, { dependsOn: [gateway] });
   }
+
+  // Prometheus scrapes the gateway's span metrics (and what the agents forward to it); metrics on
+  // hosts without an agent it scrapes itself. Grafana reads Prometheus, Jaeger and Elasticsearch.
+  // Validation guarantees Grafana on a host reaches Prometheus; an existing Grafana elsewhere gets its host's view.
+  const prometheusHost = model.prometheus.mode === "deploy" ? model.prometheus.host : undefined;
+  const prometheusForGrafana = prometheusUrlFor(model, target, model.grafana.host) ?? prometheusUrlFor(model, target, prometheusHost) ?? "";
+  const unforwarded = Object.fromEntries(Object.entries(instrumentation.scrapes).filter(([host]) => !agentHosts.includes(host)));
+  const prometheus = new Prometheus("prometheus", { model, target, agentHosts, unforwarded }, { dependsOn: [gateway] });
+  const grafana = new Grafana(
+    "grafana",
+    {
+      model,
+      target,
+      elasticsearch: { username: elasticsearch.username, password: elasticsearch.password },
+      prometheusUrl: prometheusForGrafana,
+    },
+    { dependsOn: [prometheus] },
+  );
 
   return {
     jaegerUiUrl: jaeger.uiUrl,
@@ -86,5 +118,8 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     elasticsearchUrl: elasticsearch.url,
     expectedServices: instrumentation.expectedServices,
     collectorOtlpGrpcEndpoint: gateway.otlpGrpcEndpoint,
+    grafanaUrl: grafana.url,
+    ...(grafana.adminPassword ? { grafanaAdminPassword: grafana.adminPassword } : {}),
+    prometheusUrl: prometheus.url,
   };
 }

@@ -20,7 +20,8 @@ function scripts(): [string, string][] {
       if (typeof v === "string") out.push([`${p.name}.${field}`, innerScript(v)]);
     }
   }
-  for (const a of r.manifest.artifacts.filter((x) => x.kind === "script")) out.push([a.path, r.files[a.path]]);
+  // Bash scripts only: the WSL2 port-forwarding script is PowerShell for the Windows side.
+  for (const a of r.manifest.artifacts.filter((x) => x.kind === "script" && !x.path.endsWith(".ps1"))) out.push([a.path, r.files[a.path]]);
   return out;
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { parseStackConfig } from "../src/config/index";
 import { renderJaegerConfig } from "../src/render/jaeger/config";
-import { CHECKER, render, stackValues, withValue } from "./helpers/render";
+import { CHECKER, render, renderFresh, stackValues, withValue } from "./helpers/render";
 
 const home = stackValues("home");
 
@@ -72,6 +72,11 @@ describe("the Jaeger config for the pinned version", () => {
 
   it("renders byte-identical output for the same config", () => {
     expect(renderFor("2.20.0")).toBe(renderFor("2.20.0"));
+  });
+
+  it.each(["home", "k8s"])("the whole %s render is byte-identical when the program runs again", async (stack) => {
+    const [a, b] = [await renderFresh(stack), await render(stack)];
+    expect(a.files).toEqual(b.files);
   });
 
   it.each(["home", "k8s"])("every jaeger-config artifact of the %s render passes the check", async (stack) => {

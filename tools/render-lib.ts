@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { Artifact } from "../src/artifacts/registry";
 import { recordedArtifacts } from "../src/artifacts/registry";
+import { PROBE_OFFLINE } from "../src/render/scripts/host";
 import { toJson, toYaml } from "../src/render/yaml";
 
 export const SECRET = "[secret]";
@@ -32,6 +33,11 @@ export interface RenderOptions {
   stackFile?: string;
   /** Loads the program (src/index.ts); the CLI requires it, tests import it. */
   importProgram: () => Promise<unknown>;
+  /**
+   * Answers the hosts' drift probes (`command:local:run`, README "Drift") from the probe's command
+   * line. @default no host to ask: every probe answers `tracestack-probe offline` (everything in sync)
+   */
+  probe?: (command: string) => string;
 }
 
 export interface RenderResult {
@@ -145,6 +151,11 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     {
       newResource: (args) => ({ id: `${args.name}-id`, state: deterministicState(args.type, args.name, args.inputs) }),
       call: (args) => {
+        // The drift probe is an invoke: offline there is no host to ask, so it reports nothing to repair.
+        if (args.token === "command:local:run") {
+          const cmd = String((args.inputs as { command?: unknown }).command ?? "");
+          return { command: cmd, stdout: opts.probe ? opts.probe(cmd) : PROBE_OFFLINE, stderr: "", assets: {} };
+        }
         throw new Error(`offline render: no mock for the call ${args.token}`);
       },
     },
@@ -155,7 +166,10 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
 
   const recorded: Recorded[] = [];
   const before = recordedArtifacts().length;
-  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+  // The program's exports as it returned them: the stack's own resolved outputs flatten every
+  // nested Output into one, losing which value is secret; resolving these keeps a secret "[secret]".
+  let exported: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       recorded.push({
         type: args.type,
@@ -168,9 +182,10 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
       return undefined;
     });
     const mod = (await opts.importProgram()) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));
+    exported = Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));
+    return exported;
   });
-  const outputs = (await resolveDeep(stackOutputs ?? {})) as Record<string, unknown>;
+  const outputs = (await resolveDeep(exported)) as Record<string, unknown>;
 
   const plan: PlanEntry[] = [];
   // The engine parents top-level resources to the stack.

@@ -12,6 +12,7 @@ export const ARTIFACT_KINDS = [
   "index-template",
   "grafana-datasources",
   "grafana-dashboard",
+  "grafana-dashboard-provider",
   "prometheus-config",
   "systemd-unit",
   "systemd-dropin",

@@ -8,10 +8,11 @@
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
-import { dnsLabel, memoryQuantity, port, resources, semver } from "./schema";
+import type { Listener } from "./listeners";
+import { hostListeners, portCollisions } from "./listeners";
+// Value schemas from ./scalars, not ./schema: schema.ts imports this module's schemas (an import cycle otherwise).
+import { dnsLabel, memoryQuantity, port, resources, semver } from "./scalars";
 import type { HostsTarget, StackConfig, Target } from "./schema";
-import type { Listener } from "./validate";
-import { hostListeners, portCollisions } from "./validate";
 import { compareVersions } from "./versions";
 
 // ---------------------------------------------------------------------------
@@ -223,7 +224,7 @@ export const DEFAULT_LISTEN_ADDRESS = "127.0.0.1";
 // Cross-checks
 // ---------------------------------------------------------------------------
 
-/** The validated stack plus the two keys of this module. */
+/** The validated stack (its `grafana` and `prometheus` keys are this module's). */
 export type StackWithGrafana = StackConfig & { grafana: GrafanaConfig; prometheus: PrometheusConfig };
 
 /** Listeners Grafana and Prometheus open on hosts (hosts target only), for port-collision checks. */
@@ -271,6 +272,18 @@ export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
   if (t.kind === "hosts") {
     problems.push(...placementProblems(t, ["grafana", "host"], g.host, g.mode === "deploy" ? "Grafana" : "the Grafana that reads the provisioning files", g.mode === "deploy"));
     if (p.mode === "deploy") problems.push(...placementProblems(t, ["prometheus", "host"], p.host, "Prometheus", true));
+    if (g.mode === "deploy" && g.runtime === "native") {
+      problems.push({ path: ["grafana", "runtime"], message: `"native" is not supported yet; allowed: "docker" (the grafana/grafana image on the host's Docker engine)` });
+    }
+    // Prometheus set to listen on its host's loopback is out of reach of a Grafana elsewhere
+    // (unset, it listens beyond loopback exactly when Grafana runs on another host).
+    const promListen = p.mode === "deploy" ? p.listenAddress : undefined;
+    if (p.mode === "deploy" && promListen?.startsWith("127.") && g.host !== undefined && p.host !== undefined && g.host !== p.host) {
+      problems.push({
+        path: ["prometheus", "listenAddress"],
+        message: `${showValue(promListen)} on host ${showValue(p.host)} can't be reached by Grafana on ${showValue(g.host)}; allowed: 0.0.0.0 or an address of ${showValue(p.host)}, or put Grafana and Prometheus on one host`,
+      });
+    }
     const mine = grafanaListeners(t, g, p);
     problems.push(...portCollisions([...hostListeners(cfg), ...mine]).filter((pr) => pr.path[0] === "grafana" || pr.path[0] === "prometheus"));
   } else {

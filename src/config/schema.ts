@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { collectorSchema } from "./collector";
+import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
 import {
   DEFAULT_ELASTICSEARCH_VERSION,
@@ -53,6 +54,12 @@ export const hostsTargetSchema = z.strictObject({
     .prefault({}),
   /** The machines, by name. */
   hosts: z.record(dnsLabel, hostSchema).refine((h) => Object.keys(h).length > 0, { message: "allowed: at least one host" }),
+  /**
+   * Compare each host with what tracestack last placed there at every preview and up (one read-only
+   * `ssh -o BatchMode=yes … sudo -n` probe per workload), so a hand edit shows as a change of the
+   * resource that owns it (README "Drift"). Needs the SSH agent's key for the system ssh. @default true
+   */
+  driftCheck: z.boolean().optional(),
 });
 
 export const kubernetesTargetSchema = z.strictObject({
@@ -228,6 +235,10 @@ export const stackConfigSchema = z.strictObject({
   instrumentation: instrumentationSchema,
   /** OpenTelemetry Collector node agents and the gateway (src/config/collector.ts). @default {} */
   collector: collectorSchema,
+  /** Grafana: deployed with the stack, or an existing one given the provisioning files (src/config/grafana.ts). @default { mode: "deploy" } */
+  grafana: grafanaSchema,
+  /** Prometheus scraping the span metrics, or an existing one by URL (src/config/grafana.ts). @default { mode: "deploy" } */
+  prometheus: prometheusSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */

@@ -5,17 +5,15 @@
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { HostsTarget, StackConfig } from "./schema";
-import { collectorListeners, collectorProblems } from "./collector";
+import { collectorProblems } from "./collector";
+import { grafanaCrossCheck } from "./grafana";
+import { hostListeners, portCollisions } from "./listeners";
 import { instrumentationProblems } from "./instrumentation";
 import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
 
-/** One TCP listener a component opens on a host. */
-export interface Listener {
-  host: string;
-  port: number;
-  /** Key path of the port setting, for messages. */
-  path: (string | number)[];
-}
+// Listeners and collisions live in ./listeners (grafana.ts uses them too, without a cycle through this module).
+export { hostListeners, portCollisions } from "./listeners";
+export type { Listener } from "./listeners";
 
 /** Seconds in an Elasticsearch time value (`30d`, `12h`, `90m`, `45s`). */
 export function esDurationSeconds(d: string): number {
@@ -23,37 +21,6 @@ export function esDurationSeconds(d: string): number {
   if (!m) throw new Error(`not a duration: ${d}`);
   const unit = { d: 86400, h: 3600, m: 60, s: 1 }[m[2] as "d" | "h" | "m" | "s"];
   return Number(m[1]) * unit;
-}
-
-/** Every listener the stack places on a host (hosts target only). */
-export function hostListeners(cfg: StackConfig): Listener[] {
-  const out: Listener[] = [];
-  if (cfg.target.kind !== "hosts") return out;
-  const j = cfg.jaeger;
-  if (j.host) {
-    for (const [name, p] of Object.entries(j.ports)) out.push({ host: j.host, port: p, path: ["jaeger", "ports", name] });
-  }
-  const es = cfg.elasticsearch;
-  if (es.mode === "deploy" && es.host) out.push({ host: es.host, port: es.port, path: ["elasticsearch", "port"] });
-  out.push(...collectorListeners(cfg.collector, cfg.target));
-  return out;
-}
-
-/** Two listeners on one port of one host: name both offenders. */
-export function portCollisions(listeners: readonly Listener[]): ConfigProblem[] {
-  const seen = new Map<string, Listener>();
-  const out: ConfigProblem[] = [];
-  for (const l of listeners) {
-    const key = `${l.host}:${l.port}`;
-    const first = seen.get(key);
-    if (first) {
-      out.push({
-        path: l.path,
-        message: `port ${l.port} on host ${showValue(l.host)} is already taken by tracestack:${first.path.join(".")}; allowed: a port no other listener on that host uses`,
-      });
-    } else seen.set(key, l);
-  }
-  return out;
 }
 
 function checkPlacement(
@@ -146,5 +113,8 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   }
   problems.push(...instrumentationProblems(cfg.instrumentation, cfg.target));
   problems.push(...collectorProblems(cfg.collector, { target: cfg.target }));
+  // Grafana and Prometheus: placement, versions, and the port collisions they take part in
+  // (their listeners after the stack's own, so each collision is reported once).
+  problems.push(...grafanaCrossCheck(cfg));
   return problems;
 }

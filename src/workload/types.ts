@@ -8,7 +8,10 @@ import type { ArtifactKind } from "../artifacts/registry";
 import type { Platform, Resources } from "../config/schema";
 
 export interface WorkloadFile {
-  /** File name inside the workload's config directory. */
+  /**
+   * File name inside the workload's config directory; may name a subdirectory, e.g.
+   * `provisioning/datasources/tracestack.yaml` (hosts create it; Kubernetes projects the key there).
+   */
   name: string;
   kind: ArtifactKind;
   content: pulumi.Input<string>;
@@ -109,6 +112,12 @@ export interface WorkloadSpec {
   podNameEnv?: string;
   /** Who may connect (Docker on hosts): only the same host, or the network. @default network */
   exposure?: "loopback" | "network";
+  /**
+   * Docker on hosts: the container shares the host's network namespace, so it listens where its
+   * own flags say (e.g. 127.0.0.1:9090) and reaches services on the host's loopback; no port is
+   * published and `exposure` does not apply. Kubernetes ignores it. @default false
+   */
+  hostNetwork?: boolean;
   /** The image writes to its root filesystem (e.g. Elasticsearch's keystore). @default false */
   writableRootFilesystem?: boolean;
   /** Values that must resolve before the workload starts (e.g. the ILM bootstrap's completion marker). */

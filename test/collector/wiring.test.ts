@@ -58,17 +58,18 @@ function grpcPort(endpoint: string): number {
 describe("collector wiring on the home hosts", () => {
   const home = stackValues("home") as Cfg;
 
-  it("renders the gateway on danarch and an agent on each Linux host, none on the mac", () => {
+  it("renders the gateway on danarch and an agent on every host (a LaunchDaemon on the mac)", () => {
     const r = results.home;
     const paths = collectorConfigs(r).map((c) => c.path).sort();
     expect(paths).toEqual([
       "files/danarch/etc/tracestack/otel-agent/config.yaml",
       "files/danarch/etc/tracestack/otel-gateway/config.yaml",
+      "files/dans-mac-mini/etc/tracestack/otel-agent/config.yaml",
       "files/danwin/etc/tracestack/otel-agent/config.yaml",
     ]);
     const types = r.plan.map((p) => p.type);
     expect(types.filter((t) => t === "tracestack:collector:Gateway")).toHaveLength(1);
-    expect(types.filter((t) => t === "tracestack:collector:Agent")).toHaveLength(2);
+    expect(types.filter((t) => t === "tracestack:collector:Agent")).toHaveLength(3);
     expect(r.outputs.collectorOtlpGrpcEndpoint).toBe(`danarch.lan:${home.collector.gateway.ports.otlpGrpc}`);
   });
 
@@ -156,6 +157,7 @@ describe("every rendered collector config", () => {
         expect(out.trim().split("\n").pop(), `${stack} ${c.path}`).toMatch(/^0 errors/);
       }
     }
-    expect(n).toBe(5);
+    // home: gateway + agents on danarch, danwin and the mac; k8s: gateway + DaemonSet agent.
+    expect(n).toBe(6);
   });
 });

@@ -5,13 +5,20 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import YAML from "yaml";
-import { vi } from "vitest";
+import { inject, vi } from "vitest";
 import type { PlanEntry, RenderResult } from "../../tools/render-lib";
 
 export const PROJECT_DIR = resolve(__dirname, "../..");
 export const CHECKER = resolve(PROJECT_DIR, "../shared/tools/otel-config-check/check.py");
 
+/** A stack file's render; with `config`, a fresh render of those values instead. */
 export async function render(stack: string, config?: Record<string, unknown>): Promise<RenderResult> {
+  const cached = config === undefined ? inject("renders")?.[stack] : undefined;
+  return cached ? structuredClone(cached) : renderFresh(stack, config);
+}
+
+/** Always runs the program anew (the suite's shared renders come from test/global-setup.ts). */
+export async function renderFresh(stack: string, config?: Record<string, unknown>): Promise<RenderResult> {
   vi.resetModules();
   const { renderStack } = await import("../../tools/render-lib.js");
   return renderStack({ projectDir: PROJECT_DIR, stack, config, importProgram: () => import("../../src/index.js") });

@@ -62,7 +62,7 @@ describe("the k8s stack's network policies (Jaeger published through nginx)", ()
     expect(labels["app.kubernetes.io/name"]).toBe("index-lifecycle-bootstrap");
   });
 
-  it("publishes the Jaeger UI through an nginx Ingress with its host and TLS secret, and Grafana not at all", () => {
+  it("publishes the Jaeger UI and Grafana through nginx Ingresses with their hosts and TLS secrets", () => {
     expect(manifest(r, "Ingress", "jaeger").spec).toEqual({
       ingressClassName: "nginx",
       tls: [{ hosts: ["jaeger.example.internal"], secretName: "jaeger-tls" }],
@@ -73,7 +73,16 @@ describe("the k8s stack's network policies (Jaeger published through nginx)", ()
         },
       ],
     });
-    expect(maybeManifest(r, "Ingress", "grafana")).toBeUndefined();
+    expect(manifest(r, "Ingress", "grafana").spec).toEqual({
+      ingressClassName: "nginx",
+      tls: [{ hosts: ["grafana.example.internal"], secretName: "grafana-tls" }],
+      rules: [
+        {
+          host: "grafana.example.internal",
+          http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "grafana", port: { name: "http" } } } }] },
+        },
+      ],
+    });
   });
 });
 

@@ -19,6 +19,8 @@ export interface ElasticsearchArgs {
   existingPassword?: pulumi.Output<string>;
   /** Host the main client (Jaeger) runs on: decides the URL it uses and whether ES listens beyond loopback. */
   clientHost?: string;
+  /** Hosts of further clients (Grafana): on any other host than Elasticsearch's, it listens beyond loopback. @default none */
+  otherClientHosts?: (string | undefined)[];
 }
 
 export const ES_WORKLOAD = "elasticsearch";
@@ -146,7 +148,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
         const kind = args.target.kind;
         const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
-        const exposure = args.clientHost === undefined || args.clientHost === es.host ? "loopback" : "network";
+        const local = (h: string | undefined) => h === undefined || h === es.host;
+        const exposure = local(args.clientHost) && (args.otherClientHosts ?? []).every(local) ? "loopback" : "network";
         const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure);
         const deployed = args.target.deployWorkload(this, spec);
         this.url = pulumi.output(`http://${args.target.address(spec, args.clientHost)}:${es.port}`);

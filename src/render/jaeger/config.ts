@@ -8,6 +8,7 @@
  */
 import type { JaegerConfig } from "../../config/schema";
 import { jaegerEsRotationStyle } from "../../config/versions";
+import { SPAN_METRICS_NAMESPACE } from "../collector/gateway";
 import { aliasNames } from "../elasticsearch/names";
 import { toYaml } from "../yaml";
 
@@ -33,6 +34,22 @@ const METRICS_STORE = "prometheus_main";
 function indexRotation(input: JaegerRenderInput, type: "span" | "service") {
   const { read, write } = aliasNames(input.jaeger.indexPrefix, type);
   return { auto_rollover: { read_alias: read, write_alias: write, policy_name: input.policyName } };
+}
+
+/**
+ * The Monitor tab's reader of the gateway's span metrics: the spanmetrics connector's namespace as
+ * the prometheus exporter writes it, its `ms` histogram, and the `_total` / unit suffixes the exporter
+ * adds (Jaeger's defaults expect neither a namespace nor suffixes).
+ * https://www.jaegertracing.io/docs/latest/architecture/spm/
+ */
+function spanMetricsReader(endpoint: string): Record<string, unknown> {
+  return {
+    endpoint,
+    metric_namespace: SPAN_METRICS_NAMESPACE.replaceAll(".", "_"),
+    latency_unit: "ms",
+    normalize_calls: true,
+    normalize_duration: true,
+  };
 }
 
 export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unknown> {
@@ -62,7 +79,7 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
     jaeger_storage: {
       backends: { [STORE]: { elasticsearch } },
       ...(input.metricsBackendUrl
-        ? { metric_backends: { [METRICS_STORE]: { prometheus: { endpoint: input.metricsBackendUrl } } } }
+        ? { metric_backends: { [METRICS_STORE]: { prometheus: spanMetricsReader(input.metricsBackendUrl) } } }
         : {}),
     },
     jaeger_query: {

@@ -1,26 +1,42 @@
 /**
- * The hosts target: workloads realized over SSH with @pulumi/command (release tarball +
- * systemd, "native") or with @pulumi/docker through a provider at `ssh://user@host`.
+ * The hosts target: workloads realized over SSH with @pulumi/command (release tarball + systemd,
+ * or a LaunchDaemon on macOS: "native") or with @pulumi/docker through a provider at `ssh://user@host`.
  *
- * Every remote command runs a rendered script as root via `sudo -n`; file contents travel
- * on stdin (never on the command line), and secret files turn the command's logging off.
+ * Every remote command runs a rendered script as root via `sudo -n`; file contents travel on stdin
+ * (never on the command line), and secret files turn the command's logging off. Every script is
+ * self-contained: what it needs is in its create/update/delete text and its stdin.
+ *
+ * Drift (README "Drift"): @pulumi/command has no Read, so each workload's managed items are probed
+ * at preview and up (`command.local.run`, an invoke, over the system ssh); the answer becomes part of
+ * the owning command's inputs (a file command's `update`, a service command's `triggers`), so a hand
+ * edit on a host shows as a change of exactly that resource and `pulumi up` repairs it.
  */
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
 import type { HostConfig, HostsTarget as HostsTargetConfig, Platform } from "../../config/schema";
+import { launchDaemonPath, launchdLabel, renderLaunchDaemon } from "../../render/launchd/daemon";
 import {
+  PROBE_UNREACHABLE,
+  activateLaunchdScript,
   activateServiceScript,
   installReleaseScript,
   installedBinary,
+  parseProbe,
+  probeKey,
+  probeScript,
   removeFileScript,
+  removeLaunchdScript,
   removeServiceScript,
   runJobScript,
   writeFileScript,
 } from "../../render/scripts/host";
-import { asRoot } from "../../render/scripts/shell";
+import type { Flavor, HostFacts, ProbeItem, ProbeResult } from "../../render/scripts/host";
+import { asRoot, shellQuote } from "../../render/scripts/shell";
 import { execWord, hardening, renderUnit } from "../../render/systemd/unit";
+import { renderWslPortProxy } from "../../render/scripts/wsl";
+import type { WslPort } from "../../render/scripts/wsl";
 import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import type { DeployedWorkload, Target } from "../types";
@@ -31,7 +47,10 @@ export interface HostsTargetArgs {
   privateKey?: pulumi.Output<string>;
 }
 
-/** One machine of the hosts target: owns what is shared per host (the Docker provider). */
+/** A drift marker when nothing was probed: equal to a probe's answer for an untouched item. */
+export const IN_SYNC = "in-sync";
+
+/** One machine of the hosts target: owns what is shared per host (the Docker provider, the drift probes). */
 export class Host extends pulumi.ComponentResource {
   readonly connection: command.types.input.remote.ConnectionArgs;
   private dockerProvider?: docker.Provider;
@@ -41,6 +60,7 @@ export class Host extends pulumi.ComponentResource {
     readonly config: HostConfig,
     user: string,
     privateKey: pulumi.Output<string> | undefined,
+    readonly driftCheck: boolean,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("tracestack:hosts:Host", hostName, {}, opts);
@@ -52,6 +72,14 @@ export class Host extends pulumi.ComponentResource {
       dialErrorLimit: 5,
     };
     this.registerOutputs({ address: config.address });
+  }
+
+  get facts(): HostFacts {
+    return { hostName: this.hostName, os: this.config.os, arch: this.config.arch, wsl: this.config.wsl };
+  }
+
+  get flavor(): Flavor {
+    return this.config.os === "macos" ? "darwin" : "linux";
   }
 
   /** Docker over SSH uses the system ssh client and its agent (keys from config are not passed to it). */
@@ -67,6 +95,34 @@ export class Host extends pulumi.ComponentResource {
     return this.dockerProvider;
   }
 
+  /**
+   * Drift markers of `items`, by probe key (README "Drift"): one read-only probe over the system
+   * ssh (BatchMode, the agent's keys, a shared ControlMaster connection), run at preview and up.
+   * A host that can't be asked leaves every marker `in-sync` (a warning says so): no diff, no repair.
+   */
+  probe(items: readonly ProbeItem[]): (item: ProbeItem) => pulumi.Output<string> {
+    if (!this.driftCheck || items.length === 0) return () => pulumi.output(IN_SYNC);
+    const ssh = [
+      "ssh",
+      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new"],
+      ...["-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/tracestack-%C", "-o", "ControlPersist=60"],
+      ...["-p", String(this.config.sshPort), `${this.connection.user as string}@${this.config.address}`],
+    ].join(" ");
+    const cmd = `${ssh} ${shellQuote(asRoot(probeScript(items, this.flavor)))} || echo "${PROBE_UNREACHABLE}: ssh exited $?"`;
+    const result: pulumi.Output<ProbeResult> = pulumi
+      .output(command.local.run({ command: cmd, addPreviousOutputInEnv: false }, { parent: this }))
+      .apply((r) => {
+        const p = parseProbe(r.stdout);
+        if (p.status === "unreachable" || p.status === "invalid") {
+          void pulumi.log.warn(`drift check skipped on ${this.hostName} (${p.status}: ${p.detail ?? ""} ${r.stderr}`.trimEnd() + "); set tracestack:target.driftCheck false to turn it off", this);
+        }
+        for (const [key, reason] of Object.entries(p.reasons)) {
+          void pulumi.log.warn(`drift on ${this.hostName}: ${key}: ${reason}; pulumi up restores it`, this);
+        }
+        return p;
+      });
+    return (item) => result.apply((p) => p.markers[probeKey(item)] ?? IN_SYNC);
+  }
 }
 
 function platformOf(h: HostConfig): Platform {
@@ -74,14 +130,48 @@ function platformOf(h: HostConfig): Platform {
 }
 
 const ROOT = "root";
+/** macOS: the unprivileged account LaunchDaemons run as (creating a role account needs dscl). */
+const DARWIN_USER = "nobody";
+const DARWIN_GROUP = "nobody";
+
+/** Options of one file write. */
+interface WriteOptions {
+  /** Stage at `<path>.next` for the activation to validate and swap. */
+  staged?: boolean;
+  /** The service (unit or launchd label) restarted when the file changed. */
+  notify?: string;
+  /** The file's drift marker; without it the write probes its own file. */
+  drift?: pulumi.Output<string>;
+  /** What deleting the command runs instead of removing the file. */
+  deleteScript?: string;
+}
 
 export class HostsTarget implements Target {
   readonly kind = "hosts" as const;
   readonly hosts: Record<string, Host> = {};
+  /** WSL2 hosts: the ports their workloads listen on, for the port-proxy note (`wsl-portproxy.ps1`). */
+  private readonly wslPorts: Record<string, WslPort[]> = {};
 
   constructor(args: HostsTargetArgs, parent?: pulumi.Resource) {
+    const driftCheck = args.config.driftCheck ?? true;
     for (const name of Object.keys(args.config.hosts).sort()) {
-      this.hosts[name] = new Host(name, args.config.hosts[name], args.config.ssh.user, args.privateKey, { parent });
+      const h = args.config.hosts[name];
+      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, { parent });
+      if (h.wsl) {
+        void pulumi.log.warn(
+          `${name} is a WSL2 host: under NAT networking its ports are not reachable from the LAN; set networkingMode=mirrored in .wslconfig or run ${WSL_PORTPROXY_PATH} (README "WSL2")`,
+        );
+        const ports: WslPort[] = [];
+        this.wslPorts[name] = ports;
+        // Rendered from the list deployWorkload fills: the content resolves after the program declared everything.
+        recordArtifact({
+          kind: "script",
+          component: "hosts",
+          target: name,
+          path: WSL_PORTPROXY_PATH,
+          content: pulumi.output(afterDeclarations().then(() => renderWslPortProxy(name, h.address, ports))),
+        });
+      }
     }
   }
 
@@ -100,7 +190,7 @@ export class HostsTarget implements Target {
     return workload.placement === fromHost ? "127.0.0.1" : this.host(workload.placement).config.address;
   }
 
-  /** A remote command that writes one file atomically from stdin. */
+  /** A remote command that writes one file atomically from stdin (see `writeFileScript`). */
   private writeFile(
     owner: pulumi.ComponentResource,
     host: Host,
@@ -109,30 +199,35 @@ export class HostsTarget implements Target {
     path: string,
     mode: { owner: string; group: string; mode: string },
     component: string,
-    stagedPath = path,
+    opts: WriteOptions = {},
   ): command.remote.Command {
     const content = file.secret ? pulumi.secret(file.content) : file.content;
     recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
+    const script = (driftMarker?: string) =>
+      asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker }));
+    const drift = opts.drift ?? host.probe([{ kind: "file", path }])({ kind: "file", path });
     return new command.remote.Command(
       resourceName,
       {
         connection: host.connection,
-        create: asRoot(writeFileScript({ path: stagedPath, ...mode })),
-        update: asRoot(writeFileScript({ path: stagedPath, ...mode })),
-        delete: asRoot(removeFileScript(path)),
+        create: script(),
+        // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
+        update: drift.apply((m) => script(m)),
+        delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor)),
         stdin: content,
-        // Secret files: nothing the script prints is kept.
+        // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
         logging: file.secret ? "none" : "stdoutAndStderr",
       },
-      { parent: owner, deleteBeforeReplace: true },
+      { parent: owner, deleteBeforeReplace: true, ...(file.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}) },
     );
   }
 
   deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload {
     const host = this.host(spec.placement);
+    this.wslPorts[host.hostName]?.push(...spec.ports.map((p) => ({ workload: spec.name, name: p.name, port: p.port })));
     switch (spec.hostRuntime) {
       case "native":
-        return this.deployNative(owner, host, spec);
+        return host.config.os === "macos" ? this.deployLaunchd(owner, host, spec) : this.deployNative(owner, host, spec);
       case "docker":
         return this.deployDocker(owner, host, spec);
       default: {
@@ -142,50 +237,77 @@ export class HostsTarget implements Target {
     }
   }
 
-  private deployNative(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec): DeployedWorkload {
+  /** The release into `/opt/tracestack/<project>/<version>` (a new version: a new command). */
+  private install(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec, user: string, group: string, stateDir: string) {
     const release = spec.release;
     if (!release) throw new Error(`internal: workload ${spec.name} has no release for the native runtime`);
     const platform = platformOf(host.config);
-    const stateDir = `/var/lib/tracestack/${spec.name}`;
-    const install = new command.remote.Command(
+    const cmd = new command.remote.Command(
       `${spec.name}-install`,
       {
         connection: host.connection,
         create: asRoot(
-          installReleaseScript({
-            release,
-            platform,
-            arch: host.config.arch,
-            hostName: host.hostName,
-            user: spec.user.name,
-            configDir: spec.configDir,
-            stateDir,
-          }),
+          installReleaseScript({ release, platform, host: host.facts, user, group, configDir: spec.configDir, stateDir }),
         ),
         triggers: [release.version, platform],
       },
       { parent: owner },
     );
+    return { release, cmd };
+  }
 
-    const binary = installedBinary(release);
-    const configs = spec.files.map((f) => {
+  /** Config files, validated ones staged for the activation's validate-and-swap. */
+  private configFiles(
+    owner: pulumi.ComponentResource,
+    host: Host,
+    spec: WorkloadSpec,
+    service: string,
+    modes: { plain: { owner: string; group: string; mode: string }; secret: { owner: string; group: string; mode: string } },
+    marker: (i: ProbeItem) => pulumi.Output<string>,
+  ) {
+    const release = spec.release!;
+    return spec.files.map((f) => {
       const path = `${spec.configDir}/${f.name}`;
       const validated = !f.secret && release.validateArgs !== undefined && (f.kind === "jaeger-config" || f.kind === "collector-config");
-      const cmd = this.writeFile(
-        owner,
-        host,
-        `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`,
-        f,
-        path,
-        f.secret ? { owner: spec.user.name, group: spec.user.name, mode: "0600" } : { owner: ROOT, group: spec.user.name, mode: "0640" },
-        spec.component,
-        validated ? `${path}.next` : path,
-      );
-      return { file: f, path, validated, cmd };
+      const drift = marker({ kind: "file", path });
+      const cmd = this.writeFile(owner, host, `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`, f, path, f.secret ? modes.secret : modes.plain, spec.component, {
+        staged: validated,
+        notify: service,
+        drift,
+      });
+      return { file: f, path, validated, cmd, drift };
     });
+  }
 
+  /** Restart only when what the service runs changed: config contents, the unit / plist, the version. */
+  private fingerprint(version: string, definition: string, configs: { path: string; file: WorkloadFile }[]): pulumi.Output<string> {
+    // A digest reveals nothing of the secrets it covers: readable in previews, so a diff shows which service restarts.
+    return pulumi.unsecret(
+      pulumi
+        .all(configs.map((c) => pulumi.output(c.file.content)))
+        .apply((contents) => sha256([version, definition, ...contents.map((c, i) => `${configs[i].path}\n${c}`)].join("\0"))),
+    );
+  }
+
+  /** Linux: release + systemd unit. */
+  private deployNative(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec): DeployedWorkload {
+    const stateDir = `/var/lib/tracestack/${spec.name}`;
+    const { release, cmd: install } = this.install(owner, host, spec, spec.user.name, spec.user.name, stateDir);
+    const binary = installedBinary(release);
     const unitName = `tracestack-${spec.name}`;
     const unitPath = `/etc/systemd/system/${unitName}.service`;
+    const service: ProbeItem = { kind: "service", unit: unitName };
+    const marker = host.probe([...spec.files.map((f): ProbeItem => ({ kind: "file", path: `${spec.configDir}/${f.name}` })), { kind: "file", path: unitPath }, service]);
+
+    const configs = this.configFiles(
+      owner,
+      host,
+      spec,
+      unitName,
+      { plain: { owner: ROOT, group: spec.user.name, mode: "0640" }, secret: { owner: spec.user.name, group: spec.user.name, mode: "0600" } },
+      marker,
+    );
+
     const unit = renderUnit(
       [
         [
@@ -220,26 +342,13 @@ export class HostsTarget implements Target {
       ],
       `${unitName}.service — rendered by tracestack; local changes are overwritten by pulumi up.`,
     );
-    recordArtifact({ kind: "systemd-unit", component: spec.component, target: host.hostName, path: unitPath, content: unit });
-    const unitCmd = new command.remote.Command(
-      `${spec.name}-unit`,
-      {
-        connection: host.connection,
-        create: asRoot(writeFileScript({ path: unitPath, owner: ROOT, group: ROOT, mode: "0644" })),
-        update: asRoot(writeFileScript({ path: unitPath, owner: ROOT, group: ROOT, mode: "0644" })),
-        delete: asRoot(removeServiceScript(unitName, unitPath)),
-        stdin: unit,
-      },
-      { parent: owner, dependsOn: [install], deleteBeforeReplace: true },
-    );
-
-    // Restart only when what the service runs changed: config contents, the unit, the version.
-    // A digest reveals nothing of the secrets it covers: readable in previews, so a diff shows which service restarts.
-    const fingerprint = pulumi.unsecret(
-      pulumi
-        .all(configs.map((c) => pulumi.output(c.file.content)))
-        .apply((contents) => sha256([release.version, unit, ...contents.map((c, i) => `${configs[i].path}\n${c}`)].join("\0"))),
-    );
+    const unitDrift = marker({ kind: "file", path: unitPath });
+    const unitCmd = this.writeFile(owner, host, `${spec.name}-unit`, { name: `${unitName}.service`, kind: "systemd-unit", content: unit }, unitPath, { owner: ROOT, group: ROOT, mode: "0644" }, spec.component, {
+      notify: unitName,
+      drift: unitDrift,
+      // Deleting the unit stops and disables the service first.
+      deleteScript: removeServiceScript(unitName, unitPath),
+    });
     const activate = new command.remote.Command(
       `${spec.name}-service`,
       {
@@ -248,15 +357,76 @@ export class HostsTarget implements Target {
           activateServiceScript({
             unit: unitName,
             user: spec.user.name,
-            validated: configs
-              .filter((c) => c.validated)
-              .map((c) => ({ path: c.path, command: [binary, ...(release.validateArgs ?? [])] })),
+            validated: configs.filter((c) => c.validated).map((c) => ({ path: c.path, command: [binary, ...(release.validateArgs ?? [])] })),
             health: spec.health,
+            ports: spec.ports,
+            hostName: host.hostName,
+            notes: host.config.wsl ? wslNotes(host.config.address, spec.ports) : [],
           }),
         ),
-        triggers: [fingerprint, ...(spec.startAfter ?? [])],
+        // A repaired file or unit, or a stopped / disabled / overridden service re-runs the activation.
+        triggers: [this.fingerprint(release.version, unit, configs), ...(spec.startAfter ?? []), serviceDrift(marker(service), [...configs.map((c) => c.drift), unitDrift])],
       },
       { parent: owner, dependsOn: [install, unitCmd, ...configs.map((c) => c.cmd)] },
+    );
+    return { ready: activate.stdout };
+  }
+
+  /** macOS: release + LaunchDaemon (`/Library/LaunchDaemons/dev.tracestack.<name>.plist`). */
+  private deployLaunchd(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec): DeployedWorkload {
+    const stateDir = `/var/lib/tracestack/${spec.name}`;
+    const { release, cmd: install } = this.install(owner, host, spec, DARWIN_USER, DARWIN_GROUP, stateDir);
+    const binary = installedBinary(release);
+    const label = launchdLabel(spec.name);
+    const plistPath = launchDaemonPath(label);
+    const logPath = `/var/log/tracestack/${spec.name}.log`;
+    const job: ProbeItem = { kind: "launchd", label };
+    const marker = host.probe([...spec.files.map((f): ProbeItem => ({ kind: "file", path: `${spec.configDir}/${f.name}` })), { kind: "file", path: plistPath }, job]);
+
+    const configs = this.configFiles(
+      owner,
+      host,
+      spec,
+      label,
+      { plain: { owner: ROOT, group: "wheel", mode: "0644" }, secret: { owner: DARWIN_USER, group: DARWIN_GROUP, mode: "0600" } },
+      marker,
+    );
+    const plist = renderLaunchDaemon({
+      label,
+      program: [binary, ...spec.args],
+      env: spec.env,
+      user: DARWIN_USER,
+      group: DARWIN_GROUP,
+      workingDirectory: stateDir,
+      logPath,
+      maxOpenFiles: 65536,
+    });
+    const plistDrift = marker({ kind: "file", path: plistPath });
+    const plistCmd = this.writeFile(owner, host, `${spec.name}-launchd`, { name: `${label}.plist`, kind: "launchd-plist", content: plist }, plistPath, { owner: ROOT, group: "wheel", mode: "0644" }, spec.component, {
+      notify: label,
+      drift: plistDrift,
+      // Deleting the plist boots the job out first.
+      deleteScript: removeLaunchdScript(label, plistPath),
+    });
+    const activate = new command.remote.Command(
+      `${spec.name}-service`,
+      {
+        connection: host.connection,
+        create: asRoot(
+          activateLaunchdScript({
+            label,
+            plistPath,
+            user: DARWIN_USER,
+            validated: configs.filter((c) => c.validated).map((c) => ({ path: c.path, command: [binary, ...(release.validateArgs ?? [])] })),
+            health: spec.health,
+            ports: spec.ports,
+            logPath,
+            hostName: host.hostName,
+          }),
+        ),
+        triggers: [this.fingerprint(release.version, plist, configs), ...(spec.startAfter ?? []), serviceDrift(marker(job), [...configs.map((c) => c.drift), plistDrift])],
+      },
+      { parent: owner, dependsOn: [install, plistCmd, ...configs.map((c) => c.cmd)] },
     );
     return { ready: activate.stdout };
   }
@@ -276,6 +446,8 @@ export class HostsTarget implements Target {
     const env = pulumi
       .all(Object.entries(spec.secretEnv ?? {}).map(([k, v]) => pulumi.output(v).apply((val) => `${k}=${val}`)))
       .apply((secretEnvs) => [...Object.keys(spec.env).sort().map((k) => `${k}=${spec.env[k]}`), ...secretEnvs.sort()]);
+    const config = this.dockerConfigFiles(owner, host, spec);
+    const healthUrl = `http://127.0.0.1:${spec.health.port}${spec.health.path}`;
     const container = new docker.Container(
       spec.name,
       {
@@ -283,13 +455,21 @@ export class HostsTarget implements Target {
         image: image.imageId,
         envs: spec.secretEnv && Object.keys(spec.secretEnv).length > 0 ? pulumi.secret(env) : env,
         command: spec.args.length > 0 ? spec.args : undefined,
-        ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: this.bindAddress(spec) })),
-        volumes: spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
+        // Host network: the process binds its own listen address; nothing to publish.
+        ...(spec.hostNetwork
+          ? { networkMode: "host" }
+          : { ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: this.bindAddress(spec) })) }),
+        volumes: [
+          ...spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
+          // The config files, read-only at the same path as on the host (and in a pod).
+          ...(config ? [{ hostPath: spec.configDir, containerPath: spec.configDir, readOnly: true }] : []),
+        ],
         restart: "unless-stopped",
         memory: toMegabytes(spec.resources.memory),
         ulimits: [{ name: "nofile", soft: 65536, hard: 65536 }],
         healthcheck: {
-          tests: ["CMD-SHELL", spec.health.exec ?? `curl -fsS -o /dev/null 'http://127.0.0.1:${spec.health.port}${spec.health.path}'`],
+          // curl, else busybox wget (the prom/prometheus and Alpine-based images have no curl).
+          tests: ["CMD-SHELL", spec.health.exec ?? `curl -fsS -o /dev/null '${healthUrl}' || wget -q -O /dev/null '${healthUrl}'`],
           interval: "10s",
           timeout: "5s",
           retries: 30,
@@ -297,11 +477,43 @@ export class HostsTarget implements Target {
         },
         wait: true,
         waitTimeout: 300,
-        labels: [{ label: "dev.tracestack.component", value: spec.component }],
+        labels: [
+          { label: "dev.tracestack.component", value: spec.component },
+          // Labels can't change in place: a new digest replaces the container, which rereads its files.
+          ...(config ? [{ label: "dev.tracestack.config-digest", value: config.digest }] : []),
+        ],
       },
-      { parent: owner, provider },
+      { parent: owner, provider, dependsOn: config?.writes ?? [] },
     );
     return { ready: container.id };
+  }
+
+  /**
+   * A Docker workload's files, written under `spec.configDir` on the host (subdirectories made by
+   * the write script) for a read-only bind mount, and the digest that replaces the container
+   * when any of them changes. None for a workload without files.
+   */
+  private dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec) {
+    if (spec.files.length === 0) return undefined;
+    const files = [...spec.files].sort((a, b) => a.name.localeCompare(b.name));
+    const writes = files.map((f) =>
+      this.writeFile(
+        owner,
+        host,
+        `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`,
+        f,
+        `${spec.configDir}/${f.name}`,
+        // The container's user has no account on the host: plain files are world-readable config;
+        // a secret file belongs to the container's numeric uid alone.
+        f.secret ? { owner: String(spec.user.uid), group: String(spec.user.uid), mode: "0600" } : { owner: ROOT, group: ROOT, mode: "0644" },
+        spec.component,
+      ),
+    );
+    // A digest reveals nothing of the secrets it covers: readable in previews, like the native runtime's.
+    const digest = pulumi.unsecret(
+      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.map((c, i) => `${files[i].name}\n${c}`).join("\0"))),
+    );
+    return { writes, digest };
   }
 
   /** Loopback unless clients on other hosts need the ports. */
@@ -312,6 +524,7 @@ export class HostsTarget implements Target {
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
     const host = this.host(spec.placement);
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
+    const marker = host.probe(files.map((f): ProbeItem => ({ kind: "file", path: `${spec.dir}/${f.name}` })));
     const writes = files.map((f) =>
       this.writeFile(
         owner,
@@ -321,6 +534,7 @@ export class HostsTarget implements Target {
         `${spec.dir}/${f.name}`,
         { owner: ROOT, group: ROOT, mode: f.secret ? "0600" : f.kind === "script" ? "0755" : "0644" },
         spec.component,
+        { drift: marker({ kind: "file", path: `${spec.dir}/${f.name}` }) },
       ),
     );
     // Re-run when any input changed; the job itself is idempotent.
@@ -339,6 +553,35 @@ export class HostsTarget implements Target {
     );
     return run.stdout;
   }
+}
+
+/** Where the WSL2 port-forwarding script is filed for a WSL host (it runs on the Windows side). */
+export const WSL_PORTPROXY_PATH = "/windows/tracestack/wsl-portproxy.ps1";
+
+/** What a service's activation prints on a WSL2 host: how the LAN reaches its ports. */
+function wslNotes(address: string, ports: readonly { name: string; port: number }[]): string[] {
+  if (ports.length === 0) return [];
+  return [
+    `WSL2: under NAT networking, ${address} does not forward these ports from the LAN. Either set networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig (then wsl --shutdown),`,
+    `or run in an elevated PowerShell on Windows (WSL_IP: hostname -I inside WSL; rendered as ${WSL_PORTPROXY_PATH}):`,
+    ...[...ports].sort((a, b) => a.port - b.port).map((p) => `  netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=${p.port} connectaddress=WSL_IP connectport=${p.port}   # ${p.name}`),
+  ];
+}
+
+/**
+ * A service's drift marker for its activation's triggers: its own state, and the markers of the
+ * files it runs (a repaired file needs the activation: validate-and-swap, restart).
+ */
+function serviceDrift(own: pulumi.Output<string>, files: pulumi.Output<string>[]): pulumi.Output<string> {
+  return pulumi.all([own, ...files]).apply((ms) => (ms.every((m) => m === IN_SYNC) ? IN_SYNC : ms.join(" ")));
+}
+
+/**
+ * Resolves once the program's synchronous construction is over (components call deployWorkload
+ * from their constructors), so a per-host summary sees every workload placed on the host.
+ */
+function afterDeclarations(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function toMegabytes(q: string): number {

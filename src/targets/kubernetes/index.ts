@@ -39,6 +39,20 @@ export interface KubernetesTargetArgs {
 /** Name of the namespace-wide NetworkPolicy denying all ingress not admitted by another policy. */
 export const DEFAULT_DENY_POLICY = "default-deny-ingress";
 
+/**
+ * ConfigMap and Secret keys can't hold "/" (`[-._a-zA-Z0-9]+`): a file in a subdirectory of the
+ * config directory (`provisioning/datasources/x.yaml`) is stored under `provisioning__datasources__x.yaml`
+ * and projected back to its path by an `items` entry.
+ */
+export function configKey(fileName: string): string {
+  return fileName.replaceAll("/", "__");
+}
+
+/** `items` of a projected source: only when a file lives in a subdirectory (else every key maps to itself). */
+function projectedItems(files: WorkloadFile[]): { items?: { key: string; path: string }[] } {
+  return files.some((f) => f.name.includes("/")) ? { items: files.map((f) => ({ key: configKey(f.name), path: f.name })) } : {};
+}
+
 /** Record a manifest under files/<namespace>/<kind>-<name>.yaml for the offline render. */
 function recordManifest(namespace: string, component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
   const name = pathName ?? (body as { metadata: { name: string } }).metadata.name;
@@ -123,7 +137,7 @@ export class KubernetesTarget implements Target {
     let configMap: k8s.core.v1.ConfigMap | undefined;
     let secretObj: k8s.core.v1.Secret | undefined;
     if (plain.length > 0) {
-      const body: k8s.core.v1.ConfigMapArgs = { metadata: meta(`${name}-config`), data: Object.fromEntries(plain.map((f) => [f.name, f.content])) };
+      const body: k8s.core.v1.ConfigMapArgs = { metadata: meta(`${name}-config`), data: Object.fromEntries(plain.map((f) => [configKey(f.name), f.content])) };
       this.record(component, "v1", "ConfigMap", body);
       for (const f of plain) {
         recordArtifact({ kind: f.kind, component, target: this.namespace, path: `configmap-${name}-config/${f.name}`, content: f.content });
@@ -134,7 +148,7 @@ export class KubernetesTarget implements Target {
       const body: k8s.core.v1.SecretArgs = {
         metadata: meta(`${name}-secret`),
         type: "Opaque",
-        stringData: Object.fromEntries(secret.map((f) => [f.name, pulumi.secret(f.content)])),
+        stringData: Object.fromEntries(secret.map((f) => [configKey(f.name), pulumi.secret(f.content)])),
       };
       this.record(component, "v1", "Secret", body);
       secretObj = new k8s.core.v1.Secret(`${name}-secret`, body, this.opts(owner));
@@ -144,8 +158,8 @@ export class KubernetesTarget implements Target {
       projected: {
         defaultMode: 0o440,
         sources: [
-          ...(configMap ? [{ configMap: { name: `${name}-config` } }] : []),
-          ...(secretObj ? [{ secret: { name: `${name}-secret` } }] : []),
+          ...(configMap ? [{ configMap: { name: `${name}-config`, ...projectedItems(plain) } }] : []),
+          ...(secretObj ? [{ secret: { name: `${name}-secret`, ...projectedItems(secret) } }] : []),
         ],
       },
     };
