@@ -393,6 +393,25 @@ function healthLines(health: { port: number; path: string }, name: string, logs:
 }
 
 /**
+ * Staged configs (`<path>.next`) checked by the binary itself as the service user, then swapped
+ * in; a rejection fails with the binary's message and leaves the live file and service alone.
+ * `runAs` is the platform's way to run a command as that user.
+ */
+function validateAndSwapLines(validated: readonly { path: string; command: string[] }[], runAs: string): string[] {
+  return validated.flatMap((v) => [
+    `if [ -f ${q(`${v.path}.next`)} ]; then`,
+    `  if ! out="$(${runAs} ${v.command.map(q).join(" ")} ${q(`${v.path}.next`)} 2>&1)"; then`,
+    `    die "the new ${v.path} was rejected, the running service keeps its config: $out"`,
+    "  fi",
+    `  mv -f ${q(`${v.path}.next`)} ${q(v.path)}`,
+    `  ts_observe ${q(v.path)} > "$(ts_stamp_base ${q(v.path)}).deployed"`,
+    `  echo "validated and installed ${v.path}"`,
+    "  restart=yes",
+    "fi",
+  ]);
+}
+
+/**
  * Validates staged configs with the binary itself, swaps them in, enables the unit and
  * (re)starts it — only when a file of it changed, its unit changed, or it is not running — then
  * waits for its health endpoint. A rejected config fails the deploy with the binary's message and
@@ -414,20 +433,7 @@ export function activateServiceScript(a: ActivateServiceInput): string {
     "restart=no",
     `if [ -f ${q(flag)} ]; then restart=yes; fi`,
   ];
-  for (const v of a.validated) {
-    const argv = v.command.map(q).join(" ");
-    lines.push(
-      `if [ -f ${q(`${v.path}.next`)} ]; then`,
-      `  if ! out="$(runuser -u ${q(a.user)} -- ${argv} ${q(`${v.path}.next`)} 2>&1)"; then`,
-      `    die "the new ${v.path} was rejected, the running service keeps its config: $out"`,
-      "  fi",
-      `  mv -f ${q(`${v.path}.next`)} ${q(v.path)}`,
-      `  ts_observe ${q(v.path)} > "$(ts_stamp_base ${q(v.path)}).deployed"`,
-      `  echo "validated and installed ${v.path}"`,
-      "  restart=yes",
-      "fi",
-    );
-  }
+  lines.push(...validateAndSwapLines(a.validated, `runuser -u ${q(a.user)} --`));
   lines.push(
     // Local overrides of a unit tracestack owns are drift: its settings come from the stack.
     'if [ -d "/etc/systemd/system/$unit.service.d" ]; then',
@@ -521,20 +527,7 @@ export function activateLaunchdScript(a: ActivateLaunchdInput): string {
     "restart=no",
     `if [ -f ${q(flag)} ]; then restart=yes; fi`,
   ];
-  for (const v of a.validated) {
-    const argv = v.command.map(q).join(" ");
-    lines.push(
-      `if [ -f ${q(`${v.path}.next`)} ]; then`,
-      `  if ! out="$(sudo -n -u ${q(a.user)} ${argv} ${q(`${v.path}.next`)} 2>&1)"; then`,
-      `    die "the new ${v.path} was rejected, the running service keeps its config: $out"`,
-      "  fi",
-      `  mv -f ${q(`${v.path}.next`)} ${q(v.path)}`,
-      `  ts_observe ${q(v.path)} > "$(ts_stamp_base ${q(v.path)}).deployed"`,
-      `  echo "validated and installed ${v.path}"`,
-      "  restart=yes",
-      "fi",
-    );
-  }
+  lines.push(...validateAndSwapLines(a.validated, `sudo -n -u ${q(a.user)}`));
   lines.push(
     // The plist launchd loaded: a changed plist needs bootout + bootstrap, a changed config a kickstart.
     'plist_stamp="$(ts_stamp_base "loaded:$plist")"',
