@@ -128,8 +128,11 @@ export interface Guest {
   stop(): Promise<void>;
 }
 
-export function sshArgs(image: GuestImage, port: number): string[] {
+export function sshArgs(image: GuestImage, port: number, controlDir?: string): string[] {
   return [
+    // One TCP connection reused for every session (each command is still its own SSH exec
+    // channel, as @pulumi/command's are): handshakes under software emulation cost seconds.
+    ...(controlDir ? ["-o", "ControlMaster=no", "-o", `ControlPath=${controlDir}/ssh-%C`] : []),
     "-i", image.key,
     "-p", String(port),
     "-o", "StrictHostKeyChecking=no",
@@ -166,6 +169,7 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
     "-nographic",
     "-serial", `file:${consoleLog}`,
     "-monitor", "none",
+    "-pidfile", join(runDir, "qemu.pid"),
   ];
   const t0 = Date.now();
   const qemu: ChildProcess = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -177,8 +181,9 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
   log(`booting the guest (qemu, ${accel}), SSH on 127.0.0.1:${sshPort}`);
 
   const ssh = (commandLine: string, input?: string, timeoutMs = 10 * 60_000) =>
-    exec("ssh", [...sshArgs(image, sshPort), commandLine], { input, timeoutMs });
+    exec("ssh", [...sshArgs(image, sshPort, runDir), commandLine], { input, timeoutMs });
   const stop = async () => {
+    master?.kill("SIGTERM");
     if (exited !== null) return;
     // A clean poweroff keeps nothing (the overlay is thrown away); just end qemu.
     qemu.kill("SIGTERM");
@@ -194,6 +199,7 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
     });
   };
 
+  let master: ChildProcess | undefined;
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
     if (exited !== null) throw new Error(`qemu exited (${exited}) before SSH came up: ${qemuOut}\nconsole: ${tail(consoleLog)}`);
@@ -205,7 +211,25 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
     }
     await new Promise((r2) => setTimeout(r2, 2000));
   }
+  // The shared connection (stdio ignored: a master holding the test's pipes would keep them open).
+  master = spawn("ssh", ["-M", "-N", ...sshArgs(image, sshPort, runDir).map((a) => (a === "ControlMaster=no" ? "ControlMaster=yes" : a))], { stdio: "ignore" });
+  for (let i = 0; i < 50; i++) {
+    const check = await exec("ssh", [...sshArgs(image, sshPort, runDir).slice(0, -1), "-O", "check", `${GUEST_USER}@127.0.0.1`], { timeoutMs: 5000 });
+    if (check.code === 0) break;
+    await new Promise((r2) => setTimeout(r2, 200));
+  }
   return { sshPort, bootSeconds: (Date.now() - t0) / 1000, accel, consoleLog, ssh, stop };
+}
+
+/** Ends the qemu of an earlier run in `runDir` that was itself killed before it could stop its guest. */
+export function killStaleGuest(runDir: string): void {
+  try {
+    const pid = Number(readFileSync(join(runDir, "qemu.pid"), "utf8").trim());
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (cmdline.includes(join(runDir, "overlay.qcow2"))) process.kill(pid, "SIGKILL");
+  } catch {
+    /* no earlier run, or its qemu is gone */
+  }
 }
 
 function tail(path: string): string {

@@ -8,14 +8,14 @@
  * `npm run test:integration`. Work files (console log, transcripts, releases) land in
  * .test-out/integration/run/; the guest image is cached in .test-out/integration/guest-<hash>/.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RenderResult } from "../../tools/render-lib";
-import { render } from "../helpers/render";
-import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, bootGuest, ensureGuestImage, ensureTools, freePort, type Result } from "./guest";
+import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, freePort, killStaleGuest, type Result } from "./guest";
 import { type RemoteCommand, executionOrder, fileTarget, remoteCommands, withSecrets } from "./plan";
 import { FakeElasticsearch, REJECT_MARKER, buildRelease, close, startFileServer } from "./standins";
 
@@ -72,6 +72,27 @@ let rendered: RenderResult;
 let config: Record<string, unknown>;
 let commands: RemoteCommand[];
 
+/** The program under the offline render's mocks; `probe` answers the drift probes (README "Drift"). */
+async function render(config: Record<string, unknown>, probe?: (command: string) => string): Promise<RenderResult> {
+  vi.resetModules();
+  const { renderStack } = await import("../../tools/render-lib.js");
+  return renderStack({ projectDir: PROJECT_DIR, stack: "home", config, probe, importProgram: () => import("../../src/index.js") });
+}
+
+/**
+ * The drift probe as `pulumi preview` runs it: its own ssh command line, run here against the VM.
+ * The program's ssh relies on the user's agent and known_hosts; options put first win in ssh, so
+ * the test's key, a known_hosts of its own and no shared connection are prepended.
+ */
+function realProbe(command: string): string {
+  if (!command.startsWith("ssh ")) throw new Error(`unexpected probe command: ${command.slice(0, 80)}`);
+  const ours = ["-i", image.key, "-o", "IdentitiesOnly=yes", "-o", `UserKnownHostsFile=${join(RUN_DIR, "known_hosts")}`, "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "LogLevel=ERROR"];
+  const r = spawnSync("bash", ["-c", `ssh ${ours.map(q).join(" ")} ${command.slice(4)}`], { encoding: "utf8", timeout: 120_000 });
+  probes.push({ stdout: r.stdout, stderr: r.stderr });
+  return r.stdout;
+}
+const probes: { stdout: string; stderr: string }[] = [];
+
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
 
@@ -113,12 +134,6 @@ function assigned(c: RemoteCommand, name: string): string {
 }
 const unitOf = (c: RemoteCommand) => assigned(c, "unit");
 const healthOf = (c: RemoteCommand) => assigned(c, "url");
-/** The unit's state directory (WorkingDirectory), where the stand-ins count their starts. */
-function stateDirOf(unit: string): string {
-  const u = commands.find((c) => c.name.endsWith("-unit") && c.stdin?.includes(`${unit}.service`));
-  return /^WorkingDirectory=(\S+)$/m.exec(u!.stdin!)![1];
-}
-
 /** Everything a no-op must leave alone: each placed file's inode, mtime, owner, mode and digest; each unit's run. */
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -129,7 +144,9 @@ async function snapshot(): Promise<Record<string, string>> {
   for (const s of services()) {
     const unit = unitOf(s);
     const r = await sudo(
-      `systemctl show -p ActiveEnterTimestampMonotonic -p NRestarts -p InvocationID -p MainPID ${q(unit)} | sort | tr '\\n' ' '; echo "starts=$(wc -l < ${q(`${stateDirOf(unit)}/starts`)})"`,
+      // The stand-ins count their starts in the unit's WorkingDirectory (its state directory).
+      `systemctl show -p ActiveEnterTimestampMonotonic -p NRestarts -p InvocationID -p MainPID ${q(unit)} | sort | tr '\\n' ' '; ` +
+        `echo "launches=$(wc -l < "$(systemctl show -p WorkingDirectory --value ${q(unit)})/starts")"`,
     );
     expect(r.code, r.stderr).toBe(0);
     out[unit] = r.stdout.trim();
@@ -137,12 +154,15 @@ async function snapshot(): Promise<Record<string, string>> {
   return out;
 }
 
+const inputsOf = (r: RenderResult) => Object.fromEntries(remoteCommands(r.plan).map((c) => [c.name, JSON.stringify(c.inputs)]));
+
 function diff(a: Record<string, string>, b: Record<string, string>): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).map((k) => `${k}:\n    before ${a[k]}\n    after  ${b[k]}`);
 }
 
 beforeAll(async () => {
   ensureTools();
+  killStaleGuest(RUN_DIR);
   rmSync(RUN_DIR, { recursive: true, force: true });
   mkdirSync(RUN_DIR, { recursive: true });
   image = await timed("guest image (build or cache)", () => ensureGuestImage(log));
@@ -157,8 +177,8 @@ beforeAll(async () => {
   const ports = { releasePort: releaseServer.port, esPort: es.port, sshPort };
   // First render: which release URLs the install scripts fetch. Build those stand-ins, then
   // render again with Jaeger's sha256 pinned.
-  const probe = await timed("render (probe)", () => render("home", stackConfig(ports)));
-  const urls = remoteCommands(probe.plan)
+  const first = await timed("render (release URLs)", () => render(stackConfig(ports)));
+  const urls = remoteCommands(first.plan)
     .filter((c) => c.name.endsWith("-install"))
     .map((c) => /-o "\$tmp\/\$tarball" '?([^'\s]+)/.exec(c.script)?.[1]);
   expect(urls.every((u) => u?.startsWith(`http://${HOST_FROM_GUEST}:${releaseServer.port}/`)), String(urls)).toBe(true);
@@ -168,7 +188,7 @@ beforeAll(async () => {
     if (rel.path.startsWith("jaeger/")) jaegerSha256 = rel.sha256;
   }
   config = stackConfig({ ...ports, jaegerSha256 });
-  rendered = await timed("render", () => render("home", config));
+  rendered = await timed("render", () => render(config));
   commands = executionOrder(withSecrets(remoteCommands(rendered.plan), ES_PASSWORD));
   writeFileSync(join(RUN_DIR, "plan.json"), rendered.files["plan.json"]);
   writeFileSync(join(RUN_DIR, "order.txt"), commands.map((c) => c.name).join("\n") + "\n");
@@ -260,7 +280,7 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
     }
   });
 
-  it("ran the ILM bootstrap against Elasticsearch before Jaeger started", () => {
+  it("the ILM bootstrap put the policy, the templates and the write indices into Elasticsearch", () => {
     const body = (suffix: string) => JSON.parse(commands.find((c) => c.name === `index-lifecycle-bootstrap-file-${suffix}`)!.stdin!) as unknown;
     expect(es.requests.every((r) => r.authorized), "every request carries the password from the 0600 file").toBe(true);
     expect([...es.policies.keys()]).toEqual(["tracestack-jaeger"]);
@@ -271,10 +291,16 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
     expect(es.aliases.get("it-jaeger-service-write")).toEqual({ index: "it-jaeger-service-000001", isWriteIndex: true });
   });
 
-  it("a second `pulumi up` has nothing to do: a new render gives every command the same inputs", async () => {
-    const again = await render("home", config);
-    const inputs = (r: RenderResult) => Object.fromEntries(remoteCommands(r.plan).map((c) => [c.name, JSON.stringify(c.inputs)]));
-    expect(inputs(again)).toEqual(inputs(rendered));
+  it("a second `pulumi up` has nothing to do: the drift probe finds the host in sync, every command keeps its inputs", async () => {
+    probes.length = 0;
+    const again = await render(config, realProbe);
+    expect(probes.length).toBeGreaterThan(0);
+    for (const p of probes) {
+      expect(p.stdout.split("\n")[0], p.stderr).toBe("tracestack-probe v1");
+      expect(p.stdout).toMatch(/^end$/m);
+      expect(p.stdout).not.toMatch(/^item \S+ (?!in-sync$)/m);
+    }
+    expect(inputsOf(again)).toEqual(inputsOf(rendered));
   });
 
   it("every command run again changes nothing and restarts nothing", async () => {
@@ -314,10 +340,54 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
     const health = await sudo(`systemctl is-active tracestack-jaeger; curl -fsS -o /dev/null -w '%{http_code}' ${q(healthOf(service))}`);
     expect(health.stdout.trim().split("\n")).toEqual(["active", "200"]);
 
-    // The next deploy with a good config recovers.
-    expect((await runCommand(file)).code).toBe(0);
+    // The next deploy, with the good config back, drops the rejected one and restarts nothing.
+    const restored = await runCommand(file);
+    expect(restored.code, restored.stderr).toBe(0);
     const fixed = await runCommand(service);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(fixed.stdout).toContain("tracestack-jaeger is healthy");
+    const left = await sudo("ls /etc/tracestack/jaeger/config.yaml.next 2>/dev/null || true");
+    expect(left.stdout.trim(), "the rejected config is not left staged").toBe("");
+    expect(diff(before, await snapshot())).toEqual([]);
+  });
+  it("drift: a hand-edited config and a stopped service show in the next preview, the next up repairs them, then the preview is clean", async () => {
+    const before = await snapshot();
+    const edit = await sudo("echo '# edited by hand' >> /etc/tracestack/otel-gateway/config.yaml && systemctl stop tracestack-otel-agent-it");
+    expect(edit.code, edit.stderr).toBe(0);
+
+    probes.length = 0;
+    const drifted = await render(config, realProbe);
+    const was = inputsOf(rendered);
+    const now = inputsOf(drifted);
+    const changed = Object.keys(now).filter((n) => now[n] !== was[n]);
+    expect(changed.sort()).toEqual(["otel-agent-it-service", "otel-gateway-file-config-yaml", "otel-gateway-service"]);
+    expect(probes.map((p) => p.stdout).join("\n")).toMatch(/^reason \/etc\/tracestack\/otel-gateway\/config\.yaml /m);
+
+    // `pulumi up`: a changed `triggers` replaces a command (its `create` runs), any other change
+    // updates it in place (its `update` runs).
+    const byName = Object.fromEntries(remoteCommands(rendered.plan).map((c) => [c.name, c]));
+    for (const c of executionOrder(withSecrets(remoteCommands(drifted.plan), ES_PASSWORD)).filter((x) => changed.includes(x.name))) {
+      const replace = JSON.stringify(c.inputs.triggers) !== JSON.stringify(byName[c.name].inputs.triggers);
+      const line = replace || typeof c.inputs.update !== "string" ? c.create : (c.inputs.update as string);
+      const r = await guest!.ssh(line, c.stdin);
+      log(`drift repair: ${c.name} (${replace ? "replace" : "update"}) → exit ${r.code} ${(r.stdout + r.stderr).trim().split("\n").pop() ?? ""}`);
+      expect(r.code, `${c.name}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    const after = await snapshot();
+    const moved = diff(before, after).map((d) => d.split(":\n")[0]);
+    expect(moved.sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-agent-it", "tracestack-otel-gateway"]);
+    const gatewayConfig = files().find((f) => f.path === "/etc/tracestack/otel-gateway/config.yaml")!;
+    expect(after["/etc/tracestack/otel-gateway/config.yaml"]).toMatch(new RegExp(` ${sha(gatewayConfig.c.stdin!).slice(0, 16)}$`));
+    const starts = (snap: Record<string, string>, unit: string) => Number(/ launches=(\d+)/.exec(snap[unit])?.[1]);
+    for (const unit of ["tracestack-otel-gateway", "tracestack-otel-agent-it"]) {
+      expect(starts(after, unit), `${unit} started once more:\n  before ${before[unit]}\n  after  ${after[unit]}`).toBe(starts(before, unit) + 1);
+    }
+    for (const s of services()) {
+      const r = await sudo(`systemctl is-active ${q(unitOf(s))}; curl -fsS -o /dev/null -w '%{http_code}' ${q(healthOf(s))}`);
+      expect(r.stdout.trim().split("\n"), unitOf(s)).toEqual(["active", "200"]);
+    }
+
+    // No perpetual diff: the next preview gives every command the inputs it now has.
+    const next = await render(config, realProbe);
+    expect(inputsOf(next)).toEqual(now);
   });
 });
