@@ -130,6 +130,21 @@ function platformOf(h: HostConfig): Platform {
 }
 
 const ROOT = "root";
+
+/** Where a file of a workload or job lives on the host: its writer and its drift probe agree on it. */
+function filePath(dir: string, f: WorkloadFile): string {
+  return `${dir}/${f.name}`;
+}
+
+/** The drift probe's items for the files placed in `dir`. */
+function fileProbes(dir: string, files: readonly WorkloadFile[]): ProbeItem[] {
+  return files.map((f) => ({ kind: "file", path: filePath(dir, f) }));
+}
+
+/** The write command's resource name: stable per file, DNS-safe. */
+function fileResourceName(owner: string, f: WorkloadFile): string {
+  return `${owner}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`;
+}
 /** macOS: the unprivileged account LaunchDaemons run as (creating a role account needs dscl). */
 const DARWIN_USER = "nobody";
 const DARWIN_GROUP = "nobody";
@@ -267,10 +282,10 @@ export class HostsTarget implements Target {
   ) {
     const release = spec.release!;
     return spec.files.map((f) => {
-      const path = `${spec.configDir}/${f.name}`;
+      const path = filePath(spec.configDir, f);
       const validated = !f.secret && release.validateArgs !== undefined && (f.kind === "jaeger-config" || f.kind === "collector-config");
       const drift = marker({ kind: "file", path });
-      const cmd = this.writeFile(owner, host, `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`, f, path, f.secret ? modes.secret : modes.plain, spec.component, {
+      const cmd = this.writeFile(owner, host, fileResourceName(spec.name, f), f, path, f.secret ? modes.secret : modes.plain, spec.component, {
         staged: validated,
         notify: service,
         drift,
@@ -297,7 +312,7 @@ export class HostsTarget implements Target {
     const unitName = `tracestack-${spec.name}`;
     const unitPath = `/etc/systemd/system/${unitName}.service`;
     const service: ProbeItem = { kind: "service", unit: unitName };
-    const marker = host.probe([...spec.files.map((f): ProbeItem => ({ kind: "file", path: `${spec.configDir}/${f.name}` })), { kind: "file", path: unitPath }, service]);
+    const marker = host.probe([...fileProbes(spec.configDir, spec.files), { kind: "file", path: unitPath }, service]);
 
     const configs = this.configFiles(
       owner,
@@ -381,7 +396,7 @@ export class HostsTarget implements Target {
     const plistPath = launchDaemonPath(label);
     const logPath = `/var/log/tracestack/${spec.name}.log`;
     const job: ProbeItem = { kind: "launchd", label };
-    const marker = host.probe([...spec.files.map((f): ProbeItem => ({ kind: "file", path: `${spec.configDir}/${f.name}` })), { kind: "file", path: plistPath }, job]);
+    const marker = host.probe([...fileProbes(spec.configDir, spec.files), { kind: "file", path: plistPath }, job]);
 
     const configs = this.configFiles(
       owner,
@@ -500,9 +515,9 @@ export class HostsTarget implements Target {
       this.writeFile(
         owner,
         host,
-        `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`,
+        fileResourceName(spec.name, f),
         f,
-        `${spec.configDir}/${f.name}`,
+        filePath(spec.configDir, f),
         // The container's user has no account on the host: plain files are world-readable config;
         // a secret file belongs to the container's numeric uid alone.
         f.secret ? { owner: String(spec.user.uid), group: String(spec.user.uid), mode: "0600" } : { owner: ROOT, group: ROOT, mode: "0644" },
@@ -524,17 +539,17 @@ export class HostsTarget implements Target {
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
     const host = this.host(spec.placement);
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
-    const marker = host.probe(files.map((f): ProbeItem => ({ kind: "file", path: `${spec.dir}/${f.name}` })));
+    const marker = host.probe(fileProbes(spec.dir, files));
     const writes = files.map((f) =>
       this.writeFile(
         owner,
         host,
-        `${spec.name}-file-${f.name.replace(/[^a-z0-9-]/gi, "-")}`,
+        fileResourceName(spec.name, f),
         f,
-        `${spec.dir}/${f.name}`,
+        filePath(spec.dir, f),
         { owner: ROOT, group: ROOT, mode: f.secret ? "0600" : f.kind === "script" ? "0755" : "0644" },
         spec.component,
-        { drift: marker({ kind: "file", path: `${spec.dir}/${f.name}` }) },
+        { drift: marker({ kind: "file", path: filePath(spec.dir, f) }) },
       ),
     );
     // Re-run when any input changed; the job itself is idempotent.
