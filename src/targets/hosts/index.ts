@@ -39,6 +39,7 @@ import { renderWslPortProxy } from "../../render/scripts/wsl";
 import type { WslPort } from "../../render/scripts/wsl";
 import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
+import { validatedByBinary } from "../../workload/validation";
 import type { DeployedWorkload, Target } from "../types";
 
 export interface HostsTargetArgs {
@@ -280,10 +281,9 @@ export class HostsTarget implements Target {
     modes: { plain: { owner: string; group: string; mode: string }; secret: { owner: string; group: string; mode: string } },
     marker: (i: ProbeItem) => pulumi.Output<string>,
   ) {
-    const release = spec.release!;
     return spec.files.map((f) => {
       const path = filePath(spec.configDir, f);
-      const validated = !f.secret && release.validateArgs !== undefined && (f.kind === "jaeger-config" || f.kind === "collector-config");
+      const validated = validatedByBinary(spec, f);
       const drift = marker({ kind: "file", path });
       const cmd = this.writeFile(owner, host, fileResourceName(spec.name, f), f, path, f.secret ? modes.secret : modes.plain, spec.component, {
         staged: validated,

@@ -8,13 +8,11 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadSpec } from "../../workload/types";
+import { validatedByBinary } from "../../workload/validation";
 import { selector } from "./names";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
-
-/** Config files whose binary validates them (`<binary> validate --config <file>`). */
-const VALIDATED_KINDS = new Set(["jaeger-config", "collector-config"]);
 
 /** The container security context every tracestack container runs with. */
 export function containerSecurity(spec: Pick<WorkloadSpec, "user" | "writableRootFilesystem">): k8s.types.input.core.v1.SecurityContext {
@@ -33,8 +31,7 @@ export function containerSecurity(spec: Pick<WorkloadSpec, "user" | "writableRoo
 
 /** The path of each config file the workload's binary validates before it starts. */
 export function validatedConfigPaths(spec: WorkloadSpec): string[] {
-  if (!spec.release?.validateArgs) return [];
-  return spec.files.filter((f) => VALIDATED_KINDS.has(f.kind)).map((f) => `${spec.configDir}/${f.name}`);
+  return spec.files.filter((f) => validatedByBinary(spec, f)).map((f) => `${spec.configDir}/${f.name}`);
 }
 
 /** Init containers running `<binary> <validateArgs> <file>` on each mounted config. */
