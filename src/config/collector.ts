@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
+import { placementProblems } from "./placement";
 import { dnsLabel, port, releaseSource, resources, semver } from "./scalars";
 import type { Target } from "./schema";
 import type { Listener } from "./validate";
@@ -307,20 +308,7 @@ export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckConte
   const g = cfg.gateway;
 
   if (t.kind === "hosts") {
-    const declared = Object.keys(t.hosts).sort();
-    if (g.host === undefined) {
-      problems.push({ path: ["collector", "gateway", "host"], message: `is required: the host that runs the collector gateway; allowed: one of the declared hosts ${declared.join(", ")}` });
-    } else if (!t.hosts[g.host]) {
-      problems.push({
-        path: ["collector", "gateway", "host"],
-        message: `${showValue(g.host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)`,
-      });
-    } else if (t.hosts[g.host].os === "macos") {
-      problems.push({
-        path: ["collector", "gateway", "host"],
-        message: `${showValue(g.host)} runs macos, which has no systemd for the collector gateway; allowed: a Linux host (arch, debian, ubuntu)`,
-      });
-    }
+    problems.push(...placementProblems(t, ["collector", "gateway", "host"], g.host, { what: "the collector gateway", macosLacks: "systemd" }));
     if (g.replicas !== undefined && g.replicas !== 1) {
       problems.push({ path: ["collector", "gateway", "replicas"], message: `${g.replicas} is not supported on the hosts target; allowed: 1 (or leave it unset)` });
     }

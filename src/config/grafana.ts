@@ -10,9 +10,10 @@ import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { Listener } from "./listeners";
 import { hostListeners, portCollisions } from "./listeners";
+import { placementProblems } from "./placement";
 // Value schemas from ./scalars, not ./schema: schema.ts imports this module's schemas (an import cycle otherwise).
 import { dnsLabel, memoryQuantity, port, resources, semver } from "./scalars";
-import type { HostsTarget, StackConfig, Target } from "./schema";
+import type { StackConfig, Target } from "./schema";
 import { compareVersions } from "./versions";
 
 // ---------------------------------------------------------------------------
@@ -236,22 +237,6 @@ export function grafanaListeners(target: Target, grafana: GrafanaConfig, prometh
   return out;
 }
 
-// The same rule as validate.ts's placement check (which it does not export): declared, Linux.
-function placementProblems(target: HostsTarget, path: (string | number)[], host: string | undefined, what: string, required: boolean): ConfigProblem[] {
-  const declared = Object.keys(target.hosts).sort();
-  if (host === undefined) {
-    return required ? [{ path, message: `is required: the host that runs ${what}; allowed: one of the declared hosts ${declared.join(", ")}` }] : [];
-  }
-  const h = target.hosts[host];
-  if (!h) {
-    return [{ path, message: `${showValue(host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)` }];
-  }
-  if (h.os === "macos") {
-    return [{ path, message: `${showValue(host)} runs macos, which has no systemd or Docker engine for ${what}; allowed: a Linux host (arch, debian, ubuntu)` }];
-  }
-  return [];
-}
-
 function hostsOnly(path: (string | number)[], value: unknown): ConfigProblem {
   return { path, message: `${showValue(value)} is only allowed when tracestack:target.kind is "hosts"; remove it` };
 }
@@ -270,8 +255,13 @@ export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
   const { target: t, grafana: g, prometheus: p } = cfg;
 
   if (t.kind === "hosts") {
-    problems.push(...placementProblems(t, ["grafana", "host"], g.host, g.mode === "deploy" ? "Grafana" : "the Grafana that reads the provisioning files", g.mode === "deploy"));
-    if (p.mode === "deploy") problems.push(...placementProblems(t, ["prometheus", "host"], p.host, "Prometheus", true));
+    problems.push(
+      ...placementProblems(t, ["grafana", "host"], g.host, {
+        what: g.mode === "deploy" ? "Grafana" : "the Grafana that reads the provisioning files",
+        required: g.mode === "deploy",
+      }),
+    );
+    if (p.mode === "deploy") problems.push(...placementProblems(t, ["prometheus", "host"], p.host, { what: "Prometheus" }));
     if (g.mode === "deploy" && g.runtime === "native") {
       problems.push({ path: ["grafana", "runtime"], message: `"native" is not supported yet; allowed: "docker" (the grafana/grafana image on the host's Docker engine)` });
     }

@@ -4,10 +4,11 @@
  */
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
-import type { HostsTarget, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
 import { collectorProblems } from "./collector";
 import { grafanaCrossCheck } from "./grafana";
 import { hostListeners, portCollisions } from "./listeners";
+import { placementProblems } from "./placement";
 import { instrumentationProblems } from "./instrumentation";
 import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
 
@@ -23,41 +24,15 @@ export function esDurationSeconds(d: string): number {
   return Number(m[1]) * unit;
 }
 
-function checkPlacement(
-  target: HostsTarget,
-  path: (string | number)[],
-  host: string | undefined,
-  what: string,
-  linuxOnly: boolean,
-): ConfigProblem[] {
-  const declared = Object.keys(target.hosts).sort();
-  if (host === undefined) {
-    return [{ path, message: `is required: the host that runs ${what}; allowed: one of the declared hosts ${declared.join(", ")}` }];
-  }
-  const h = target.hosts[host];
-  if (!h) {
-    return [
-      {
-        path,
-        message: `${showValue(host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)`,
-      },
-    ];
-  }
-  if (linuxOnly && h.os === "macos") {
-    return [{ path, message: `${showValue(host)} runs macos, which has no systemd or Docker engine for ${what}; allowed: a Linux host (arch, debian, ubuntu)` }];
-  }
-  return [];
-}
-
 export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const t = cfg.target;
   const es = cfg.elasticsearch;
 
   if (t.kind === "hosts") {
-    problems.push(...checkPlacement(t, ["jaeger", "host"], cfg.jaeger.host, "Jaeger", true));
+    problems.push(...placementProblems(t, ["jaeger", "host"], cfg.jaeger.host, { what: "Jaeger" }));
     if (es.mode === "deploy") {
-      problems.push(...checkPlacement(t, ["elasticsearch", "host"], es.host, "Elasticsearch", true));
+      problems.push(...placementProblems(t, ["elasticsearch", "host"], es.host, { what: "Elasticsearch" }));
       if (es.nodes !== 1) {
         problems.push({ path: ["elasticsearch", "nodes"], message: `${es.nodes} is not supported on the hosts target; allowed: 1 (a single-node cluster in Docker)` });
       }
