@@ -9,7 +9,9 @@ import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import { placementProblems } from "./placement";
-import { dnsLabel, port, releaseSource, resources, semver } from "./scalars";
+import { dnsLabel, memoryQuantityBytes, port, releaseSource, resources, semver } from "./scalars";
+
+export { memoryQuantityBytes };
 import type { Target } from "./schema";
 import type { Listener } from "./validate";
 import { compareVersions } from "./versions";
@@ -284,13 +286,6 @@ export function collectorListeners(cfg: CollectorConfig, target: Target): Listen
 
 /** Bytes per trace held while the tail sampler waits (LLM spans carry prompts; a generous guess). */
 export const ASSUMED_TRACE_BYTES = 64 * 1024;
-
-/** Bytes in a Kubernetes memory quantity (`Ki`, `Mi`, `Gi`, `Ti`). */
-export function memoryQuantityBytes(q: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q);
-  if (!m) throw new Error(`not a memory quantity: ${JSON.stringify(q)}`);
-  return Number(m[1]) * { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"];
-}
 
 /** What the collector checks need from the rest of the stack. */
 export interface CollectorCheckContext {

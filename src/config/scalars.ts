@@ -34,6 +34,13 @@ export const memoryQuantity = z
   .string()
   .regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi" });
 
+/** Bytes in a memory quantity (`Ki`, `Mi`, `Gi`, `Ti`), as `memoryQuantity` admits them. */
+export function memoryQuantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${JSON.stringify(q)}`);
+  return Number(m[1]) * { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"];
+}
+
 /** A Kubernetes CPU quantity, e.g. `2`, `500m`. */
 export const cpuQuantity = z
   .string()

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { memoryQuantityBytes } from "../../config/scalars";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
@@ -39,10 +40,7 @@ const ES_CERT_DIR = "/usr/share/elasticsearch/config/certs";
 
 /** Half the container memory, in MiB: Elastic's heap guidance. */
 export function heapMegabytes(memory: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(memory);
-  if (!m) throw new Error(`internal: not a memory quantity: ${memory}`);
-  const mib = Number(m[1]) * { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as "Ki"];
-  return Math.max(256, Math.floor(mib / 2));
+  return Math.max(256, Math.floor(memoryQuantityBytes(memory) / 2 ** 20 / 2));
 }
 
 /** The workload, described once for both targets. */

@@ -37,6 +37,7 @@ import { asRoot, shellQuote } from "../../render/scripts/shell";
 import { execWord, hardening, renderUnit } from "../../render/systemd/unit";
 import { renderWslPortProxy } from "../../render/scripts/wsl";
 import type { WslPort } from "../../render/scripts/wsl";
+import { memoryQuantityBytes } from "../../config/scalars";
 import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { validatedByBinary } from "../../workload/validation";
@@ -600,8 +601,5 @@ function afterDeclarations(): Promise<void> {
 }
 
 function toMegabytes(q: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q);
-  if (!m) throw new Error(`internal: not a memory quantity: ${q}`);
-  const factor = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"];
-  return Math.ceil(Number(m[1]) * factor);
+  return Math.ceil(memoryQuantityBytes(q) / 2 ** 20);
 }
