@@ -11,6 +11,7 @@ import type { Artifact } from "../src/artifacts/registry";
 import { recordedArtifacts } from "../src/artifacts/registry";
 import { PROBE_OFFLINE } from "../src/render/scripts/host";
 import { toJson, toYaml } from "../src/render/yaml";
+import { SECRET_KEYS } from "../src/config/schema";
 
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";
@@ -53,7 +54,13 @@ interface StackFile {
   config?: Record<string, unknown>;
 }
 
-/** Stack config as the CLI would hand it to the program: project defaults, then the stack file. */
+/**
+ * Stack config as the CLI hands it to the program: project defaults, then the stack file, with
+ * the CLI's own checks (pulumi/pulumi pkg/workspace/config.go, ValidateStackConfigAndApplyProjectConfig):
+ * a declared key without a default must be set, and a `secret: true` key must be encrypted.
+ * An `override` stands for values set with `pulumi config set`, the secret keys of the program
+ * (SECRET_KEYS) with `--secret`. The integration suite runs the real CLI's validation too.
+ */
 export function stackConfig(projectDir: string, stack: string, override?: Record<string, unknown>, stackFile?: string) {
   const project = YAML.parse(readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")) as {
     name: string;
@@ -61,26 +68,41 @@ export function stackConfig(projectDir: string, stack: string, override?: Record
   };
   const values: Record<string, string> = {};
   const secretKeys: string[] = [];
-  const set = (key: string, value: unknown) => {
-    const full = key.includes(":") ? key : `${project.name}:${key}`;
+  const full = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
+  const set = (key: string, value: unknown, secret = false) => {
     if (value && typeof value === "object" && "secure" in (value as object)) {
       // Ciphertext can't be decrypted offline: a fixed stand-in, marked secret.
-      values[full] = `offline-secret-${full.replace(/[^a-z0-9]+/gi, "-")}`;
-      secretKeys.push(full);
-    } else values[full] = typeof value === "string" ? value : JSON.stringify(value);
+      values[full(key)] = `offline-secret-${full(key).replace(/[^a-z0-9]+/gi, "-")}`;
+      secretKeys.push(full(key));
+    } else {
+      values[full(key)] = typeof value === "string" ? value : JSON.stringify(value);
+      if (secret) secretKeys.push(full(key));
+    }
   };
-  for (const [k, decl] of Object.entries(project.config ?? {})) {
-    if (decl && typeof decl === "object" && "default" in decl) set(k, decl.default);
-  }
   let stackValues: Record<string, unknown>;
+  const secretOverrides = new Set<string>();
   if (override) {
-    stackValues = Object.fromEntries(Object.entries(override).map(([k, v]) => [`${project.name}:${k}`, v]));
+    stackValues = Object.fromEntries(Object.entries(override).map(([k, v]) => [full(k), v]));
+    for (const k of SECRET_KEYS) if (k in override) secretOverrides.add(full(k));
   } else {
     const file = YAML.parse(readFileSync(stackFile ?? join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as StackFile;
     stackValues = file.config ?? {};
   }
-  for (const [k, v] of Object.entries(stackValues)) set(k, v);
+  const problems: string[] = [];
+  for (const [k, decl] of Object.entries(project.config ?? {})) {
+    const has = full(k) in stackValues;
+    const secure = has && (secretOverrides.has(full(k)) || isSecure(stackValues[full(k)]));
+    if (!has && !(decl && "default" in decl)) problems.push(`Stack '${stack}' is missing configuration value '${full(k)}'`);
+    else if (decl?.secret && !secure) problems.push(`Stack '${stack}' with configuration key '${full(k)}' must be encrypted as it's secret`);
+    if (!has && decl && "default" in decl) set(k, decl.default);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  for (const [k, v] of Object.entries(stackValues)) set(k, v, secretOverrides.has(full(k)));
   return { project: project.name, values, secretKeys };
+}
+
+function isSecure(v: unknown): boolean {
+  return v !== null && typeof v === "object" && "secure" in v;
 }
 
 function deterministicState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {

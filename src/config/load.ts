@@ -42,14 +42,32 @@ export function rawConfigFromRuntime(): Record<string, unknown> {
 /** Secrets from config, kept as secret Outputs. */
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
 
+/** Whether the engine handed `key` over as a secret (`pulumi config set --secret`). */
+function isConfigSecret(fullKey: string): boolean {
+  // Exported by @pulumi/pulumi's runtime (runtime/config.js) but not declared in its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return runtime.isConfigSecret?.(fullKey) ?? false;
+}
+
 export function loadStackConfig(): { model: StackModel; secrets: StackSecrets } {
   const model = parseStackConfig(rawConfigFromRuntime(), pulumi.getStack());
   const cfg = new pulumi.Config(NAMESPACE);
   const secrets: StackSecrets = {};
   const all = pulumi.runtime.allConfig();
+  const plaintext: string[] = [];
   for (const k of SECRET_KEYS) {
-    // Presence only (the project default "" means unset); the value is kept as a secret Output.
-    if ((all[`${NAMESPACE}:${k}`] ?? "") !== "") secrets[k] = cfg.requireSecret(k);
+    // The secret keys are not declared in Pulumi.yaml (see there): unset means absent or "".
+    if ((all[`${NAMESPACE}:${k}`] ?? "") === "") continue;
+    if (!isConfigSecret(`${NAMESPACE}:${k}`)) plaintext.push(k);
+    secrets[k] = cfg.requireSecret(k);
+  }
+  if (plaintext.length > 0) {
+    throw new ConfigError(
+      plaintext.map((k) => ({
+        path: [k],
+        message: `is stored in plaintext in the stack file; allowed: an encrypted value only. Remove it, then set it with: pulumi config set --secret ${k} <value>`,
+      })),
+    );
   }
   requireSecrets(model, secrets);
   return { model, secrets };

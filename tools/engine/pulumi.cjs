@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * `npm run -s pulumi -- <pulumi arguments>`: the real Pulumi CLI of the toolchain
+ * (.toolchain/bin/pulumi, `npm run toolchain`) running this project's program.
+ *
+ * The CLI normally starts the Node.js language host (pulumi-language-nodejs), which loads
+ * Pulumi.yaml's `main` through ts-node. That host's Go module is not served here (README "The
+ * toolchain"), so for the commands that run the program (preview, up, and refresh/destroy with
+ * --run-program) this script is the language host instead: it serves @pulumi/pulumi's own
+ * language runtime (the Automation API's, automation/server.js) on loopback, loads `main` the
+ * way the host's run.js does (ts-node, the project's tsconfig, type-checking on), and hands the
+ * CLI `--client=<address>`. Everything else — config validation, the engine, plugins, state,
+ * secrets, diffs, output — is the real CLI's, with the arguments given here passed verbatim.
+ */
+"use strict";
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const projectDir = path.resolve(__dirname, "../..");
+const toolchainBin = path.join(projectDir, ".toolchain", "bin");
+const cli = path.join(toolchainBin, "pulumi");
+const args = process.argv.slice(2);
+
+const env = { ...process.env };
+env.PATH = `${toolchainBin}${path.delimiter}${env.PATH ?? ""}`;
+env.PULUMI_SKIP_UPDATE_CHECK ??= "true";
+env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION ??= "true";
+
+if (!fs.existsSync(cli)) {
+  process.stderr.write(`pulumi: ${cli} is missing; build it with: npm run toolchain\n`);
+  process.exit(2);
+}
+
+const sub = args.find((a) => !a.startsWith("-"));
+const runsProgram = sub === "preview" || sub === "up" || sub === "update" || ((sub === "refresh" || sub === "destroy") && args.includes("--run-program"));
+
+/** Pulumi.yaml's `main`, loaded as run.js loads a TypeScript program. */
+function program() {
+  const YAML = require("yaml");
+  const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+  const tsutils = require(path.join(projectDir, "node_modules/@pulumi/pulumi/tsutils.js"));
+  const tsconfig = path.join(projectDir, "tsconfig.json");
+  const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
+  require("ts-node").register({
+    transpileOnly: compilerOptions.noCheck, // undefined: ts-node type-checks, as the host does by default
+    project: tsconfig,
+    compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+  });
+  const entry = path.join(projectDir, project.main ?? "index.ts");
+  return async () => {
+    const mod = require(entry);
+    return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));
+  };
+}
+
+async function serveProgram() {
+  const grpc = require(path.join(projectDir, "node_modules/@grpc/grpc-js"));
+  const { LanguageServer } = require(path.join(projectDir, "node_modules/@pulumi/pulumi/automation/server.js"));
+  const langrpc = require(path.join(projectDir, "node_modules/@pulumi/pulumi/proto/language_grpc_pb.js"));
+  const { grpcChannelOptions } = require(path.join(projectDir, "node_modules/@pulumi/pulumi/runtime/index.js"));
+  const server = new grpc.Server({ ...grpcChannelOptions });
+  const language = new LanguageServer(program());
+  server.addService(langrpc.LanguageRuntimeService, language);
+  const port = await new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
+}
+
+async function main() {
+  const served = runsProgram ? await serveProgram() : undefined;
+  const child = spawn(cli, served ? [...args, `--client=${served.address}`] : args, { cwd: process.cwd(), env, stdio: "inherit" });
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+  const code = await new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 128 : 1))));
+  served?.stop();
+  process.exit(code);
+}
+
+main().catch((e) => {
+  process.stderr.write(`pulumi: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `npm run toolchain`: builds, or finds already built, the pinned binaries into .toolchain/bin/
+# and prints each with its version (README "The toolchain").
+#
+# Each binary is built from a committed Go module of ours under tools/toolchain/<name>/ (go.mod
+# and go.sum pin the upstream modules; no upstream source is committed). A build is cached under
+# $TRACESTACK_TOOLCHAIN_CACHE (default ~/.cache/tracestack/toolchain), keyed by the module's
+# go.mod, go.sum, the package, the version stamp and the Go version: the second run links the
+# cached binary in seconds. Stand-ins for what the Go module proxy does not serve are named so.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cache="${TRACESTACK_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tracestack/toolchain}"
+bin="$root/.toolchain/bin"
+mkdir -p "$bin" "$cache"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+command -v go >/dev/null || { echo "toolchain: no go on PATH (Go 1.26.6 or newer is needed)" >&2; exit 1; }
+
+# build NAME MODULE_DIR PACKAGE LDFLAGS
+build() {
+  local name="$1" dir="$root/tools/toolchain/$2" pkg="$3" ldflags="$4" key out t0
+  key="$(cat "$dir/go.mod" "$dir/go.sum" <(printf '%s\n' "$pkg" "$ldflags" "$(go env GOVERSION)") | sha256sum | cut -c1-16)"
+  out="$cache/$name-$key/$name"
+  if [ -x "$out" ]; then
+    echo "toolchain: $name: cached ($out)"
+  else
+    echo "toolchain: $name: building $pkg (cold: several minutes)"
+    t0=$SECONDS
+    mkdir -p "$cache/$name-$key.tmp"
+    (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$cache/$name-$key.tmp/$name" "$pkg")
+    rm -rf "$cache/$name-$key" && mv "$cache/$name-$key.tmp" "$cache/$name-$key"
+    echo "toolchain: $name: built in $((SECONDS - t0)) s"
+  fi
+  ln -sfn "$out" "$bin/$name"
+}
+
+pulumi_version="$(cd "$root/tools/toolchain/pulumi" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+build pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version"
+
+# The command provider: github.com/pulumi/pulumi-command/provider is not served by the Go module
+# proxy in any version (README "The toolchain"); a stand-in of ours speaks its protocol.
+ln -sfn "$root/tools/toolchain/command-provider/pulumi-resource-command" "$bin/pulumi-resource-command"
+
+echo "toolchain: $bin"
+echo "  pulumi                   $("$bin/pulumi" version)"
+echo "  pulumi-resource-command  1.2.1 (stand-in: tools/toolchain/command-provider)"
