@@ -18,3 +18,5 @@ export const grafanaUrl = outputs.grafanaUrl;
 /** Secret: `pulumi stack output --show-secrets grafanaAdminPassword` (user `admin`). */
 export const grafanaAdminPassword = outputs.grafanaAdminPassword;
 export const prometheusUrl = outputs.prometheusUrl;
+/** Hosts target: drift markers of repaired items (README "Drift"); read back when a host can't be probed. */
+export const driftMarkers = outputs.driftMarkers;

@@ -12,6 +12,8 @@ import { JAEGER_WORKLOAD, Jaeger } from "./components/jaeger/index";
 import { Elasticsearch } from "./components/storage/elasticsearch";
 import { IndexLifecycle } from "./components/storage/lifecycle";
 import { createTarget } from "./targets/index";
+import { HostsTarget } from "./targets/hosts/index";
+import type { DriftMarkers } from "./targets/hosts/index";
 
 export interface StackOutputs {
   jaegerUiUrl: pulumi.Output<string>;
@@ -28,6 +30,8 @@ export interface StackOutputs {
   grafanaAdminPassword?: pulumi.Output<string>;
   /** Prometheus with the span metrics. */
   prometheusUrl: pulumi.Output<string>;
+  /** Hosts target: the drift markers other than `in-sync` this deployment used (README "Drift"); what an unreachable host keeps next time. */
+  driftMarkers?: pulumi.Output<DriftMarkers>;
 }
 
 export function createStack(model: StackModel, secrets: StackSecrets): StackOutputs {
@@ -121,5 +125,6 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     grafanaUrl: grafana.url,
     ...(grafana.adminPassword ? { grafanaAdminPassword: grafana.adminPassword } : {}),
     prometheusUrl: prometheus.url,
+    ...(target instanceof HostsTarget ? { driftMarkers: target.driftMarkers() } : {}),
   };
 }

@@ -118,6 +118,9 @@ function deterministicState(type: string, name: string, inputs: Record<string, u
       return { ...inputs, certRequestPem: `offline-csr-${name}` };
     case "command:remote:Command":
       return { ...inputs, stdout: `offline-stdout-${name}`, stderr: "" };
+    case "pulumi:pulumi:StackReference":
+      // Offline there is no last deployment: no outputs.
+      return { ...inputs, outputs: {}, secretOutputNames: [] };
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `${String(inputs.name)}@sha256:offline`, repoDigest: `${String(inputs.name)}@sha256:offline` };
     default:
@@ -184,6 +187,8 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     project,
     opts.stack,
     false,
+    // The DIY backend's organization (`pulumi login file://…`): the stack's reference to itself names it.
+    "organization",
   );
 
   const recorded: Recorded[] = [];

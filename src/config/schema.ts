@@ -27,9 +27,17 @@ import { dnsLabel, esByteSize, esDuration, memoryQuantity, port, releaseSource, 
 export const OS_FAMILIES = ["arch", "debian", "ubuntu", "macos"] as const;
 export type OsFamily = (typeof OS_FAMILIES)[number];
 
+/** A DNS name, or an IPv4 or IPv6 address: nothing a shell or ssh would read as more than a host. */
+const HOST_ADDRESS =
+  /^(?:(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$/;
+/** A POSIX login name (useradd's rule). */
+const POSIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const POSIX_USER_ALLOWED = "allowed: a login name of lower-case letters, digits, '_' and '-', starting with a letter or '_' (at most 32)";
+const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
+
 export const hostSchema = z.strictObject({
-  /** DNS name or IP address the deployer reaches the host at over SSH. */
-  address: z.string().min(1),
+  /** DNS name or IP address the deployer reaches the host at over SSH (it lands on an ssh command line: checked, never shell text). */
+  address: z.string().regex(HOST_ADDRESS, { message: "allowed: a DNS name (letters, digits, '-' and '.') or an IPv4/IPv6 address" }),
   /** Operating system family; decides the package manager and service manager. */
   os: z.enum(OS_FAMILIES),
   /** CPU architecture; picks the release tarball. @default amd64 */
@@ -39,7 +47,13 @@ export const hostSchema = z.strictObject({
   /** SSH port. @default 22 */
   sshPort: port.default(22),
   /** SSH user for this host. @default `target.ssh.user` */
-  user: z.string().min(1).optional(),
+  user: z.string().regex(POSIX_USER, { message: POSIX_USER_ALLOWED }).optional(),
+  /**
+   * The host's SSH public key (one line of `ssh-keyscan -t ed25519 <address>` without the host
+   * name, e.g. `ssh-ed25519 AAAA…`). Remote commands and the drift probe then accept that key only;
+   * without it any key is accepted (a warning says so), and secrets travel on stdin to whoever answers.
+   */
+  hostKey: z.string().regex(SSH_PUBLIC_KEY, { message: "allowed: an SSH public key line, e.g. \"ssh-ed25519 AAAAC3Nza…\" (ssh-keyscan -t ed25519 <address>)" }).optional(),
   /** GPU model, reported as a resource attribute. */
   gpu: z.string().min(1).optional(),
 });
@@ -49,7 +63,7 @@ export const hostsTargetSchema = z.strictObject({
   ssh: z
     .strictObject({
       /** Default SSH user; the private key comes from the secret `tracestack:sshPrivateKey`, else the SSH agent. @default root */
-      user: z.string().min(1).default("root"),
+      user: z.string().regex(POSIX_USER, { message: POSIX_USER_ALLOWED }).default("root"),
     })
     .prefault({}),
   /** The machines, by name. */

@@ -5,7 +5,6 @@
  * with a generated admin password, or — for an existing Grafana — only the provisioning files,
  * placed on `grafana.host` or just rendered. The files come from src/render/grafana/.
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { recordArtifact } from "../../artifacts/registry";
@@ -206,17 +205,17 @@ export class Grafana extends pulumi.ComponentResource {
     for (const f of placed) {
       recordArtifact({ kind: f.secret ? "secret" : f.kind, component: GRAFANA_COMPONENT, target: host.hostName, path: f.path, content: f.content });
       const mode = f.secret ? { owner: "root", group: "grafana", mode: "0640" } : { owner: "root", group: "root", mode: "0644" };
-      new command.remote.Command(
+      host.command(
+        this,
         `${name}-${f.name}`,
         {
-          connection: host.connection,
           create: asRoot(writeFileScript({ path: f.path, ...mode })),
           update: asRoot(writeFileScript({ path: f.path, ...mode })),
           delete: asRoot(removeFileScript(f.path)),
           stdin: f.secret ? pulumi.secret(f.content) : f.content,
           logging: f.secret ? "none" : "stdoutAndStderr",
         },
-        { parent: this, deleteBeforeReplace: true },
+        { deleteBeforeReplace: true },
       );
     }
   }

@@ -11,7 +11,6 @@
  * `scrapes` are the Prometheus scrapes each host's collector agent should run (llama-server's
  * /metrics, DCGM exporters): pass them to the agent renderer's `extraMetricsScrapes`.
  */
-import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
@@ -98,44 +97,38 @@ function deployHostService(owner: pulumi.ComponentResource, name: string, target
   recordArtifact({ kind: d.kind, component: COMPONENT, target: host.hostName, path: d.path, content: d.content });
   switch (d.kind) {
     case "systemd-dropin": {
-      const write = new command.remote.Command(
+      const write = host.command(
+        owner,
         `${prefix}-dropin`,
         {
-          connection: host.connection,
           create: asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644" })),
           update: asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644" })),
           delete: asRoot(removeDropinScript(d.unit, d.path)),
           stdin: d.content,
         },
-        { parent: owner, deleteBeforeReplace: true },
+        { deleteBeforeReplace: true },
       );
       // Re-run (reload + try-restart) only when this drop-in's own digest changed.
-      new command.remote.Command(
-        `${prefix}-reload`,
-        { connection: host.connection, create: asRoot(reloadUnitScript(d.unit)), triggers: [p.digest] },
-        { parent: owner, dependsOn: [write] },
-      );
+      host.command(owner, `${prefix}-reload`, { create: asRoot(reloadUnitScript(d.unit)), triggers: [p.digest] }, { dependsOn: [write] });
       return;
     }
     case "env-file":
       // The wrapper sources the file at each start: nothing to restart.
-      new command.remote.Command(
+      host.command(
+        owner,
         `${prefix}-env-file`,
-        { connection: host.connection, create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
-        { parent: owner, deleteBeforeReplace: true },
+        { create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
+        { deleteBeforeReplace: true },
       );
       return;
     case "launchd-plist": {
-      const write = new command.remote.Command(
+      const write = host.command(
+        owner,
         `${prefix}-launchd-env`,
-        { connection: host.connection, create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
-        { parent: owner, deleteBeforeReplace: true },
+        { create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
+        { deleteBeforeReplace: true },
       );
-      new command.remote.Command(
-        `${prefix}-launchd-reload`,
-        { connection: host.connection, create: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] },
-        { parent: owner, dependsOn: [write] },
-      );
+      host.command(owner, `${prefix}-launchd-reload`, { create: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] }, { dependsOn: [write] });
       return;
     }
     default: {

@@ -52,10 +52,20 @@ export interface HostsTargetArgs {
 /** A drift marker when nothing was probed: equal to a probe's answer for an untouched item. */
 export const IN_SYNC = "in-sync";
 
-/** One machine of the hosts target: owns what is shared per host (the Docker provider, the drift probes). */
+/** Drift markers other than `in-sync` the last deployment used, by host and probe key (stack output `driftMarkers`). */
+export type DriftMarkers = Record<string, Record<string, string>>;
+
+/** What a remote command runs; the host supplies the connection. */
+export type RemoteCommandArgs = Omit<command.remote.CommandArgs, "connection" | "addPreviousOutputInEnv">;
+
+/** One machine of the hosts target: owns what is shared per host (the Docker provider, the drift probes, the install order). */
 export class Host extends pulumi.ComponentResource {
   readonly connection: command.types.input.remote.ConnectionArgs;
   private dockerProvider?: docker.Provider;
+  /** The host's release installs run one after another (the package manager holds a lock). */
+  private lastInstall?: command.remote.Command;
+  /** Every marker handed to a command, by probe key: the stack output the next run falls back on. */
+  readonly markers: Record<string, pulumi.Output<string>> = {};
 
   constructor(
     readonly hostName: string,
@@ -63,6 +73,8 @@ export class Host extends pulumi.ComponentResource {
     user: string,
     privateKey: pulumi.Output<string> | undefined,
     readonly driftCheck: boolean,
+    /** The markers of the last deployment, for a host that can't be asked. */
+    private readonly lastMarkers: pulumi.Output<Record<string, string>>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("tracestack:hosts:Host", hostName, {}, opts);
@@ -71,9 +83,38 @@ export class Host extends pulumi.ComponentResource {
       port: config.sshPort,
       user: config.user ?? user,
       ...(privateKey ? { privateKey } : {}),
+      ...(config.hostKey ? { hostKey: config.hostKey } : {}),
       dialErrorLimit: 5,
     };
+    if (!config.hostKey) {
+      void pulumi.log.warn(
+        `${hostName}: no tracestack:target.hosts.${hostName}.hostKey, so remote commands accept any SSH host key; pin it (ssh-keyscan -t ed25519 ${config.address})`,
+        this,
+      );
+    }
     this.registerOutputs({ address: config.address });
+  }
+
+  /**
+   * A command on this host, named by host and purpose so that a workload moved to another host is
+   * a new resource there and a delete of the old one on the old host (never an in-place update
+   * that points the old resource's commands at the new machine). The alias is the name the
+   * command had before names carried the host: a stack deployed then keeps its resources.
+   * The previous run's output is not passed in the environment: a stock sshd refuses it.
+   */
+  command(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs, opts: pulumi.CustomResourceOptions = {}): command.remote.Command {
+    return new command.remote.Command(
+      `${this.hostName}-${purpose}`,
+      { ...args, connection: this.connection, addPreviousOutputInEnv: false },
+      { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
+    );
+  }
+
+  /** A release install: after every install declared before it on this host. */
+  install(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs): command.remote.Command {
+    const previous = this.lastInstall;
+    this.lastInstall = this.command(owner, purpose, args, previous ? { dependsOn: [previous] } : {});
+    return this.lastInstall;
   }
 
   get facts(): HostFacts {
@@ -104,26 +145,44 @@ export class Host extends pulumi.ComponentResource {
    */
   probe(items: readonly ProbeItem[]): (item: ProbeItem) => pulumi.Output<string> {
     if (!this.driftCheck || items.length === 0) return () => pulumi.output(IN_SYNC);
+    // Every word is checked by the schema (address, user, host key) and quoted here as well.
+    const hostKeyOpts = this.config.hostKey
+      ? ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo %H ${this.config.hostKey}`]
+      : ["-o", "StrictHostKeyChecking=accept-new"];
     const ssh = [
       "ssh",
-      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new"],
+      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...hostKeyOpts],
       ...["-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/tracestack-%C", "-o", "ControlPersist=60"],
       ...["-p", String(this.config.sshPort), `${this.connection.user as string}@${this.config.address}`],
-    ].join(" ");
+    ]
+      .map(shellQuote)
+      .join(" ");
     const cmd = `${ssh} ${shellQuote(asRoot(probeScript(items, this.flavor)))} || echo "${PROBE_UNREACHABLE}: ssh exited $?"`;
     const result: pulumi.Output<ProbeResult> = pulumi
-      .output(command.local.run({ command: cmd, addPreviousOutputInEnv: false }, { parent: this }))
+      // The probe's output is parsed, not logged: a preview prints the warnings below only.
+      .output(command.local.run({ command: cmd, addPreviousOutputInEnv: false, logging: "none" }, { parent: this }))
       .apply((r) => {
         const p = parseProbe(r.stdout);
         if (p.status === "unreachable" || p.status === "invalid") {
-          void pulumi.log.warn(`drift check skipped on ${this.hostName} (${p.status}: ${p.detail ?? ""} ${r.stderr}`.trimEnd() + "); set tracestack:target.driftCheck false to turn it off", this);
+          void pulumi.log.warn(
+            `drift check skipped on ${this.hostName} (${p.status}: ${p.detail ?? ""} ${r.stderr}`.trimEnd() +
+              "): its commands keep the markers of the last deployment; set tracestack:target.driftCheck false to turn the check off",
+            this,
+          );
         }
         for (const [key, reason] of Object.entries(p.reasons)) {
           void pulumi.log.warn(`drift on ${this.hostName}: ${key}: ${reason}; pulumi up restores it`, this);
         }
         return p;
       });
-    return (item) => result.apply((p) => p.markers[probeKey(item)] ?? IN_SYNC);
+    return (item) => {
+      const key = probeKey(item);
+      // A host that can't be asked keeps what the last deployment recorded: no diff either way.
+      this.markers[key] ??= pulumi
+        .all([result, this.lastMarkers])
+        .apply(([p, last]) => (p.status === "ok" ? (p.markers[key] ?? IN_SYNC) : (last[key] ?? IN_SYNC)));
+      return this.markers[key];
+    };
   }
 }
 
@@ -161,6 +220,8 @@ interface WriteOptions {
   drift?: pulumi.Output<string>;
   /** What deleting the command runs instead of removing the file. */
   deleteScript?: string;
+  /** Runs after this (the install that creates the file's owner and directories). */
+  after?: pulumi.Resource;
 }
 
 export class HostsTarget implements Target {
@@ -171,9 +232,10 @@ export class HostsTarget implements Target {
 
   constructor(args: HostsTargetArgs, parent?: pulumi.Resource) {
     const driftCheck = args.config.driftCheck ?? true;
+    const last = driftCheck ? lastDriftMarkers(parent) : pulumi.output<DriftMarkers>({});
     for (const name of Object.keys(args.config.hosts).sort()) {
       const h = args.config.hosts[name];
-      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, { parent });
+      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, last.apply((m) => m[name] ?? {}), { parent });
       if (h.wsl) {
         void pulumi.log.warn(
           `${name} is a WSL2 host: under NAT networking its ports are not reachable from the LAN; set networkingMode=mirrored in .wslconfig or run ${WSL_PORTPROXY_PATH} (README "WSL2")`,
@@ -190,6 +252,22 @@ export class HostsTarget implements Target {
         });
       }
     }
+  }
+
+  /** The markers this deployment hands its commands, other than `in-sync` (the stack output `driftMarkers`). */
+  driftMarkers(): pulumi.Output<DriftMarkers> {
+    return pulumi.output(afterDeclarations().then(() => true)).apply(() => {
+      const byHost: Record<string, pulumi.Output<Record<string, string>>> = {};
+      for (const [name, h] of Object.entries(this.hosts)) byHost[name] = pulumi.all(h.markers);
+      return pulumi.all(byHost).apply((resolved) => {
+        const out: DriftMarkers = {};
+        for (const [name, ms] of Object.entries(resolved)) {
+          const drifted = Object.entries(ms).filter(([, m]) => m !== IN_SYNC).sort(([a], [b]) => a.localeCompare(b));
+          if (drifted.length > 0) out[name] = Object.fromEntries(drifted);
+        }
+        return out;
+      });
+    });
   }
 
   host(name: string | undefined): Host {
@@ -223,10 +301,10 @@ export class HostsTarget implements Target {
     const script = (driftMarker?: string) =>
       asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker }));
     const drift = opts.drift ?? host.probe([{ kind: "file", path }])({ kind: "file", path });
-    return new command.remote.Command(
+    return host.command(
+      owner,
       resourceName,
       {
-        connection: host.connection,
         create: script(),
         // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
         update: drift.apply((m) => script(m)),
@@ -235,7 +313,11 @@ export class HostsTarget implements Target {
         // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
         logging: file.secret ? "none" : "stdoutAndStderr",
       },
-      { parent: owner, deleteBeforeReplace: true, ...(file.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}) },
+      {
+        deleteBeforeReplace: true,
+        ...(opts.after ? { dependsOn: [opts.after] } : {}),
+        ...(file.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+      },
     );
   }
 
@@ -259,17 +341,12 @@ export class HostsTarget implements Target {
     const release = spec.release;
     if (!release) throw new Error(`internal: workload ${spec.name} has no release for the native runtime`);
     const platform = platformOf(host.config);
-    const cmd = new command.remote.Command(
-      `${spec.name}-install`,
-      {
-        connection: host.connection,
+    const cmd = host.install(owner, `${spec.name}-install`, {
         create: asRoot(
           installReleaseScript({ release, platform, host: host.facts, user, group, configDir: spec.configDir, stateDir }),
         ),
         triggers: [release.version, platform],
-      },
-      { parent: owner },
-    );
+      });
     return { release, cmd };
   }
 
@@ -281,6 +358,7 @@ export class HostsTarget implements Target {
     service: string,
     modes: { plain: { owner: string; group: string; mode: string }; secret: { owner: string; group: string; mode: string } },
     marker: (i: ProbeItem) => pulumi.Output<string>,
+    install: command.remote.Command,
   ) {
     return spec.files.map((f) => {
       const path = filePath(spec.configDir, f);
@@ -290,6 +368,7 @@ export class HostsTarget implements Target {
         staged: validated,
         notify: service,
         drift,
+        after: install,
       });
       return { file: f, path, validated, cmd, drift };
     });
@@ -322,6 +401,7 @@ export class HostsTarget implements Target {
       unitName,
       { plain: { owner: ROOT, group: spec.user.name, mode: "0640" }, secret: { owner: spec.user.name, group: spec.user.name, mode: "0600" } },
       marker,
+      install,
     );
 
     const unit = renderUnit(
@@ -364,11 +444,12 @@ export class HostsTarget implements Target {
       drift: unitDrift,
       // Deleting the unit stops and disables the service first.
       deleteScript: removeServiceScript(unitName, unitPath),
+      after: install,
     });
-    const activate = new command.remote.Command(
+    const activate = host.command(
+      owner,
       `${spec.name}-service`,
       {
-        connection: host.connection,
         create: asRoot(
           activateServiceScript({
             unit: unitName,
@@ -383,7 +464,7 @@ export class HostsTarget implements Target {
         // A repaired file or unit, or a stopped / disabled / overridden service re-runs the activation.
         triggers: [this.fingerprint(release.version, unit, configs), ...(spec.startAfter ?? []), serviceDrift(marker(service), [...configs.map((c) => c.drift), unitDrift])],
       },
-      { parent: owner, dependsOn: [install, unitCmd, ...configs.map((c) => c.cmd)] },
+      { dependsOn: [install, unitCmd, ...configs.map((c) => c.cmd)] },
     );
     return { ready: activate.stdout };
   }
@@ -406,6 +487,7 @@ export class HostsTarget implements Target {
       label,
       { plain: { owner: ROOT, group: "wheel", mode: "0644" }, secret: { owner: DARWIN_USER, group: DARWIN_GROUP, mode: "0600" } },
       marker,
+      install,
     );
     const plist = renderLaunchDaemon({
       label,
@@ -423,11 +505,12 @@ export class HostsTarget implements Target {
       drift: plistDrift,
       // Deleting the plist boots the job out first.
       deleteScript: removeLaunchdScript(label, plistPath),
+      after: install,
     });
-    const activate = new command.remote.Command(
+    const activate = host.command(
+      owner,
       `${spec.name}-service`,
       {
-        connection: host.connection,
         create: asRoot(
           activateLaunchdScript({
             label,
@@ -442,7 +525,7 @@ export class HostsTarget implements Target {
         ),
         triggers: [this.fingerprint(release.version, plist, configs), ...(spec.startAfter ?? []), serviceDrift(marker(job), [...configs.map((c) => c.drift), plistDrift])],
       },
-      { parent: owner, dependsOn: [install, plistCmd, ...configs.map((c) => c.cmd)] },
+      { dependsOn: [install, plistCmd, ...configs.map((c) => c.cmd)] },
     );
     return { ready: activate.stdout };
   }
@@ -455,8 +538,9 @@ export class HostsTarget implements Target {
         new docker.Volume(
           `${spec.name}-${v.name}`,
           { name: `tracestack-${spec.name}-${v.name}` },
-          // Data volumes outlive the stack: never deleted by pulumi, even on destroy.
-          { parent: owner, provider, protect: true, retainOnDelete: true },
+          // Data volumes outlive the stack: never deleted by pulumi, even on destroy. Not `protect`:
+          // that would make destroy, or moving the workload off Docker, fail instead of leaving the data.
+          { parent: owner, provider, retainOnDelete: true },
         ),
     );
     const env = pulumi
@@ -558,14 +642,14 @@ export class HostsTarget implements Target {
       pulumi.all(files.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.join("\0") + JSON.stringify([spec.command, spec.env]))),
     );
     const argv = pulumi.all(spec.args ?? []).apply((a) => [...spec.command, ...a]);
-    const run = new command.remote.Command(
+    const run = host.command(
+      owner,
       spec.name,
       {
-        connection: host.connection,
         create: argv.apply((a) => asRoot(runJobScript(spec.env, a))),
         triggers: [fingerprint, ...(spec.after ?? [])],
       },
-      { parent: owner, dependsOn: writes },
+      { dependsOn: writes },
     );
     return run.stdout;
   }
@@ -590,6 +674,19 @@ function wslNotes(address: string, ports: readonly { name: string; port: number 
  */
 function serviceDrift(own: pulumi.Output<string>, files: pulumi.Output<string>[]): pulumi.Output<string> {
   return pulumi.all([own, ...files]).apply((ms) => (ms.every((m) => m === IN_SYNC) ? IN_SYNC : ms.join(" ")));
+}
+
+/**
+ * The markers the last deployment of this stack used (its stack output `driftMarkers`), read with
+ * a reference to the stack itself: what a host that can't be probed keeps. Empty before the first deployment.
+ */
+function lastDriftMarkers(parent?: pulumi.Resource): pulumi.Output<DriftMarkers> {
+  const self = new pulumi.StackReference(
+    "tracestack-last-deployment",
+    { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
+    { parent },
+  );
+  return self.getOutput("driftMarkers").apply((m) => (m && typeof m === "object" ? (m as DriftMarkers) : {}));
 }
 
 /**
