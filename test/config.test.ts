@@ -56,11 +56,38 @@ describe("bad input fails with the key path, the value and what is allowed", () 
     ["an unknown target kind", withValue(home, "target.kind", "nomad"), "tracestack:target.kind", '"hosts", "kubernetes"'],
     ["a missing target", withValue(home, "target", undefined), "tracestack:target: is required", ""],
     ["a bad sha256", withValue(home, "jaeger.release.sha256", { "linux-amd64": "abc" }), 'tracestack:jaeger.release.sha256.linux-amd64: "abc"', "allowed: a lowercase hex sha256"],
+    ["a host address that is shell text", withValue(home, "target.hosts.danarch.address", "$(reboot)"), 'tracestack:target.hosts.danarch.address: "$(reboot)"', "allowed: a DNS name (letters, digits, '-' and '.') or an IPv4/IPv6 address"],
+    ["an SSH user that is shell text", withValue(home, "target.ssh.user", "dan; rm -rf /"), 'tracestack:target.ssh.user: "dan; rm -rf /"', "allowed: a login name of lower-case letters, digits, '_' and '-'"],
+    ["a host's SSH user with a space", withValue(home, "target.hosts.danarch.user", "a b"), 'tracestack:target.hosts.danarch.user: "a b"', "allowed: a login name of lower-case letters, digits, '_' and '-'"],
+    ["a host key that is no key", withValue(home, "target.hosts.danarch.hostKey", "not a key"), 'tracestack:target.hosts.danarch.hostKey: "not a key"', 'allowed: an SSH public key line, e.g. "ssh-ed25519 AAAAC3Nza…"'],
   ])("%s", (_what, raw, expected, alsoExpected) => {
     const lines = problems(raw as Record<string, unknown>);
     const line = lines.find((l) => l.includes(expected));
     expect(line, `problems were:\n${lines.join("\n")}`).toBeDefined();
     expect(line).toContain(alsoExpected);
+  });
+
+  it.each([
+    ["an address that is an ssh option", "target.hosts.danarch.address", "-oProxyCommand=sh"],
+    ["an address with a user part", "target.hosts.danarch.address", "root@danarch.lan"],
+    ["a user that is an ssh option", "target.ssh.user", "-oProxyCommand=sh"],
+    ["a host key with a command after it", "target.hosts.danarch.hostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl; reboot"],
+  ])("refuses %s", (_what, path, value) => {
+    const line = problems(withValue(home, path, value)).find((l) => l.startsWith(`  - tracestack:${path}: `));
+    expect(line).toBeDefined();
+    // The value is shown (shortened past 80 characters), then what is allowed.
+    expect(line).toContain(JSON.stringify(value).slice(0, 40));
+    expect(line).toContain("allowed: ");
+  });
+
+  it.each([
+    ["an IPv4 address", "target.hosts.danarch.address", "192.168.1.10"],
+    ["an IPv6 address", "target.hosts.danarch.address", "fe80::1"],
+    ["a fully qualified name", "target.hosts.danarch.address", "danarch.home.lan."],
+    ["a login name with '_' and '-'", "target.hosts.danarch.user", "_deploy-bot1"],
+    ["an ed25519 host key", "target.hosts.danarch.hostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"],
+  ])("accepts %s", (_what, path, value) => {
+    expect(problems(withValue(home, path, value))).toEqual([]);
   });
 
   it("reports every problem at once", () => {

@@ -48,7 +48,7 @@ describe("the home stack on bare hosts", () => {
 
   it("installs Jaeger from its release tarball as a systemd service on danarch", () => {
     const jaeger = find(r.plan, "tracestack:jaeger:Jaeger", "jaeger").urn;
-    const install = find(r.plan, "command:remote:Command", "jaeger-install");
+    const install = find(r.plan, "command:remote:Command", "danarch-jaeger-install");
     expect(install.parent).toBe(jaeger);
     expect(install.inputs.create).toContain("jaeger-2.20.0-linux-amd64.tar.gz");
     expect(install.inputs.create).toContain("sha256sum");
@@ -60,13 +60,13 @@ describe("the home stack on bare hosts", () => {
   });
 
   it("starts Jaeger only after the ILM bootstrap finished (its output feeds the start command)", () => {
-    const bootstrap = find(r.plan, "command:remote:Command", "index-lifecycle-bootstrap");
-    const service = find(r.plan, "command:remote:Command", "jaeger-service");
-    expect(service.inputs.triggers).toContain("offline-stdout-index-lifecycle-bootstrap");
+    const bootstrap = find(r.plan, "command:remote:Command", "danarch-index-lifecycle-bootstrap");
+    const service = find(r.plan, "command:remote:Command", "danarch-jaeger-service");
+    expect(service.inputs.triggers).toContain("offline-stdout-danarch-index-lifecycle-bootstrap");
     expect(bootstrap.inputs.create).toContain("bootstrap.sh");
   });
 
-  it("runs Elasticsearch as a Docker container with a protected data volume and the heap set", () => {
+  it("runs Elasticsearch as a Docker container with a retained data volume and the heap set", () => {
     const container = find(r.plan, "docker:index/container:Container", "elasticsearch");
     expect(container.inputs.envs).toBe("[secret]");
     expect(find(r.plan, "docker:index/volume:Volume", "elasticsearch-data").inputs.name).toBe("tracestack-elasticsearch-data");
@@ -74,7 +74,7 @@ describe("the home stack on bare hosts", () => {
   });
 
   it("writes secret files with logging off and the content kept secret", () => {
-    const pw = find(r.plan, "command:remote:Command", "jaeger-file-es-password");
+    const pw = find(r.plan, "command:remote:Command", "danarch-jaeger-file-es-password");
     expect(pw.inputs.stdin).toBe("[secret]");
     expect(pw.inputs.logging).toBe("none");
     expect(pw.inputs.create).toContain("chmod 0600");

@@ -47,8 +47,8 @@ describe("OS families", () => {
   });
 
   it("the home hosts' install scripts carry their family's checks and the WSL2 systemd hint", () => {
-    expect(script(find(home.plan, CMD, "jaeger-install"), "create")).toContain("pacman -S --needed --noconfirm");
-    const win = script(find(home.plan, CMD, "otel-agent-danwin-install"), "create");
+    expect(script(find(home.plan, CMD, "danarch-jaeger-install"), "create")).toContain("pacman -S --needed --noconfirm");
+    const win = script(find(home.plan, CMD, "danwin-otel-agent-danwin-install"), "create");
     expect(win).toContain("apt-get install -y");
     expect(win).toContain("add '[boot]' 'systemd=true' to /etc/wsl.conf");
     expect(win).toContain("unsupported CPU");
@@ -76,8 +76,8 @@ describe("busy ports", () => {
       expect(s, p.name).toContain("is already taken by process");
       expect(s.indexOf("ts_port_free "), p.name).toBeLessThan(s.search(/systemctl restart|launchctl bootstrap system/));
     }
-    expect(script(find(home.plan, CMD, "jaeger-service"), "create")).toContain('ss -Hltnp "sport = :$1"');
-    expect(script(find(home.plan, CMD, "otel-agent-dans-mac-mini-service"), "create")).toContain("lsof -nP -tiTCP");
+    expect(script(find(home.plan, CMD, "danarch-jaeger-service"), "create")).toContain('ss -Hltnp "sport = :$1"');
+    expect(script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-service"), "create")).toContain("lsof -nP -tiTCP");
   });
 
   it.skipIf(!hasTool("ss") || !hasTool("python3"))("refuses to start when another process holds the port", async () => {
@@ -105,8 +105,8 @@ describe("WSL2", () => {
   });
 
   it("prints the note on every run of danwin's service, and on no other host's", () => {
-    expect(script(find(home.plan, CMD, "otel-agent-danwin-service"), "create")).toContain("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=4317");
-    expect(script(find(home.plan, CMD, "otel-agent-danarch-service"), "create")).not.toContain("netsh");
+    expect(script(find(home.plan, CMD, "danwin-otel-agent-danwin-service"), "create")).toContain("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=4317");
+    expect(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create")).not.toContain("netsh");
   });
 });
 
@@ -117,15 +117,15 @@ describe("launchd on macOS", () => {
   it("runs the collector agent on dans-mac-mini as a LaunchDaemon from the darwin tarball", () => {
     expect(home.manifest.artifacts.find((a) => a.path === plistPath)?.kind).toBe("launchd-plist");
     expect(home.files["files/dans-mac-mini/etc/tracestack/otel-agent/config.yaml"]).toContain("0.0.0.0:4318");
-    const install = script(find(home.plan, CMD, "otel-agent-dans-mac-mini-install"), "create");
+    const install = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-install"), "create");
     expect(install).toContain("otelcol-contrib_0.159.0_darwin_arm64.tar.gz");
     expect(install).toContain("shasum -a 256");
     expect(install).not.toContain("useradd");
-    const activate = script(find(home.plan, CMD, "otel-agent-dans-mac-mini-service"), "create");
+    const activate = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-service"), "create");
     for (const s of ['launchctl bootstrap system "$plist"', 'launchctl bootout "system/$label"', 'launchctl kickstart -k "system/$label"', "was rejected, the running service keeps its config"]) {
       expect(activate).toContain(s);
     }
-    expect(script(find(home.plan, CMD, "otel-agent-dans-mac-mini-launchd"), "delete")).toContain(`launchctl bootout system/${label}`);
+    expect(script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-launchd"), "delete")).toContain(`launchctl bootout system/${label}`);
     // No systemd on the mac.
     expect(home.plan.filter((p) => p.type === CMD && p.name.includes("dans-mac-mini")).map((p) => JSON.stringify(p.inputs))).not.toContainEqual(expect.stringContaining("systemctl"));
   });
@@ -158,27 +158,27 @@ describe("drift", () => {
   }
 
   it("offline, every marker is in-sync", () => {
-    expect(find(home.plan, CMD, "jaeger-service").inputs.triggers).toContain("in-sync");
-    expect(script(find(home.plan, CMD, "jaeger-file-config-yaml"), "update")).toContain("# tracestack drift check: in-sync");
+    expect(find(home.plan, CMD, "danarch-jaeger-service").inputs.triggers).toContain("in-sync");
+    expect(script(find(home.plan, CMD, "danarch-jaeger-file-config-yaml"), "update")).toContain("# tracestack drift check: in-sync");
   });
 
   it("a stopped or disabled service changes only its service command's triggers", async () => {
     const r = await renderHome(drifted("service:tracestack-jaeger", "drift-1-0123456789ab"));
-    expect(changed(home, r)).toEqual(["jaeger-service"]);
-    expect(JSON.stringify(find(r.plan, CMD, "jaeger-service").inputs.triggers)).toContain("drift-1-0123456789ab");
+    expect(changed(home, r)).toEqual(["danarch-jaeger-service"]);
+    expect(JSON.stringify(find(r.plan, CMD, "danarch-jaeger-service").inputs.triggers)).toContain("drift-1-0123456789ab");
   });
 
   it("a hand-edited config changes its file command's update (an in-place rewrite) and its service's triggers", async () => {
     const r = await renderHome(drifted("/etc/tracestack/jaeger/config.yaml", "drift-3-0123456789ab"));
-    expect(changed(home, r).sort()).toEqual(["jaeger-file-config-yaml", "jaeger-service"]);
-    const file = find(r.plan, CMD, "jaeger-file-config-yaml");
+    expect(changed(home, r).sort()).toEqual(["danarch-jaeger-file-config-yaml", "danarch-jaeger-service"]);
+    const file = find(r.plan, CMD, "danarch-jaeger-file-config-yaml");
     expect(script(file, "update")).toContain("# tracestack drift check: drift-3-0123456789ab");
-    expect(file.inputs.create).toEqual(find(home.plan, CMD, "jaeger-file-config-yaml").inputs.create);
+    expect(file.inputs.create).toEqual(find(home.plan, CMD, "danarch-jaeger-file-config-yaml").inputs.create);
   });
 
   it("a hand-edited unit on the mac changes the plist command and the job's activation only", async () => {
     const r = await renderHome(drifted("/Library/LaunchDaemons/dev.tracestack.otel-agent-dans-mac-mini.plist", "drift-1-feedfacecafe"));
-    expect(changed(home, r).sort()).toEqual(["otel-agent-dans-mac-mini-launchd", "otel-agent-dans-mac-mini-service"]);
+    expect(changed(home, r).sort()).toEqual(["dans-mac-mini-otel-agent-dans-mac-mini-launchd", "dans-mac-mini-otel-agent-dans-mac-mini-service"]);
   });
 
   it("an unreachable host changes nothing", async () => {
@@ -252,8 +252,8 @@ esac`,
         .replaceAll("/var/lib/tracestack/.state", `${dir}/state`)
         .replaceAll("/etc/tracestack/", `${dir}/etc/tracestack/`)
         .replaceAll("/opt/tracestack/otelcol-agent/0.159.0/otelcol-contrib", `${bin}/otelcol-contrib`);
-    const write = localize(script(find(home.plan, CMD, "otel-agent-danarch-file-config-yaml"), "create"));
-    const activate = localize(script(find(home.plan, CMD, "otel-agent-danarch-service"), "create"));
+    const write = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-file-config-yaml"), "create"));
+    const activate = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create"));
     const sh = (s: string, input?: string) => run("bash", ["-c", `PATH=${bin}:$PATH\n${s}`], input);
     const live = `${dir}/etc/tracestack/otel-agent/config.yaml`;
     const restarts = () => run("bash", ["-c", `grep -c '^restart' ${dir}/calls || true`]).out.trim();

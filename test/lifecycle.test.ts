@@ -61,7 +61,7 @@ describe("the rollover bootstrap", () => {
 
   it("re-runs when the policy changes, on hosts (command triggers) and Kubernetes (a new Job name)", async () => {
     const [a, b] = [await render("home"), await render("home", withValue(home, "lifecycle.deleteAfter", "60d"))];
-    const trig = (r: typeof a) => r.plan.find((p) => p.name === "index-lifecycle-bootstrap")!.inputs.triggers;
+    const trig = (r: typeof a) => r.plan.find((p) => p.name === "danarch-index-lifecycle-bootstrap")!.inputs.triggers;
     expect(trig(a)).not.toEqual(trig(b));
     const k8s = stackValues("k8s");
     const [c, d] = [await render("k8s"), await render("k8s", withValue(k8s, "lifecycle.deleteAfter", "60d"))];
@@ -74,8 +74,8 @@ describe("the rollover bootstrap", () => {
     const changed = a.plan
       .filter((p) => JSON.stringify(p.inputs) !== JSON.stringify(b.plan.find((q) => q.urn === p.urn)?.inputs))
       .map((p) => p.name)
-      .filter((n) => !n.startsWith("index-lifecycle-bootstrap-file-"));
+      .filter((n) => !n.startsWith("danarch-index-lifecycle-bootstrap-file-"));
     // The bootstrap re-runs; Jaeger restarts only because its start is ordered after the bootstrap.
-    expect(changed.sort()).toEqual(["index-lifecycle-bootstrap"]);
+    expect(changed.sort()).toEqual(["danarch-index-lifecycle-bootstrap"]);
   });
 });

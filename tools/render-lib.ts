@@ -39,6 +39,8 @@ export interface RenderOptions {
    * line. @default no host to ask: every probe answers `tracestack-probe offline` (everything in sync)
    */
   probe?: (command: string) => string;
+  /** The stack outputs of the last deployment, as the stack's reference to itself reads them. @default none (never deployed) */
+  lastOutputs?: Record<string, unknown>;
 }
 
 export interface RenderResult {
@@ -174,7 +176,13 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
   pulumi.runtime.setAllConfig(values, secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: deterministicState(args.type, args.name, args.inputs) }),
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state:
+          args.type === "pulumi:pulumi:StackReference" && opts.lastOutputs
+            ? { ...args.inputs, outputs: opts.lastOutputs, secretOutputNames: [] }
+            : deterministicState(args.type, args.name, args.inputs),
+      }),
       call: (args) => {
         // The drift probe is an invoke: offline there is no host to ask, so it reports nothing to repair.
         if (args.token === "command:local:run") {

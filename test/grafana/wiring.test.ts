@@ -151,7 +151,7 @@ describe("Grafana and Prometheus on the home hosts", () => {
       expect(c.inputs.labels).toContainEqual({ label: "dev.tracestack.config-digest", value: expect.stringMatching(/^[0-9a-f]{64}$/) });
     }
     expect(find(r.plan, "docker:index/container:Container", "grafana").inputs.envs).toBe("[secret]");
-    const write = find(r.plan, "command:remote:Command", "grafana-file-provisioning-datasources-tracestack-yaml");
+    const write = find(r.plan, "command:remote:Command", "danarch-grafana-file-provisioning-datasources-tracestack-yaml");
     expect(write.inputs.create).toContain("/etc/tracestack/grafana/provisioning/datasources/tracestack.yaml");
   });
 
@@ -180,7 +180,7 @@ describe("Grafana and Prometheus on the home hosts", () => {
     expect(r.plan.filter((p) => p.name === "grafana" && p.custom)).toEqual([]);
     expect(artifact(r, "grafana-datasources").path).toBe("files/danarch/etc/grafana/provisioning/datasources/tracestack.yaml");
     expect(artifact(r, "grafana-dashboard").path).toBe("files/danarch/var/lib/grafana/dashboards/tracestack/tracestack-tracing.json");
-    const pw = find(r.plan, "command:remote:Command", "grafana-es-password");
+    const pw = find(r.plan, "command:remote:Command", "danarch-grafana-es-password");
     expect(pw.inputs).toMatchObject({ stdin: "[secret]", logging: "none" });
     expect(artifact(r, "grafana-datasources").text).toContain("$__file{/etc/grafana/tracestack-es-password}");
     expect(r.outputs.grafanaUrl).toBe("https://grafana.home.lan");

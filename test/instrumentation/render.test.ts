@@ -63,11 +63,11 @@ describe("instrumentation on the home stack", () => {
   });
 
   it("writes the drop-in atomically and reloads + try-restarts only on its own digest, never rewriting the unit", () => {
-    const write = find(r.plan, "command:remote:Command", "instrumentation-honcho-server-dropin");
+    const write = find(r.plan, "command:remote:Command", "danarch-instrumentation-honcho-server-dropin");
     expect(write.inputs.create).toContain("honcho-server.service.d/tracestack-otel.conf");
     expect(write.inputs.create).toContain('mv -f "$tmp" "$path"');
     expect(write.inputs.stdin).toBe(r.files[DROPIN("danarch", "honcho-server")]);
-    const reload = find(r.plan, "command:remote:Command", "instrumentation-honcho-server-reload");
+    const reload = find(r.plan, "command:remote:Command", "danarch-instrumentation-honcho-server-reload");
     expect(reload.inputs.create).toContain("systemctl daemon-reload");
     expect(reload.inputs.create).toContain("systemctl try-restart honcho-server.service");
     expect(reload.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
@@ -80,7 +80,7 @@ describe("instrumentation on the home stack", () => {
     expect(r.files[path]).toContain("OTEL_SERVICE_NAME=hermes\n");
     expect(r.files[path]).toContain("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318\n");
     expect(r.files[path]).toContain("OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n");
-    const cmd = find(r.plan, "command:remote:Command", "instrumentation-hermes-env-file");
+    const cmd = find(r.plan, "command:remote:Command", "dans-mac-mini-instrumentation-hermes-env-file");
     expect(cmd.inputs.create).not.toContain("sudo");
   });
 
@@ -155,7 +155,7 @@ describe("changing one service's sampling", () => {
     const a = await render("home", base);
     const b = await render("home", withValue(base, "instrumentation.services.honcho-deriver.sampleRatio", 0.1));
     const urns = changed(a.plan, b.plan);
-    expect(urns.map((u) => u.split("::").pop())).toEqual(["instrumentation-honcho-deriver-dropin", "instrumentation-honcho-deriver-reload"]);
+    expect(urns.map((u) => u.split("::").pop())).toEqual(["danarch-instrumentation-honcho-deriver-dropin", "danarch-instrumentation-honcho-deriver-reload"]);
     expect(dropinEnv(b.files[DROPIN("danarch", "honcho-deriver")]).OTEL_TRACES_SAMPLER_ARG).toBe("0.1");
   });
 

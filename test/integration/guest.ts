@@ -28,9 +28,9 @@ export interface Result {
 }
 
 /** Runs a program without blocking the event loop. */
-export function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+export function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -58,6 +58,8 @@ const APT_PACKAGES: [tool: string, pkg: string][] = [
   ["mkfs.ext4", "e2fsprogs"],
   ["ssh", "openssh-client"],
   ["ssh-keygen", "openssh-client"],
+  ["ssh-agent", "openssh-client"],
+  ["ssh-add", "openssh-client"],
   ["tar", "tar"],
   ["gzip", "gzip"],
 ];

@@ -1,25 +1,30 @@
 /**
- * The hosts target on a real host: a disposable Debian bookworm VM (systemd, sshd, sudo) booted
- * with qemu, reached over real SSH. The home stack is rendered with the VM as its only host,
- * releases from a local server and Elasticsearch `mode: existing` pointing at a stand-in; the
- * plan's remote commands then run over SSH in the engine's order, exactly as
- * @pulumi/command would run them (`create` as the command line, `stdin` on stdin).
+ * The hosts target on a real host, driven by the real engine: a disposable Debian bookworm VM
+ * (systemd, sshd, sudo) booted with qemu and reached over real SSH; the toolchain's Pulumi CLI
+ * (`npm run toolchain`) running the program (`npm run pulumi`), a DIY backend and the passphrase
+ * secrets provider; the command provider is the toolchain's stand-in (README "The toolchain").
+ * The stack: the VM as its only host, releases from a local server, Elasticsearch `mode:
+ * existing` pointing at a stand-in, Grafana and Prometheus `existing` (no docker/random).
  *
- * `npm run test:integration`. Work files (console log, transcripts, releases) land in
- * .test-out/integration/run/; the guest image is cached in .test-out/integration/guest-<hash>/.
+ * `npm run test:integration`. Transcripts of every pulumi command, the engine's state and the
+ * console logs land in .test-out/integration/run/; the guest image is cached in
+ * .test-out/integration/guest-<hash>/.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { RenderResult } from "../../tools/render-lib";
-import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, freePort, killStaleGuest, type Result } from "./guest";
-import { type RemoteCommand, executionOrder, fileTarget, remoteCommands, withSecrets } from "./plan";
+import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, exec, freePort, killStaleGuest, type Result } from "./guest";
+import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
+import { Engine, changed, requireToolchain } from "./engine";
 import { FakeElasticsearch, REJECT_MARKER, buildRelease, close, startFileServer } from "./standins";
 
 const HOST = "it";
+/** The second guest, for moving a workload. */
+const HOST2 = "it2";
 const ES_USER = "elastic";
 /** Quotes, a backslash, `$` and a space: the bootstrap's curl config must escape them. */
 const ES_PASSWORD = 'it "pa$$" \\word';
@@ -37,15 +42,23 @@ async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-function stackConfig(p: { releasePort: number; esPort: number; sshPort: number; jaegerSha256?: string }): Record<string, unknown> {
+interface GuestHost {
+  sshPort: number;
+  hostKey: string;
+}
+
+function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
   const releases = `http://${HOST_FROM_GUEST}:${p.releasePort}`;
   return {
     environment: "integration",
-    target: { kind: "hosts", ssh: { user: GUEST_USER }, hosts: { [HOST]: { address: "127.0.0.1", sshPort: p.sshPort, os: "debian", arch: "amd64" } } },
+    target: {
+      kind: "hosts",
+      ssh: { user: GUEST_USER },
+      hosts: Object.fromEntries(Object.entries(p.hosts).map(([name, h]) => [name, { address: "127.0.0.1", sshPort: h.sshPort, hostKey: h.hostKey, os: "debian", arch: "amd64" }])),
+    },
     elasticsearch: { mode: "existing", url: `http://${HOST_FROM_GUEST}:${p.esPort}`, username: ES_USER },
-    elasticsearchPassword: ES_PASSWORD,
     jaeger: {
-      host: HOST,
+      host: p.jaegerHost ?? HOST,
       indexPrefix: "it",
       spans: { shards: 1, replicas: 0 },
       ports: { otlpGrpc: 14317, otlpHttp: 14318 },
@@ -55,6 +68,7 @@ function stackConfig(p: { releasePort: number; esPort: number; sshPort: number; 
     collector: {
       gateway: { host: HOST, ports: { otlpGrpc: 4417, otlpHttp: 4418, health: 13135, metrics: 8890, spanmetrics: 8891 } },
       agent: { ports: { otlpGrpc: 4317, otlpHttp: 4318, health: 13134, metrics: 8889 } },
+      ...(p.keepPercent !== undefined ? { sampling: { keepPercent: p.keepPercent } } : {}),
       release: { baseUrl: `${releases}/otelcol` },
     },
     // Not under test here: rendered only (no host), so no remote command touches the guest.
@@ -64,63 +78,23 @@ function stackConfig(p: { releasePort: number; esPort: number; sshPort: number; 
 }
 
 let image: GuestImage;
-let guest: Guest | undefined;
+const guests: Record<string, Guest> = {};
 let booting: Promise<Guest> | undefined;
 let releaseServer: { server: Server; port: number; fetched: string[] };
 const es = new FakeElasticsearch(ES_USER, ES_PASSWORD);
-let rendered: RenderResult;
-let config: Record<string, unknown>;
+let engine: Engine;
+let agent: ChildProcess | undefined;
+let base: { releasePort: number; esPort: number; jaegerSha256?: string };
+let hosts: Record<string, GuestHost>;
+/** The remote commands of the engine's state after the first deploy. */
 let commands: RemoteCommand[];
-
-/** The program under the offline render's mocks; `probe` answers the drift probes (README "Drift"). */
-async function render(config: Record<string, unknown>, probe?: (command: string) => string): Promise<RenderResult> {
-  vi.resetModules();
-  const { renderStack } = await import("../../tools/render-lib.js");
-  return renderStack({ projectDir: PROJECT_DIR, stack: "home", config, probe, importProgram: () => import("../../src/index.js") });
-}
-
-/**
- * The drift probe as `pulumi preview` runs it: its own ssh command line, run here against the VM.
- * The program's ssh relies on the user's agent and known_hosts; options put first win in ssh, so
- * the test's key, a known_hosts of its own and no shared connection are prepended.
- */
-function realProbe(command: string): string {
-  if (!command.startsWith("ssh ")) throw new Error(`unexpected probe command: ${command.slice(0, 80)}`);
-  const ours = ["-i", image.key, "-o", "IdentitiesOnly=yes", "-o", `UserKnownHostsFile=${join(RUN_DIR, "known_hosts")}`, "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "LogLevel=ERROR"];
-  const r = spawnSync("bash", ["-c", `ssh ${ours.map(q).join(" ")} ${command.slice(4)}`], { encoding: "utf8", timeout: 120_000 });
-  probes.push({ stdout: r.stdout, stderr: r.stderr });
-  return r.stdout;
-}
-const probes: { stdout: string; stderr: string }[] = [];
+const deployOutput: Record<string, string> = {};
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
 
-async function sudo(script: string): Promise<Result> {
-  return guest!.ssh(`sudo -n bash -c ${q(script)}`, undefined, 120_000);
-}
-
-async function runCommand(c: RemoteCommand, stdin = c.stdin): Promise<Result> {
-  const env = Object.entries(c.environment ?? {})
-    .map(([k, v]) => `export ${k}=${q(v)}; `)
-    .join("");
-  return guest!.ssh(env + c.create, stdin);
-}
-
-async function runAll(phase: string): Promise<Map<string, Result>> {
-  const results = new Map<string, Result>();
-  const transcript: string[] = [];
-  for (const c of commands) {
-    const t0 = Date.now();
-    const r = await runCommand(c);
-    const secs = (Date.now() - t0) / 1000;
-    results.set(c.name, r);
-    transcript.push(`### ${c.name} (exit ${r.code}, ${secs.toFixed(1)}s)\n${r.stdout}${r.stderr}`);
-    log(`${phase}: ${c.name} → exit ${r.code} (${secs.toFixed(1)}s) ${(r.stdout + r.stderr).trim().split("\n").pop() ?? ""}`);
-    if (r.code !== 0) break;
-  }
-  writeFileSync(join(RUN_DIR, `transcript-${phase}.log`), transcript.join("\n\n"));
-  return results;
+async function sudo(script: string, on = HOST): Promise<Result> {
+  return guests[on].ssh(`sudo -n bash -c ${q(script)}`, undefined, 120_000);
 }
 
 const installs = () => commands.filter((c) => c.name.endsWith("-install"));
@@ -134,6 +108,7 @@ function assigned(c: RemoteCommand, name: string): string {
 }
 const unitOf = (c: RemoteCommand) => assigned(c, "unit");
 const healthOf = (c: RemoteCommand) => assigned(c, "url");
+
 /** Everything a no-op must leave alone: each placed file's inode, mtime, owner, mode and digest; each unit's run. */
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -153,91 +128,127 @@ async function snapshot(): Promise<Record<string, string>> {
   }
   return out;
 }
-
-const inputsOf = (r: RenderResult) => Object.fromEntries(remoteCommands(r.plan).map((c) => [c.name, JSON.stringify(c.inputs)]));
+const starts = (snap: Record<string, string>, unit: string) => Number(/ launches=(\d+)/.exec(snap[unit])?.[1]);
 
 function diff(a: Record<string, string>, b: Record<string, string>): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).map((k) => `${k}:\n    before ${a[k]}\n    after  ${b[k]}`);
 }
 
+/** `pulumi up --yes`, failing the test with the engine's output. */
+async function up(label: string, extra: string[] = []): Promise<Result> {
+  return timed(label, () => engine.must(["up", "--yes", "--skip-preview", ...extra]));
+}
+
+async function bootHost(name: string, runDir: string): Promise<GuestHost> {
+  mkdirSync(runDir, { recursive: true });
+  const g = await bootGuest(image, runDir, log, await freePort());
+  guests[name] = g;
+  // The guest's own key (trust on first use over the forwarded port): the stack pins it.
+  const key = await g.ssh("cat /etc/ssh/ssh_host_ed25519_key.pub");
+  expect(key.code, key.stderr).toBe(0);
+  return { sshPort: g.sshPort, hostKey: key.stdout.trim().split(/\s+/).slice(0, 2).join(" ") };
+}
+
+/** Offline render (mocks): only to learn which release URLs the install scripts fetch. */
+async function releaseUrls(config: Record<string, unknown>): Promise<string[]> {
+  vi.resetModules();
+  const { renderStack } = await import("../../tools/render-lib.js");
+  const r = await renderStack({ projectDir: PROJECT_DIR, stack: HOST, config: { ...config, elasticsearchPassword: ES_PASSWORD }, importProgram: () => import("../../src/index.js") });
+  return r.plan
+    .filter((p) => p.type === "command:remote:Command" && p.name.endsWith("-install"))
+    .map((p) => /-o "\$tmp\/\$tarball" '?([^'\s]+)/.exec(String(p.inputs.create))?.[1] ?? "")
+    .map((u) => new URL(u).pathname.slice(1));
+}
+
 beforeAll(async () => {
+  requireToolchain();
   ensureTools();
   killStaleGuest(RUN_DIR);
+  killStaleGuest(join(RUN_DIR, HOST2));
   rmSync(RUN_DIR, { recursive: true, force: true });
   mkdirSync(RUN_DIR, { recursive: true });
   image = await timed("guest image (build or cache)", () => ensureGuestImage(log));
   if (image.built) timings["guest build"] = image.buildSeconds;
-
-  const sshPort = await freePort();
-  booting = timed("boot to SSH", () => bootGuest(image, RUN_DIR, log, sshPort));
+  booting = timed("boot to SSH", async () => {
+    hosts = { [HOST]: await bootHost(HOST, RUN_DIR) };
+    return guests[HOST];
+  });
   booting.catch(() => undefined);
 
   releaseServer = await startFileServer(join(RUN_DIR, "releases"));
   await es.start();
-  const ports = { releasePort: releaseServer.port, esPort: es.port, sshPort };
-  // First render: which release URLs the install scripts fetch. Build those stand-ins, then
-  // render again with Jaeger's sha256 pinned.
-  const first = await timed("render (release URLs)", () => render(stackConfig(ports)));
-  const urls = remoteCommands(first.plan)
-    .filter((c) => c.name.endsWith("-install"))
-    .map((c) => /-o "\$tmp\/\$tarball" '?([^'\s]+)/.exec(c.script)?.[1]);
-  expect(urls.every((u) => u?.startsWith(`http://${HOST_FROM_GUEST}:${releaseServer.port}/`)), String(urls)).toBe(true);
-  let jaegerSha256: string | undefined;
-  for (const u of new Set(urls as string[])) {
-    const rel = buildRelease(join(RUN_DIR, "releases"), new URL(u).pathname.slice(1));
-    if (rel.path.startsWith("jaeger/")) jaegerSha256 = rel.sha256;
+  base = { releasePort: releaseServer.port, esPort: es.port };
+  for (const u of new Set(await releaseUrls(stackConfig({ ...base, hosts: { [HOST]: { sshPort: 22, hostKey: "ssh-ed25519 AAAA" } } })))) {
+    const rel = buildRelease(join(RUN_DIR, "releases"), u);
+    if (rel.path.startsWith("jaeger/")) base.jaegerSha256 = rel.sha256;
   }
-  config = stackConfig({ ...ports, jaegerSha256 });
-  rendered = await timed("render", () => render(config));
-  commands = executionOrder(withSecrets(remoteCommands(rendered.plan), ES_PASSWORD));
-  writeFileSync(join(RUN_DIR, "plan.json"), rendered.files["plan.json"]);
-  writeFileSync(join(RUN_DIR, "order.txt"), commands.map((c) => c.name).join("\n") + "\n");
-  log(`order: ${commands.map((c) => c.name).join(" → ")}`);
-  guest = await booting;
+
+  // The drift probe runs the system ssh with the agent's keys (README "Drift"): an agent of the test's own.
+  mkdirSync(join(homedir(), ".ssh"), { recursive: true, mode: 0o700 });
+  const sock = join(RUN_DIR, "agent.sock");
+  agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+  for (let i = 0; i < 50 && (await exec("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: sock } })).code === 2; i++) await new Promise((r) => setTimeout(r, 100));
+  const add = await exec("ssh-add", [image.key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+  expect(add.code, add.stderr).toBe(0);
+
+  engine = new Engine(join(RUN_DIR, "engine"), HOST, { SSH_AUTH_SOCK: sock });
+  await booting;
+  await engine.init(stackConfig({ ...base, hosts }));
+  // The README's secret path: the key on stdin, stored encrypted.
+  await engine.setSecret("sshPrivateKey", readFileSync(image.key, "utf8"));
+  await engine.setSecret("elasticsearchPassword", ES_PASSWORD);
 }, 45 * 60_000);
 
 afterAll(async () => {
   writeFileSync(join(RUN_DIR, "timings.json"), JSON.stringify(timings, null, 2));
   log(`timings: ${JSON.stringify(timings)}`);
-  // A failure before the boot finished still leaves a qemu to end.
-  guest ??= await booting?.catch(() => undefined);
-  if (guest) {
-    const j = await sudo("journalctl --no-pager -u 'tracestack-*' 2>&1 | tail -n 200").catch(() => undefined);
-    if (j) writeFileSync(join(RUN_DIR, "journal.log"), j.stdout);
-    await guest.stop();
+  if (engine) {
+    writeFileSync(join(RUN_DIR, "pulumi-transcript.log"), engine.transcript.join("\n\n"));
+    // The engine's own state file, kept with the run.
+    try {
+      cpSync(join(RUN_DIR, "engine", "state"), join(RUN_DIR, "engine-state"), { recursive: true });
+    } catch {
+      /* no state yet */
+    }
   }
+  guests[HOST] ??= (await booting?.catch(() => undefined)) as Guest;
+  for (const [name, g] of Object.entries(guests)) {
+    if (!g) continue;
+    const j = await g.ssh("sudo -n journalctl --no-pager -u 'tracestack-*' 2>&1 | tail -n 200").catch(() => undefined);
+    if (j) writeFileSync(join(RUN_DIR, `journal-${name}.log`), j.stdout);
+    await g.stop();
+  }
+  agent?.kill();
   if (releaseServer) await close(releaseServer.server);
   if (es.server) await close(es.server);
 }, 120_000);
 
-describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)", () => {
-  it("orders the commands the way the engine would", () => {
-    const names = commands.map((c) => c.name);
-    const at = (n: string) => names.indexOf(n);
-    expect(at("index-lifecycle-bootstrap")).toBeGreaterThan(at("index-lifecycle-bootstrap-file-bootstrap-sh"));
-    expect(at("jaeger-service")).toBeGreaterThan(at("index-lifecycle-bootstrap"));
-    for (const s of services()) {
-      const w = s.name.replace(/-service$/, "");
-      for (const n of names.filter((x) => x.startsWith(`${w}-`) && x !== s.name)) expect(at(s.name), `${n} before ${s.name}`).toBeGreaterThan(at(n));
-      expect(at(`${w}-unit`)).toBeGreaterThan(at(`${w}-install`));
-    }
-    // Everything this stack runs over SSH lands on the VM; nothing is left out.
-    expect(services().map((s) => s.name).sort()).toEqual(["jaeger-service", "otel-agent-it-service", "otel-gateway-service"]);
-  });
-
-  it("deploys: every command succeeds over SSH", async () => {
-    const results = await timed("first deploy (all commands)", () => runAll("deploy"));
-    for (const c of commands) {
-      const r = results.get(c.name);
-      expect(r, `${c.name} did not run (an earlier command failed)`).toBeDefined();
-      expect(r!.code, `${c.name}: ${r!.stdout}${r!.stderr}`).toBe(0);
-    }
-    for (const c of installs()) expect(results.get(c.name)!.stdout).toMatch(/^installed .* in \/opt\/tracestack\//m);
-    for (const f of files()) expect(results.get(f.c.name)!.stdout.trim()).toMatch(/^(wrote|staged) /);
-    for (const s of services()) expect(results.get(s.name)!.stdout).toContain(`${unitOf(s)} is healthy`);
+describe.sequential("the hosts target on a real Debian host, driven by the real Pulumi engine (qemu, SSH, systemd)", () => {
+  it("the real CLI accepts the stack config, and `pulumi up` deploys every command over SSH", async () => {
+    await up("first pulumi up");
+    const state = await engine.state();
+    commands = remoteCommands(state);
+    for (const r of state.filter((x) => x.type === "command:remote:Command")) deployOutput[r.urn.split("::").pop()!] = String(r.outputs?.stdout ?? "");
+    // Everything this stack runs over SSH lands on the VM, named by its host.
+    expect(services().map((s) => s.name).sort()).toEqual([`${HOST}-jaeger-service`, `${HOST}-otel-agent-${HOST}-service`, `${HOST}-otel-gateway-service`]);
+    expect(commands.every((c) => c.name.startsWith(`${HOST}-`))).toBe(true);
+    expect(commands.every((c) => c.inputs.addPreviousOutputInEnv === false)).toBe(true);
+    for (const c of installs()) expect(deployOutput[c.name]).toMatch(/^installed .* in \/opt\/tracestack\//m);
+    for (const f of files()) expect(deployOutput[f.c.name].trim()).toMatch(/^(wrote|staged) /);
+    for (const s of services()) expect(deployOutput[s.name]).toContain(`${unitOf(s)} is healthy`);
     // Tarballs from the local server; the collector's checked against its per-artifact .sha256 file.
     expect(releaseServer.fetched.filter((p) => p.endsWith(".tar.gz")).length).toBeGreaterThanOrEqual(2);
     expect(releaseServer.fetched.some((p) => p.endsWith(".tar.gz.sha256"))).toBe(true);
+  });
+
+  it("keeps secrets encrypted in the stack file and the state", async () => {
+    const stackFile = readFileSync(engine.stackFile, "utf8");
+    expect(stackFile).toMatch(/tracestack:sshPrivateKey:\s*\n\s*secure: /);
+    expect(stackFile).not.toContain("PRIVATE KEY");
+    expect(stackFile).not.toContain(ES_PASSWORD);
+    const raw = await engine.must(["stack", "export"]);
+    expect(raw.stdout).not.toContain("PRIVATE KEY");
+    expect(raw.stdout).not.toContain("pa$$");
   });
 
   it("creates the service users as system accounts without a login", async () => {
@@ -254,20 +265,13 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
 
   it("places every file with its owner, mode and content (secrets 0600, staged configs swapped in)", async () => {
     const snap = await snapshot();
-    for (const f of files()) {
-      const path = f.path;
-      expect(snap[path], path).toMatch(new RegExp(` ${f.owner} ${f.mode.replace(/^0/, "")} ${sha(f.c.stdin ?? "").slice(0, 16)}$`));
-    }
+    for (const f of files()) expect(snap[f.path], f.path).toMatch(new RegExp(` ${f.owner} ${f.mode.replace(/^0/, "")} ${sha(f.c.stdin ?? "").slice(0, 16)}$`));
     const secrets = files().filter((f) => /es-password$/.test(f.path));
     expect(secrets.length).toBe(2);
     for (const f of secrets) expect(f.mode).toBe("0600");
     expect(snap["/etc/tracestack/jaeger/es-password"]).toMatch(/ jaeger:jaeger 600 /);
     const staged = files().filter((f) => f.staged);
-    expect(staged.map((f) => f.path).sort()).toEqual([
-      "/etc/tracestack/jaeger/config.yaml",
-      "/etc/tracestack/otel-agent/config.yaml",
-      "/etc/tracestack/otel-gateway/config.yaml",
-    ]);
+    expect(staged.map((f) => f.path).sort()).toEqual(["/etc/tracestack/jaeger/config.yaml", `/etc/tracestack/otel-agent-${HOST}/config.yaml`, "/etc/tracestack/otel-gateway/config.yaml"]);
     const leftovers = await sudo(`ls -1 ${staged.map((f) => q(`${f.path}.next`)).join(" ")} 2>/dev/null || true`);
     expect(leftovers.stdout.trim(), "staged configs are moved into place").toBe("");
   });
@@ -281,7 +285,7 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
   });
 
   it("the ILM bootstrap put the policy, the templates and the write indices into Elasticsearch", () => {
-    const body = (suffix: string) => JSON.parse(commands.find((c) => c.name === `index-lifecycle-bootstrap-file-${suffix}`)!.stdin!) as unknown;
+    const body = (suffix: string) => JSON.parse(commands.find((c) => c.name === `${HOST}-index-lifecycle-bootstrap-file-${suffix}`)!.stdin!) as unknown;
     expect(es.requests.every((r) => r.authorized), "every request carries the password from the 0600 file").toBe(true);
     expect([...es.policies.keys()]).toEqual(["tracestack-jaeger"]);
     expect(es.policies.get("tracestack-jaeger")).toEqual(body("ilm-policy-json"));
@@ -291,46 +295,67 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
     expect(es.aliases.get("it-jaeger-service-write")).toEqual({ index: "it-jaeger-service-000001", isWriteIndex: true });
   });
 
-  it("a second `pulumi up` has nothing to do: the drift probe finds the host in sync, every command keeps its inputs", async () => {
-    probes.length = 0;
-    const again = await render(config, realProbe);
-    expect(probes.length).toBeGreaterThan(0);
-    for (const p of probes) {
-      expect(p.stdout.split("\n")[0], p.stderr).toBe("tracestack-probe v1");
-      expect(p.stdout).toMatch(/^end$/m);
-      expect(p.stdout).not.toMatch(/^item \S+ (?!in-sync$)/m);
-    }
-    expect(inputsOf(again)).toEqual(inputsOf(rendered));
-  });
-
-  it("every command run again changes nothing and restarts nothing", async () => {
+  it("`pulumi preview --expect-no-changes` passes, and a second `pulumi up` changes and restarts nothing", async () => {
     const before = await snapshot();
     const esBefore = es.requests.length;
-    const results = await timed("second run (all commands)", () => runAll("rerun"));
+    const preview = await timed("preview (in sync)", () => engine.pulumi(["preview", "--expect-no-changes"]));
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    await up("second pulumi up", ["--expect-no-changes"]);
     const after = await snapshot();
-    const problems: string[] = [];
-    for (const c of commands) {
-      const r = results.get(c.name);
-      if (!r || r.code !== 0) problems.push(`${c.name} failed: ${r ? r.stdout + r.stderr : "not run"}`);
-    }
-    for (const c of installs()) if (!/is installed in/.test(results.get(c.name)?.stdout ?? "")) problems.push(`${c.name} reinstalled: ${results.get(c.name)?.stdout}`);
-    for (const f of files()) {
-      const out = results.get(f.c.name)?.stdout.trim();
-      if (out !== `unchanged: ${f.path}`) problems.push(`${f.c.name} printed "${out}", not "unchanged: ${f.path}"`);
-    }
     const writes = es.requests.slice(esBefore).filter((r) => r.method === "PUT" && !r.path.startsWith("/_"));
-    if (writes.length > 0) problems.push(`the bootstrap created indices again: ${writes.map((w) => `${w.path} → ${w.status}`).join(", ")}`);
-    problems.push(...diff(before, after));
-    expect(problems, `not a no-op:\n  ${problems.join("\n  ")}`).toEqual([]);
+    expect(writes.map((w) => w.path), "the bootstrap did not create indices again").toEqual([]);
+    expect(diff(before, after), "a second up is a no-op").toEqual([]);
   });
 
-  it("a rejected config fails the deploy and leaves the running service untouched", async () => {
-    const file = commands.find((c) => c.name === "jaeger-file-config-yaml")!;
-    const service = commands.find((c) => c.name === "jaeger-service")!;
+  it("drift: a hand-edited config and a stopped service show in `pulumi preview --json` as changes of exactly their commands; `pulumi up` repairs them with one restart each; the next preview is clean", async () => {
     const before = await snapshot();
-    const staged = await runCommand(file, `${file.stdin!}# ${REJECT_MARKER}\n`);
+    const edit = await sudo(`echo '# edited by hand' >> /etc/tracestack/otel-gateway/config.yaml && systemctl stop tracestack-otel-agent-${HOST}`);
+    expect(edit.code, edit.stderr).toBe(0);
+
+    const { preview } = await timed("preview (drifted)", () => engine.preview());
+    const names = [...new Set(changed(preview).map((c) => c.name))].sort();
+    expect(names).toEqual([`${HOST}-otel-agent-${HOST}-service`, `${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`]);
+    expect(changed(preview).find((c) => c.name === `${HOST}-otel-gateway-file-config-yaml`)?.op, "the file is rewritten in place").toBe("update");
+    expect(JSON.stringify(preview.diagnostics ?? [])).toContain("drift on it: /etc/tracestack/otel-gateway/config.yaml");
+
+    await up("pulumi up (repair)");
+    const after = await snapshot();
+    const moved = diff(before, after).map((d) => d.split(":\n")[0]);
+    expect(moved.sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", `tracestack-otel-agent-${HOST}`, "tracestack-otel-gateway"]);
+    const gatewayConfig = files().find((f) => f.path === "/etc/tracestack/otel-gateway/config.yaml")!;
+    expect(after["/etc/tracestack/otel-gateway/config.yaml"]).toMatch(new RegExp(` ${sha(gatewayConfig.c.stdin!).slice(0, 16)}$`));
+    for (const unit of ["tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`]) {
+      expect(starts(after, unit), `${unit} started once more:\n  before ${before[unit]}\n  after  ${after[unit]}`).toBe(starts(before, unit) + 1);
+    }
+    for (const s of services()) {
+      const r = await sudo(`systemctl is-active ${q(unitOf(s))}; curl -fsS -o /dev/null -w '%{http_code}' ${q(healthOf(s))}`);
+      expect(r.stdout.trim().split("\n"), unitOf(s)).toEqual(["active", "200"]);
+    }
+    // No perpetual diff: the repaired items keep the markers they were repaired with.
+    const clean = await timed("preview (repaired)", () => engine.pulumi(["preview", "--expect-no-changes"]));
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  });
+
+  it("with the VM unreachable, preview says so and changes nothing (repaired commands keep their markers)", async () => {
+    const pid = Number(readFileSync(join(RUN_DIR, "qemu.pid"), "utf8").trim());
+    process.kill(pid, "SIGSTOP");
+    try {
+      const { result, preview } = await timed("preview (unreachable)", () => engine.preview(["--expect-no-changes"]));
+      expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
+      expect(changed(preview)).toEqual([]);
+      expect(JSON.stringify(preview.diagnostics ?? [])).toContain(`drift check skipped on ${HOST} (unreachable`);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+  });
+
+  it("a config the binary rejects fails the activation and leaves the running service untouched (the deployed scripts, run on the VM)", async () => {
+    const file = commands.find((c) => c.name === `${HOST}-jaeger-file-config-yaml`)!;
+    const service = commands.find((c) => c.name === `${HOST}-jaeger-service`)!;
+    const before = await snapshot();
+    const staged = await guests[HOST].ssh(file.create, `${file.stdin!}# ${REJECT_MARKER}\n`);
     expect(staged.code, staged.stderr).toBe(0);
-    const activate = await runCommand(service);
+    const activate = await guests[HOST].ssh(service.create);
     expect(activate.code).not.toBe(0);
     expect(activate.stderr).toContain("was rejected, the running service keeps its config");
     expect(activate.stderr).toContain(`invalid configuration: /etc/tracestack/jaeger/config.yaml.next holds ${REJECT_MARKER}`);
@@ -339,55 +364,64 @@ describe.sequential("the hosts target on a real Debian host (qemu, SSH, systemd)
     expect(after["tracestack-jaeger"]).toBe(before["tracestack-jaeger"]);
     const health = await sudo(`systemctl is-active tracestack-jaeger; curl -fsS -o /dev/null -w '%{http_code}' ${q(healthOf(service))}`);
     expect(health.stdout.trim().split("\n")).toEqual(["active", "200"]);
-
-    // The next deploy, with the good config back, drops the rejected one and restarts nothing.
-    const restored = await runCommand(file);
-    expect(restored.code, restored.stderr).toBe(0);
-    const fixed = await runCommand(service);
+    // The good config back (as the next up would write it): the rejected one is dropped, nothing restarts.
+    expect((await guests[HOST].ssh(file.create, file.stdin)).code).toBe(0);
+    const fixed = await guests[HOST].ssh(service.create);
     expect(fixed.code, fixed.stderr).toBe(0);
-    const left = await sudo("ls /etc/tracestack/jaeger/config.yaml.next 2>/dev/null || true");
-    expect(left.stdout.trim(), "the rejected config is not left staged").toBe("");
+    expect((await sudo("ls /etc/tracestack/jaeger/config.yaml.next 2>/dev/null || true")).stdout.trim()).toBe("");
     expect(diff(before, await snapshot())).toEqual([]);
+    const clean = await engine.pulumi(["preview", "--expect-no-changes"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
   });
-  it("drift: a hand-edited config and a stopped service show in the next preview, the next up repairs them, then the preview is clean", async () => {
+
+  it("one setting changed (the sampling percentage): only the gateway's config command and its service change, one restart", async () => {
     const before = await snapshot();
-    const edit = await sudo("echo '# edited by hand' >> /etc/tracestack/otel-gateway/config.yaml && systemctl stop tracestack-otel-agent-it");
-    expect(edit.code, edit.stderr).toBe(0);
-
-    probes.length = 0;
-    const drifted = await render(config, realProbe);
-    const was = inputsOf(rendered);
-    const now = inputsOf(drifted);
-    const changed = Object.keys(now).filter((n) => now[n] !== was[n]);
-    expect(changed.sort()).toEqual(["otel-agent-it-service", "otel-gateway-file-config-yaml", "otel-gateway-service"]);
-    expect(probes.map((p) => p.stdout).join("\n")).toMatch(/^reason \/etc\/tracestack\/otel-gateway\/config\.yaml /m);
-
-    // `pulumi up`: a changed `triggers` replaces a command (its `create` runs), any other change
-    // updates it in place (its `update` runs).
-    const byName = Object.fromEntries(remoteCommands(rendered.plan).map((c) => [c.name, c]));
-    for (const c of executionOrder(withSecrets(remoteCommands(drifted.plan), ES_PASSWORD)).filter((x) => changed.includes(x.name))) {
-      const replace = JSON.stringify(c.inputs.triggers) !== JSON.stringify(byName[c.name].inputs.triggers);
-      const line = replace || typeof c.inputs.update !== "string" ? c.create : (c.inputs.update as string);
-      const r = await guest!.ssh(line, c.stdin);
-      log(`drift repair: ${c.name} (${replace ? "replace" : "update"}) → exit ${r.code} ${(r.stdout + r.stderr).trim().split("\n").pop() ?? ""}`);
-      expect(r.code, `${c.name}: ${r.stdout}${r.stderr}`).toBe(0);
-    }
+    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
+    const { preview } = await timed("preview (sampling)", () => engine.preview());
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`]);
+    await up("pulumi up (sampling)");
     const after = await snapshot();
-    const moved = diff(before, after).map((d) => d.split(":\n")[0]);
-    expect(moved.sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-agent-it", "tracestack-otel-gateway"]);
-    const gatewayConfig = files().find((f) => f.path === "/etc/tracestack/otel-gateway/config.yaml")!;
-    expect(after["/etc/tracestack/otel-gateway/config.yaml"]).toMatch(new RegExp(` ${sha(gatewayConfig.c.stdin!).slice(0, 16)}$`));
-    const starts = (snap: Record<string, string>, unit: string) => Number(/ launches=(\d+)/.exec(snap[unit])?.[1]);
-    for (const unit of ["tracestack-otel-gateway", "tracestack-otel-agent-it"]) {
-      expect(starts(after, unit), `${unit} started once more:\n  before ${before[unit]}\n  after  ${after[unit]}`).toBe(starts(before, unit) + 1);
-    }
-    for (const s of services()) {
-      const r = await sudo(`systemctl is-active ${q(unitOf(s))}; curl -fsS -o /dev/null -w '%{http_code}' ${q(healthOf(s))}`);
-      expect(r.stdout.trim().split("\n"), unitOf(s)).toEqual(["active", "200"]);
-    }
+    expect(diff(before, after).map((d) => d.split(":\n")[0]).sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-gateway"]);
+    expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
+    const cfg = await sudo("cat /etc/tracestack/otel-gateway/config.yaml");
+    expect(cfg.stdout).toMatch(/sampling_percentage: 50\b/);
+  });
 
-    // No perpetual diff: the next preview gives every command the inputs it now has.
-    const next = await render(config, realProbe);
-    expect(inputsOf(next)).toEqual(now);
+  it("a workload moved to another host: the old host is cleaned up (service stopped, unit and files removed, data kept), the new one runs it", async () => {
+    hosts[HOST2] = await timed("boot the second guest", () => bootHost(HOST2, join(RUN_DIR, HOST2)));
+    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50, jaegerHost: HOST2 }));
+    const { preview } = await timed("preview (move)", () => engine.preview());
+    const ops = changed(preview);
+    expect(ops.filter((c) => c.name.startsWith(`${HOST}-jaeger-`)).every((c) => c.op === "delete"), JSON.stringify(ops)).toBe(true);
+    expect(ops.filter((c) => c.name.startsWith(`${HOST2}-jaeger-`)).every((c) => c.op === "create"), JSON.stringify(ops)).toBe(true);
+    expect(ops.some((c) => c.name === `${HOST2}-jaeger-service`)).toBe(true);
+    await up("pulumi up (move)");
+
+    const old = await sudo(
+      "systemctl is-active tracestack-jaeger || true; test -e /etc/systemd/system/tracestack-jaeger.service && echo unit-left || echo unit-gone; " +
+        "ls -A /etc/tracestack/jaeger 2>/dev/null | wc -l; test -d /var/lib/tracestack/jaeger && echo data-kept",
+    );
+    expect(old.stdout.trim().split("\n")).toEqual(["inactive", "unit-gone", "0", "data-kept"]);
+    const jaegerHealth = healthOf(services().find((s) => s.name === `${HOST}-jaeger-service`)!);
+    const moved = await sudo(`systemctl is-active tracestack-jaeger; curl -fsS -o /dev/null -w '%{http_code}' ${q(jaegerHealth)}`, HOST2);
+    expect(moved.stdout.trim().split("\n"), moved.stderr).toEqual(["active", "200"]);
+    const clean = await engine.pulumi(["preview", "--expect-no-changes"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  });
+
+  it("`pulumi destroy` stops and removes every unit and file tracestack placed; data directories and release trees stay", async () => {
+    await timed("pulumi destroy", () => engine.must(["destroy", "--yes", "--skip-preview"]));
+    for (const name of [HOST, HOST2]) {
+      const r = await sudo(
+        "systemctl list-units --all --no-legend 'tracestack-*' | wc -l; ls /etc/systemd/system | grep -c '^tracestack-' || true; " +
+          "find /etc/tracestack -type f | wc -l; ls /var/lib/tracestack | wc -l; ls /opt/tracestack | wc -l",
+        name,
+      );
+      const [units, unitFiles, placed, data, releases] = r.stdout.trim().split("\n").map(Number);
+      expect({ units, unitFiles, placed }, `${name}: ${r.stdout}${r.stderr}`).toEqual({ units: 0, unitFiles: 0, placed: 0 });
+      expect(data, `${name}: data directories stay`).toBeGreaterThan(0);
+      expect(releases, `${name}: release trees stay`).toBeGreaterThan(0);
+    }
+    expect((await engine.state()).filter((r) => r.type === "command:remote:Command")).toEqual([]);
   });
 });

@@ -141,7 +141,8 @@ export class Host extends pulumi.ComponentResource {
   /**
    * Drift markers of `items`, by probe key (README "Drift"): one read-only probe over the system
    * ssh (BatchMode, the agent's keys, a shared ControlMaster connection), run at preview and up.
-   * A host that can't be asked leaves every marker `in-sync` (a warning says so): no diff, no repair.
+   * A host that can't be asked keeps the markers of the last deployment (the stack output
+   * `driftMarkers`; a warning says so): no diff, no repair, and no flip-flop of a repaired item.
    */
   probe(items: readonly ProbeItem[]): (item: ProbeItem) => pulumi.Output<string> {
     if (!this.driftCheck || items.length === 0) return () => pulumi.output(IN_SYNC);
@@ -151,8 +152,11 @@ export class Host extends pulumi.ComponentResource {
       : ["-o", "StrictHostKeyChecking=accept-new"];
     const ssh = [
       "ssh",
-      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...hostKeyOpts],
-      ...["-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/tracestack-%C", "-o", "ControlPersist=60"],
+      // ServerAlive: a shared connection to a host that stopped answering ends in seconds, not never.
+      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2", ...hostKeyOpts],
+      // The shared connection is looked up by host, port and user only: one per pinned key, so a
+      // connection opened without the pin (accept-new) is never reused by a probe that has one.
+      ...["-o", "ControlMaster=auto", "-o", `ControlPath=~/.ssh/tracestack-${this.config.hostKey ? sha256(this.config.hostKey).slice(0, 8) : "any"}-%C`, "-o", "ControlPersist=60"],
       ...["-p", String(this.config.sshPort), `${this.connection.user as string}@${this.config.address}`],
     ]
       .map(shellQuote)

@@ -1,0 +1,60 @@
+/**
+ * The real CLI's own validation of the committed stack files (no hosts, no cluster): `pulumi
+ * preview` merges Pulumi.yaml's declarations and defaults into each stack's config and rejects
+ * what doesn't fit (pulumi/pulumi pkg/workspace/config.go) before the program runs; then the
+ * program validates its model and registers its resources. The providers that cannot be built
+ * here (docker, random, tls, kubernetes: README "The toolchain") end the preview once the program
+ * declared its first resource of theirs, so that, and only that, is the failure allowed.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { OUT_DIR, PROJECT_DIR } from "./guest";
+import { Engine, requireToolchain } from "./engine";
+
+const UNBUILDABLE = ["docker", "random", "tls", "kubernetes"];
+
+beforeAll(() => requireToolchain());
+
+async function previewOf(stack: string, pulumiYaml?: string) {
+  const engine = new Engine(join(OUT_DIR, `stack-config-${stack}${pulumiYaml ? "-old" : ""}`), stack);
+  if (pulumiYaml) writeFileSync(join(engine.dir, "Pulumi.yaml"), pulumiYaml);
+  await engine.must(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+  // The committed stack file as a user has it, with the salt `stack init` just wrote.
+  const salt = /^encryptionsalt: .*$/m.exec(readFileSync(engine.stackFile, "utf8"))?.[0];
+  copyFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), engine.stackFile);
+  if (salt) writeFileSync(engine.stackFile, `${salt}\n${readFileSync(engine.stackFile, "utf8")}`);
+  const r = await engine.pulumi(["preview", "--json"], undefined, 10 * 60_000);
+  writeFileSync(join(engine.dir, "..", "transcript.log"), engine.transcript.join("\n\n"));
+  return r;
+}
+
+describe.each(["home", "k8s"])("the real Pulumi CLI on Pulumi.%s.yaml", (stack) => {
+  it("accepts the stack config, and the program declares the stack up to the providers that can't be built here", async () => {
+    const r = await previewOf(stack);
+    const text = r.stdout + r.stderr;
+    expect(text).not.toMatch(/validating stack config|must be encrypted|is missing configuration/);
+    expect(text).not.toContain("Invalid tracestack configuration");
+    const out = JSON.parse(r.stdout) as { steps?: { urn: string; op: string }[]; diagnostics?: { message: string; severity: string }[] };
+    const types = new Set((out.steps ?? []).map((s) => s.urn.split("::")[2]));
+    // The program ran: its components were declared.
+    expect([...types].filter((t) => t.startsWith("tracestack:")).length, [...types].join(", ")).toBeGreaterThan(3);
+    const errors = (out.diagnostics ?? []).filter((d) => d.severity === "error").map((d) => d.message.trim());
+    const missing = /no resource plugin 'pulumi-resource-([a-z]+)' found/;
+    for (const e of errors.filter((m) => !/^One or more errors occurred|preview failed|^$/i.test(m))) {
+      const m = missing.exec(e);
+      expect(m && UNBUILDABLE.includes(m[1]), `an error other than a provider that can't be built here: ${e}`).toBeTruthy();
+    }
+  });
+});
+
+describe("the CLI check this suite guards", () => {
+  it("rejects the earlier Pulumi.yaml, whose optional secrets had a plaintext default", async () => {
+    const project = YAML.parse(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
+    for (const k of ["sshPrivateKey", "elasticsearchPassword", "kubeconfig"]) project.config[`tracestack:${k}`] = { type: "string", secret: true, default: "" };
+    const r = await previewOf("home", YAML.stringify(project));
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("Stack 'home' with configuration key 'tracestack:elasticsearchPassword' must be encrypted as it's secret");
+  });
+});
