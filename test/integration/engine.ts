@@ -45,6 +45,18 @@ export interface StateResource {
 
 export const nameOf = (urn: string) => urn.split("::").pop()!;
 
+/** The state's marker of a secret value (sdk/go/common/resource/sig). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A decrypted secret of an exported state is `{<sig>: <secret sig>, plaintext: <JSON>}`: its value. */
+function unwrap(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if (SECRET_SIG in o && typeof o.plaintext === "string") return unwrap(JSON.parse(o.plaintext));
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrap(x)]));
+}
+
 export class Engine {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
@@ -87,7 +99,9 @@ export class Engine {
       env: this.env,
       cwd: this.dir,
     });
-    this.transcript.push(`$ pulumi ${args.join(" ")}   # exit ${r.code}, ${((Date.now() - t0) / 1000).toFixed(1)}s\n${r.stdout}${r.stderr}`);
+    // Decrypted secrets stay out of the transcript.
+    const shown = args.includes("--show-secrets") ? `(output of --show-secrets withheld)\n${r.stderr}` : `${r.stdout}${r.stderr}`;
+    this.transcript.push(`$ pulumi ${args.join(" ")}   # exit ${r.code}, ${((Date.now() - t0) / 1000).toFixed(1)}s\n${shown}`);
     return r;
   }
 
@@ -130,9 +144,11 @@ export class Engine {
     return { result, preview };
   }
 
+  /** The state with its secrets decrypted (`--show-secrets`) and unwrapped to plain values. */
   async state(): Promise<StateResource[]> {
     const r = await this.must(["stack", "export", "--show-secrets"]);
-    return (JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
+    const resources = (JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
+    return resources.map((x) => ({ ...x, inputs: unwrap(x.inputs) as StateResource["inputs"], outputs: unwrap(x.outputs) as StateResource["outputs"] }));
   }
 
   async outputs(): Promise<Record<string, unknown>> {
