@@ -9,7 +9,6 @@ import { inject, vi } from "vitest";
 import type { PlanEntry, RenderResult } from "../../tools/render-lib";
 
 export const PROJECT_DIR = resolve(__dirname, "../..");
-export const CHECKER = resolve(PROJECT_DIR, "../shared/tools/otel-config-check/check.py");
 
 /** A stack file's render; with `config`, a fresh render of those values instead. */
 export async function render(stack: string, config?: Record<string, unknown>): Promise<RenderResult> {

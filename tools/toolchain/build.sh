@@ -18,7 +18,9 @@ command -v go >/dev/null || { echo "toolchain: no go on PATH (Go 1.26.6 or newer
 # build NAME MODULE_DIR PACKAGE LDFLAGS
 build() {
   local name="$1" dir="$root/tools/toolchain/$2" pkg="$3" ldflags="$4" key out t0
-  key="$(cat "$dir/go.mod" "$dir/go.sum" <(printf '%s\n' "$pkg" "$ldflags" "$(go env GOVERSION)") | sha256sum | cut -c1-16)"
+  # Our own main package, where a module has one (otelcol), is part of the key too.
+  key="$(cat "$dir/go.mod" "$dir/go.sum" <(find "$dir" -maxdepth 1 -name '*.go' | LC_ALL=C sort | xargs -r cat) \
+    <(printf '%s\n' "$pkg" "$ldflags" "$(go env GOVERSION)") | sha256sum | cut -c1-16)"
   out="$cache/$name-$key/$name"
   if [ -x "$out" ]; then
     echo "toolchain: $name: cached ($out)"
@@ -37,6 +39,21 @@ pulumi_version="$(cd "$root/tools/toolchain/pulumi" && go list -m -f '{{.Version
 build pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
   "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version"
 
+# The collector: our own main (tools/toolchain/otelcol/main.go, components.go) with the components
+# tracestack renders, every one at the release go.mod pins; BuildInfo.Version is that release.
+otelcol_version="$(cd "$root/tools/toolchain/otelcol" && go list -m -f '{{.Version}}' go.opentelemetry.io/collector/otelcol)"
+build otelcol-contrib otelcol . \
+  "-s -w -X main.version=${otelcol_version#v}"
+
+# Jaeger v2: its v2 tags are no module versions, so go.mod pins the v1-line version on the same
+# commit and names the v2 release and commit in two comment lines; `jaeger version` prints them.
+jaeger_version="$(sed -n 's|^// jaeger-release: ||p' "$root/tools/toolchain/jaeger/go.mod")"
+jaeger_commit="$(sed -n 's|^// jaeger-commit: ||p' "$root/tools/toolchain/jaeger/go.mod")"
+jaeger_date="$(cd "$root/tools/toolchain/jaeger" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' github.com/jaegertracing/jaeger)"
+jaeger_pkg=github.com/jaegertracing/jaeger/internal/version
+build jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
+  "-s -w -X $jaeger_pkg.latestVersion=$jaeger_version -X $jaeger_pkg.commitSHA=$jaeger_commit -X $jaeger_pkg.date=$jaeger_date"
+
 # The command provider: github.com/pulumi/pulumi-command/provider is not served by the Go module
 # proxy in any version (README "The toolchain"); a stand-in of ours speaks its protocol.
 ln -sfn "$root/tools/toolchain/command-provider/pulumi-resource-command" "$bin/pulumi-resource-command"
@@ -44,3 +61,5 @@ ln -sfn "$root/tools/toolchain/command-provider/pulumi-resource-command" "$bin/p
 echo "toolchain: $bin"
 echo "  pulumi                   $("$bin/pulumi" version)"
 echo "  pulumi-resource-command  1.2.1 (stand-in: tools/toolchain/command-provider)"
+echo "  otelcol-contrib          $("$bin/otelcol-contrib" --version)"
+echo "  jaeger                   $("$bin/jaeger" version 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')"

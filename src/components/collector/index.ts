@@ -20,6 +20,7 @@ import {
   renderGatewayConfig,
 } from "../../render/collector/index";
 import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
+import { HOST_IP_ENV } from "../../render/instrumentation/env";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
 import { METRICS_SCRAPERS } from "../../workload/peers";
@@ -196,7 +197,8 @@ export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string
       ? {
           perNode: true,
           hostPorts: ["otlp-grpc", "otlp-http"],
-          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName" },
+          // HOST_IP: the node's address, which the DCGM scrape target names (`${env:HOST_IP}:<port>`).
+          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", [HOST_IP_ENV]: "status.hostIP" },
           clusterRead,
         }
       : {}),

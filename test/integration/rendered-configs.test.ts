@@ -1,0 +1,120 @@
+/**
+ * Every rendered Jaeger and collector config, loaded by the binary it is for: the toolchain's
+ * `otelcol-contrib` (our build, the components the renders use, at the pinned release) and
+ * `jaeger` (`npm run toolchain`), each `validate --config` — unknown keys, OTTL statements,
+ * regexes, component wiring and each component's own Validate. And the same configs against
+ * upstream's accepted keys for the versions the toolchain can't build (../shared's otel-config-check).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { DEFAULT_COLLECTOR_VERSION } from "../../src/config/collector";
+import { DEFAULT_JAEGER_VERSION } from "../../src/config/versions";
+import type { RenderResult } from "../../tools/render-lib";
+import { PROJECT_DIR, renderFresh, stackValues, withValue } from "../helpers/render";
+import { checkText } from "./checker";
+
+const BIN = join(PROJECT_DIR, ".toolchain/bin");
+const dir = mkdtempSync(join(tmpdir(), "tracestack-validate-"));
+
+function requireBinary(name: string): string {
+  const p = join(BIN, name);
+  if (!existsSync(p)) throw new Error(`${p} is missing: build the toolchain first with \`npm run toolchain\` (README "The toolchain")`);
+  return p;
+}
+
+/** `<binary> validate --config <file>`: exit code and output. */
+function validate(binary: string, text: string, name: string, env: NodeJS.ProcessEnv = {}): { code: number; out: string } {
+  const file = join(dir, name.replace(/[^a-z0-9.-]+/gi, "_"));
+  writeFileSync(file, text);
+  const r = spawnSync(binary, ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+const configsOf = (r: RenderResult, kind: string) => r.manifest.artifacts.filter((a) => a.kind === kind).map((a) => ({ path: a.path, text: r.files[a.path] }));
+
+/** The version `jaeger version` reports, e.g. 2.13.0 (the newest release the Go module proxy serves). */
+function builtJaegerVersion(): string {
+  const out = execFileSync(requireBinary("jaeger"), ["version"], { encoding: "utf8" });
+  return (JSON.parse(out.trim().split("\n").pop()!) as { gitVersion: string }).gitVersion.replace(/^v/, "");
+}
+
+/** `otelcol-contrib --version`: `otelcol-contrib version 0.161.0`. */
+function builtCollectorVersion(): string {
+  return /(\d+\.\d+\.\d+)/.exec(execFileSync(requireBinary("otelcol-contrib"), ["--version"], { encoding: "utf8" }))![1];
+}
+
+const renders: Record<string, RenderResult> = {};
+let jaegerVersion: string;
+
+beforeAll(async () => {
+  jaegerVersion = builtJaegerVersion();
+  for (const stack of ["home", "k8s"]) {
+    renders[stack] = await renderFresh(stack);
+    // The same stack pinned to the Jaeger release the toolchain builds.
+    renders[`${stack}@jaeger-${jaegerVersion}`] = await renderFresh(stack, withValue(stackValues(stack), "jaeger.version", jaegerVersion));
+  }
+}, 120_000);
+
+describe("the toolchain's collector validates every rendered collector config", () => {
+  it("is the release tracestack renders for by default", () => {
+    expect(builtCollectorVersion()).toBe(DEFAULT_COLLECTOR_VERSION);
+  });
+
+  it.each(["home", "k8s"])("every collector config of the %s stack passes `otelcol-contrib validate`", (stack) => {
+    const configs = configsOf(renders[stack], "collector-config");
+    expect(configs.length).toBeGreaterThan(1);
+    // What the DaemonSet's downward API sets on Kubernetes (the agent's k8sattributes filter needs it).
+    const env = { K8S_NODE_NAME: "node-1", HOST_IP: "10.0.0.1" };
+    for (const c of configs) {
+      const r = validate(requireBinary("otelcol-contrib"), c.text, `${stack}-${c.path}`, env);
+      expect(r.code, `${c.path}: ${r.out}`).toBe(0);
+    }
+  });
+
+  it("every ${env:…} an agent config on Kubernetes reads is set by the agent DaemonSet", () => {
+    const r = renders.k8s;
+    const agent = configsOf(r, "collector-config").find((c) => c.path.includes("otel-agent"))!;
+    const used = [...new Set([...agent.text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+    expect(used.length).toBeGreaterThan(0);
+    const ds = YAML.parse(r.files["files/observability/daemonset-otel-agent.yaml"]) as { spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } } };
+    const set = new Set(ds.spec.template.spec.containers.flatMap((c) => (c.env ?? []).map((e) => e.name)));
+    expect(used.filter((n) => !set.has(n)), `set: ${[...set].join(", ")}`).toEqual([]);
+  });
+
+  it("a config the collector must refuse is refused (the check bites)", () => {
+    const gateway = configsOf(renders.home, "collector-config").find((c) => c.path.includes("otel-gateway"))!;
+    const broken = gateway.text.replace(/decision_wait:/, "decision_wayt:");
+    expect(broken).not.toBe(gateway.text);
+    const r = validate(requireBinary("otelcol-contrib"), broken, "broken-gateway");
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("decision_wayt");
+  });
+});
+
+describe("the toolchain's Jaeger validates every rendered Jaeger config of its release", () => {
+  it.each(["home", "k8s"])("the %s stack pinned to the built Jaeger passes `jaeger validate`", (stack) => {
+    const configs = configsOf(renders[`${stack}@jaeger-${jaegerVersion}`], "jaeger-config");
+    expect(configs.length).toBe(1);
+    const r = validate(requireBinary("jaeger"), configs[0].text, `${stack}-jaeger-${jaegerVersion}`);
+    expect(r.code, `${configs[0].path}: ${r.out}`).toBe(0);
+  });
+});
+
+describe("upstream's accepted keys (otel-config-check) for the versions the toolchain can't build", () => {
+  it.each(["home", "k8s"])("the %s stack's Jaeger config (the default release) has 0 errors", (stack) => {
+    for (const c of configsOf(renders[stack], "jaeger-config")) expect(checkText(c.text, true), `${DEFAULT_JAEGER_VERSION} ${c.path}`).toMatch(/^0 errors/);
+  });
+
+  it.each(["2.19.0", "2.14.0", "2.21.3"])("the home stack pinned to Jaeger %s has 0 errors", async (v) => {
+    const r = await renderFresh("home", withValue(stackValues("home"), "jaeger.version", v));
+    for (const c of configsOf(r, "jaeger-config")) expect(checkText(c.text, true), c.path).toMatch(/^0 errors/);
+  });
+
+  it.each(["home", "k8s"])("every collector config of the %s stack has 0 errors", (stack) => {
+    for (const c of configsOf(renders[stack], "collector-config")) expect(checkText(c.text), c.path).toMatch(/^0 errors/);
+  });
+});
