@@ -118,7 +118,7 @@ describe("launchd on macOS", () => {
     expect(home.manifest.artifacts.find((a) => a.path === plistPath)?.kind).toBe("launchd-plist");
     expect(home.files["files/dans-mac-mini/etc/tracestack/otel-agent/config.yaml"]).toContain("0.0.0.0:4318");
     const install = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-install"), "create");
-    expect(install).toContain("otelcol-contrib_0.159.0_darwin_arm64.tar.gz");
+    expect(install).toContain("otelcol-contrib_0.161.0_darwin_arm64.tar.gz");
     expect(install).toContain("shasum -a 256");
     expect(install).not.toContain("useradd");
     const activate = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-service"), "create");
@@ -136,7 +136,7 @@ describe("launchd on macOS", () => {
     const job = JSON.parse(res.out) as Record<string, unknown>;
     expect(job).toMatchObject({
       Label: label,
-      ProgramArguments: ["/opt/tracestack/otelcol-agent/0.159.0/otelcol-contrib", "--config", "/etc/tracestack/otel-agent/config.yaml"],
+      ProgramArguments: ["/opt/tracestack/otelcol-agent/0.161.0/otelcol-contrib", "--config", "/etc/tracestack/otel-agent/config.yaml"],
       UserName: "nobody",
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
@@ -251,7 +251,7 @@ esac`,
         .replaceAll("root:otelcol", owner)
         .replaceAll("/var/lib/tracestack/.state", `${dir}/state`)
         .replaceAll("/etc/tracestack/", `${dir}/etc/tracestack/`)
-        .replaceAll("/opt/tracestack/otelcol-agent/0.159.0/otelcol-contrib", `${bin}/otelcol-contrib`);
+        .replaceAll("/opt/tracestack/otelcol-agent/0.161.0/otelcol-contrib", `${bin}/otelcol-contrib`);
     const write = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-file-config-yaml"), "create"));
     const activate = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create"));
     const sh = (s: string, input?: string) => run("bash", ["-c", `PATH=${bin}:$PATH\n${s}`], input);

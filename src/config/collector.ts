@@ -9,19 +9,22 @@ import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import { placementProblems } from "./placement";
-import { dnsLabel, memoryQuantityBytes, port, releaseSource, resources, semver } from "./scalars";
+import { RE2_ALLOWED, re2Problem } from "./re2";
+import { absolutePath, dnsLabel, memoryQuantityBytes, port, releaseSource, resources, scalar, versionIn } from "./scalars";
 
 export { memoryQuantityBytes };
+export { re2Check, re2Problem } from "./re2";
 import type { Target } from "./schema";
 import type { Listener } from "./validate";
-import { compareVersions } from "./versions";
+import type { VersionRange } from "./versions";
 
 /**
- * otelcol-contrib release used when a stack pins none: the newest release of
- * open-telemetry/opentelemetry-collector-releases (v0.159.0, 2026-08; its CHANGELOG and
- * distributions/otelcol-contrib/manifest.yaml list every component rendered here).
+ * otelcol-contrib release used when a stack pins none: 0.161.0, the release whose modules the Go
+ * module proxy serves for every component rendered here (tail_sampling and transform are served at
+ * v0.161.0 only), so the toolchain builds a collector of exactly that release (tools/toolchain/otelcol)
+ * and the integration suite validates every rendered config with it.
  */
-export const DEFAULT_COLLECTOR_VERSION = "0.159.0";
+export const DEFAULT_COLLECTOR_VERSION = "0.161.0";
 
 /**
  * Oldest otelcol-contrib release the renderers support: `sending_queue::batch` replaced the
@@ -47,93 +50,44 @@ export function goDurationSeconds(d: string): number {
   return Number(m[1]) * unit;
 }
 
-// Escapes Go's regexp/syntax accepts (https://github.com/google/re2/wiki/Syntax):
-// perl classes, assertions, unicode classes, literal quoting, C escapes, octal and hex.
-const RE2_LETTER_ESCAPES = new Set("aftnrvxdDsSwWbBAzpPQE".split(""));
+/**
+ * A pattern the redaction processor compiles with Go's regexp: checked with RE2 itself (src/config/re2.ts).
+ * The pattern checked is the one Go compiles: the renderer writes it with `$` doubled for the
+ * collector's config resolver, which reads `$$` back as `$` (test/hostile-input.test.ts checks the round trip).
+ */
+const re2Pattern = z.string().superRefine((p, ctx) => {
+  const why = p === "" ? "must not be empty" : re2Problem(p);
+  if (why) ctx.addIssue({ code: "custom", message: `${why}; allowed: ${RE2_ALLOWED}`, input: p });
+});
+
+/** An attribute key matched exactly: printable ASCII, no spaces (it becomes an escaped RE2 pattern). */
+const attributeKey = scalar({
+  allowed: "an attribute key of printable ASCII characters without spaces (at most 256), such as x-internal-ticket",
+  pattern: /^[!-~]+$/,
+  max: 256,
+});
+
+/** A span attribute value the tail sampler compares with (`tool.status`). */
+const attributeValue = scalar({
+  allowed: "a value of letters, digits, '.', '_', ':', '/' and '-', starting with a letter or digit (at most 128), such as timeout",
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/,
+  max: 128,
+});
 
 /**
- * Why a pattern is not Go RE2 syntax (the collector compiles patterns with Go's `regexp`),
- * or undefined when it is. Finds the Perl/PCRE constructs RE2 rejects by design, then lets
- * the JavaScript engine catch plain syntax errors on an RE2-to-JS translation of the rest.
+ * Supported otelcol-contrib releases: from 0.123.0 (`sending_queue::batch` replaced the exporter
+ * `batcher` in core v0.123.0; the redaction processor masks span event attributes, contrib #38288,
+ * and has `blocked_key_patterns`, #37664, since before it) through 0.161.x, the newest release the
+ * toolchain builds and validates the rendered configs with (tools/toolchain/otelcol). Component
+ * configs still change between 0.x minors, so a newer one is refused until it is verified.
  */
-export function re2Problem(pattern: string): string | undefined {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "\\") {
-      const n = pattern[i + 1] ?? "";
-      if (!inClass && /[1-9]/.test(n)) return `backreference "\\${n}" is not supported by RE2`;
-      if (n === "k" && pattern[i + 2] === "<") return `named backreference "\\k<" is not supported by RE2`;
-      if (/[A-Za-z]/.test(n) && !RE2_LETTER_ESCAPES.has(n)) return `escape "\\${n}" is not supported by RE2`;
-      if (n === "Q") {
-        // \Q...\E quotes literally: skip to \E.
-        const end = pattern.indexOf("\\E", i + 2);
-        i = end < 0 ? pattern.length : end + 1;
-        continue;
-      }
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "[" && pattern[i + 1] === ":") {
-        const end = pattern.indexOf(":]", i + 2);
-        if (end > 0) i = end + 1;
-      } else if (c === "]") inClass = false;
-      continue;
-    }
-    if (c === "[") {
-      inClass = true;
-      if (pattern[i + 1] === "^") i++;
-      if (pattern[i + 1] === "]") i++; // a leading ] is literal
-      continue;
-    }
-    if (c === "(" && pattern[i + 1] === "?") {
-      const rest = pattern.slice(i + 2);
-      if (rest.startsWith("=") || rest.startsWith("!")) return `lookahead "(?${rest[0]}" is not supported by RE2`;
-      if (rest.startsWith("<=") || rest.startsWith("<!")) return `lookbehind "(?${rest.slice(0, 2)}" is not supported by RE2`;
-      if (rest.startsWith(">")) return `atomic group "(?>" is not supported by RE2`;
-      if (rest.startsWith("(")) return `conditional "(?(" is not supported by RE2`;
-    }
-    const closesRepeat = c === "}" && /\{\d+(,\d*)?$/.test(pattern.slice(0, i));
-    if ((c === "*" || c === "+" || c === "?" || closesRepeat) && /[*+]/.test(pattern[i + 1] ?? "")) {
-      // `a*?` is lazy; `a*+`, `a++`, `a{2}*` and `a?*` are possessive or nested repetitions.
-      const quantified = c !== "?" || !/[*+?}]/.test(pattern[i - 1] ?? "");
-      if (quantified || pattern[i + 1] === "+") return `repetition "${c}${pattern[i + 1]}" (possessive or nested) is not supported by RE2`;
-    }
-  }
-  const js = pattern
-    .replace(/\\Q([\s\S]*?)(\\E|$)/g, (_, lit: string) => lit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .replace(/\(\?[imsU-]+\)/g, "")
-    .replace(/\(\?[imsU-]+:/g, "(?:")
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\[:\^?[a-z]+:\]/g, "a")
-    .replace(/\\[pP](\{\^?[A-Za-z_]+\}|[A-Za-z])/g, "a")
-    .replace(/\\A/g, "^")
-    .replace(/\\z/g, "$");
-  try {
-    new RegExp(js);
-  } catch (e) {
-    return `not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, "")})`;
-  }
-  return undefined;
-}
-
-const re2Pattern = z
-  .string()
-  .min(1)
-  .superRefine((p, ctx) => {
-    const why = re2Problem(p);
-    if (why) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${why}; allowed: Go RE2 syntax (https://github.com/google/re2/wiki/Syntax) without lookaround, backreferences or possessive quantifiers, e.g. match the whole secret and let the processor mask it`,
-      });
-    }
-  });
-
-const absolutePath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._/-]*$/, { message: "allowed: an absolute path of letters, digits, '.', '_', '-' and '/'" });
+export const COLLECTOR_VERSIONS: VersionRange = {
+  what: "otelcol-contrib",
+  min: MIN_COLLECTOR_VERSION,
+  below: "0.162.0",
+  why: "sending_queue::batch and redaction blocked_key_patterns need 0.123; 0.161.x is the newest verified",
+  example: DEFAULT_COLLECTOR_VERSION,
+};
 
 // ---------------------------------------------------------------------------
 // The key
@@ -141,8 +95,8 @@ const absolutePath = z
 
 export const collectorSchema = z
   .strictObject({
-    /** otelcol-contrib release run by agents and the gateway. @default 0.159.0 (`DEFAULT_COLLECTOR_VERSION`) */
-    version: semver.default(DEFAULT_COLLECTOR_VERSION),
+    /** otelcol-contrib release run by agents and the gateway. @default 0.161.0 (`DEFAULT_COLLECTOR_VERSION`) */
+    version: versionIn(COLLECTOR_VERSIONS).default(DEFAULT_COLLECTOR_VERSION),
     /** The gateway: tail sampling, redaction, span metrics, export to Jaeger. @default every field's default */
     gateway: z
       .strictObject({
@@ -177,7 +131,7 @@ export const collectorSchema = z
             /** Disk budget of the persistent sending queue to Jaeger, in MiB. @default 2048 */
             sizeMiB: z.number().int().min(64).max(1048576).default(2048),
             /** Directory of the `file_storage` extension backing the queue. @default /var/lib/otelcol/queue */
-            directory: absolutePath.default("/var/lib/otelcol/queue"),
+            directory: absolutePath({ example: "/var/lib/otelcol/queue" }).default("/var/lib/otelcol/queue"),
           })
           .prefault({}),
       })
@@ -216,14 +170,14 @@ export const collectorSchema = z
         /** How long late spans still follow their trace's decision (decision cache size = rate × window). @default 5m */
         decisionCacheWindow: goDuration.default("5m"),
         /** Values of the span attribute `tool.status` that keep a trace. @default ["timeout"] */
-        toolStatusKeep: z.array(z.string().min(1)).min(1).default(["timeout"]),
+        toolStatusKeep: z.array(attributeValue).min(1).default(["timeout"]),
       })
       .prefault({}),
     /** Additions to the built-in redaction (see src/render/collector/redaction.ts). @default none */
     redaction: z
       .strictObject({
         /** Further attribute keys whose values are masked (exact names, e.g. `x-internal-ticket`). @default [] */
-        extraBlockedKeys: z.array(z.string().min(1)).default([]),
+        extraBlockedKeys: z.array(attributeKey).default([]),
         /** Further value patterns (Go RE2) masked wherever they match. @default [] */
         extraBlockedValuePatterns: z.array(re2Pattern).default([]),
       })
@@ -309,13 +263,6 @@ export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckConte
     }
   } else if (g.host !== undefined) {
     problems.push({ path: ["collector", "gateway", "host"], message: `${showValue(g.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
-  }
-
-  if (compareVersions(cfg.version, MIN_COLLECTOR_VERSION) < 0) {
-    problems.push({
-      path: ["collector", "version"],
-      message: `${showValue(cfg.version)} is not supported; allowed: ${MIN_COLLECTOR_VERSION} or later (exporter sending_queue::batch and redaction blocked_key_patterns)`,
-    });
   }
 
   const s = cfg.sampling;

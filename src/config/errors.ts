@@ -13,17 +13,27 @@ export interface ConfigProblem {
 
 export const NAMESPACE = "tracestack";
 
+/** A path segment shown as it is (`danarch`, `honcho-server`); anything else (a bad record key) as `["…"]`. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.@:-]*$/;
+
 export function formatPath(path: readonly (string | number)[]): string {
   const [key, ...rest] = path;
   let out = `${NAMESPACE}:${String(key ?? "")}`;
-  for (const p of rest) out += typeof p === "number" ? `[${p}]` : `.${p}`;
+  for (const p of rest) out += typeof p === "number" ? `[${p}]` : PLAIN_SEGMENT.test(p) ? `.${p}` : `[${showValue(p)}]`;
   return out;
 }
 
-/** Show a value the way a stack file would hold it. */
+/**
+ * Show a value the way a stack file would hold it: JSON, with every invisible or direction-changing
+ * character escaped as `\uXXXX` (JSON leaves bidi overrides, zero-width characters and U+2028 raw,
+ * which would reorder or hide text in the terminal showing the message).
+ */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(missing)";
-  const s = JSON.stringify(value);
+  const s = (JSON.stringify(value) ?? String(value)).replace(
+    /[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/gu,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`,
+  );
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -105,6 +115,11 @@ function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[], raw: unk
     s = unwrap(s, value);
   }
   const def = (s as unknown as { _zod: { def: Record<string, unknown> } } | undefined)?._zod.def;
+  if (def?.type === "record") {
+    // A record keyed by an enum (e.g. `release.sha256` by platform): its keys are the enum's values.
+    const key = (def.keyType as { _zod: { def: { type: string; entries?: Record<string, string> } } })._zod.def;
+    return key.type === "enum" && key.entries ? Object.values(key.entries).sort() : [];
+  }
   return def?.type === "object" ? Object.keys(def.shape as object).sort() : [];
 }
 
@@ -162,8 +177,24 @@ export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonl
       case "too_small":
       case "too_big": {
         const i = issue as z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig;
-        const bound = "minimum" in i ? `at least ${String(i.minimum)}` : `at most ${String((i as z.core.$ZodIssueTooBig).maximum)}`;
-        out.push({ path, message: `${showValue(bad)} is out of range; allowed: ${bound}` });
+        const origin = (i as { origin?: string }).origin;
+        const min = "minimum" in i ? Number(i.minimum) : undefined;
+        if (origin === "string" && min === 1) out.push({ path, message: `${showValue(bad)} must not be empty; allowed: a non-empty string` });
+        else if (origin === "array" && min === 1) out.push({ path, message: `${showValue(bad)} must not be an empty list; allowed: at least one item` });
+        else {
+          const unit = origin === "string" ? " characters" : origin === "array" ? " items" : "";
+          const bound = min !== undefined ? `at least ${String((i as z.core.$ZodIssueTooSmall).minimum)}${unit}` : `at most ${String((i as z.core.$ZodIssueTooBig).maximum)}${unit}`;
+          out.push({ path, message: `${showValue(bad)} is out of range; allowed: ${bound}` });
+        }
+        break;
+      }
+      case "invalid_key": {
+        // A record key (a host name, a service name): name the key, not the value under it.
+        const key = path[path.length - 1];
+        const inner = ((issue as { issues?: readonly z.core.$ZodIssue[] }).issues ?? []).map((x) => x.message);
+        const m = inner.find((x) => /allowed: /.test(x)) ?? "allowed: a name of the documented form";
+        const why = /^(is|must|has|holds) /.test(m) ? m : `is not allowed; ${m.replace(/^.*?allowed: /, "allowed: ")}`;
+        out.push({ path, message: `the name ${showValue(key)} ${why}` });
         break;
       }
       case "invalid_value":
@@ -182,7 +213,8 @@ export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonl
         break;
       }
       default:
-        out.push({ path, message: `${showValue(bad)}: ${issue.message}` });
+        // "is not supported; allowed: …" reads after the value; "allowed: …" after a colon.
+        out.push({ path, message: `${showValue(bad)}${/^(is|must|has|holds) /.test(issue.message) ? " " : ": "}${issue.message}` });
     }
   }
   return out;

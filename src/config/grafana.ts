@@ -12,9 +12,10 @@ import type { Listener } from "./listeners";
 import { hostListeners, portCollisions } from "./listeners";
 import { placementProblems } from "./placement";
 // Value schemas from ./scalars, not ./schema: schema.ts imports this module's schemas (an import cycle otherwise).
-import { dnsLabel, memoryQuantity, port, resources, semver } from "./scalars";
+import { RE2_ALLOWED, re2Problem } from "./re2";
+import { absolutePath, dnsLabel, httpUrl, port, resources, storageQuantity, versionIn } from "./scalars";
 import type { StackConfig, Target } from "./schema";
-import { compareVersions } from "./versions";
+import type { VersionRange } from "./versions";
 
 // ---------------------------------------------------------------------------
 // Versions
@@ -32,6 +33,24 @@ export const DEFAULT_PROMETHEUS_VERSION = "3.7.3";
 /** Oldest Prometheus whose flags and scrape config tracestack renders. */
 export const MIN_PROMETHEUS_VERSION = "3.0.0";
 
+/** Grafana 12.x: the dashboard schema (41) and datasource links are Grafana 12's; 13 is not verified. */
+export const GRAFANA_VERSIONS: VersionRange = {
+  what: "Grafana",
+  min: MIN_GRAFANA_VERSION,
+  below: "13.0.0",
+  why: "the dashboard schema and datasource links need Grafana 12; 13 is not verified",
+  example: DEFAULT_GRAFANA_VERSION,
+};
+
+/** Prometheus 3.x: its flags and scrape defaults as rendered; 4 is not verified. */
+export const PROMETHEUS_VERSIONS: VersionRange = {
+  what: "Prometheus",
+  min: MIN_PROMETHEUS_VERSION,
+  below: "4.0.0",
+  why: "Prometheus 3 flags and scrape defaults; 4 is not verified",
+  example: DEFAULT_PROMETHEUS_VERSION,
+};
+
 /** Where an existing Grafana reads provisioning files, as the Debian/RPM packages lay it out. */
 export const DEFAULT_PROVISIONING_DIR = "/etc/grafana/provisioning";
 /** Where the dashboard JSON goes; the dashboard provider points here. */
@@ -41,11 +60,7 @@ export const DEFAULT_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/tracestack";
 // Scalars
 // ---------------------------------------------------------------------------
 
-const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `allowed: an http or https URL such as ${example}` });
-
-const absolutePath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._\/-]*$/, { message: "allowed: an absolute path of letters, digits, '.', '_', '-' and '/', such as /etc/grafana/provisioning" });
+const directory = (example: string) => absolutePath({ example });
 
 /** A Prometheus duration: `15d`, `12h`, `30s`, `2w`. */
 export const promDuration = z
@@ -58,25 +73,23 @@ export const jaegerSearchDuration = z
   .regex(/^(0|[1-9]\d*)(\.\d+)?(us|ms|s|m|h)$/, { message: "allowed: a duration with unit us, ms, s, m or h, such as 5s or 500ms" });
 
 /**
- * A label regex for PromQL (RE2, fully anchored by Prometheus). It is written into queries as a
- * backtick raw string, so it may not hold a backtick; `$` would read as a Grafana variable, and
- * Prometheus anchors the match anyway.
+ * A label regex for PromQL (Go RE2, fully anchored by Prometheus: it compiles `^(?:<re>)$`). It is
+ * written into queries as a backtick raw string, so it may not hold a backtick; `$` would read as a
+ * Grafana variable, and Prometheus anchors the match anyway. Checked with RE2 itself (src/config/re2.ts).
  */
-export const promRegex = z
-  .string()
-  .min(1)
-  .regex(/^[^`$]+$/, { message: "allowed: a regular expression without '`' or '$' (Prometheus anchors it already)" })
-  .refine(
-    (s) => {
-      try {
-        new RegExp(s);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "allowed: a valid regular expression, such as (chat|text_completion)( .*)?" },
-  );
+export const promRegex = z.string().superRefine((s, ctx) => {
+  const example = "such as (chat|text_completion)( .*)?";
+  const why =
+    s === ""
+      ? `must not be empty; allowed: a Prometheus regular expression (Go RE2), ${example}`
+      : /[`$]/.test(s)
+        ? "allowed: a regular expression without '`' or '$' (Prometheus anchors it already)"
+        : (() => {
+            const p = re2Problem(s) ?? re2Problem(`^(?:${s})$`);
+            return p ? `${p}; allowed: ${RE2_ALLOWED.replace(/, e\.g\..*$/, "")}, ${example}` : undefined;
+          })();
+  if (why) ctx.addIssue({ code: "custom", message: why, input: s });
+});
 
 // ---------------------------------------------------------------------------
 // Grafana
@@ -115,7 +128,7 @@ export const grafanaDeploySchema = z.strictObject({
   /** Deploy Grafana with the stack. */
   mode: z.literal("deploy"),
   /** Grafana version (the grafana/grafana image tag, or the release tarball for the native runtime). @default 12.3.1 */
-  version: semver.default(DEFAULT_GRAFANA_VERSION),
+  version: versionIn(GRAFANA_VERSIONS).default(DEFAULT_GRAFANA_VERSION),
   /** Host that runs Grafana (hosts target only). */
   host: dnsLabel.optional(),
   /** How the host runs Grafana: a Docker container or the release tarball under systemd (hosts target only). @default docker */
@@ -130,7 +143,7 @@ export const grafanaDeploySchema = z.strictObject({
   /** CPU and memory. @default 250m, 512Mi */
   resources: resources("250m", "512Mi"),
   /** Data volume (SQLite database, plugins). @default 2Gi */
-  storageSize: memoryQuantity.default("2Gi"),
+  storageSize: storageQuantity.default("2Gi"),
   loki: lokiSchema.optional(),
   dashboards: dashboardsSchema,
 });
@@ -143,9 +156,9 @@ export const grafanaExistingSchema = z.strictObject({
   /** Host whose Grafana reads the provisioning files (hosts target only). Without it the files are only rendered, for you to copy. */
   host: dnsLabel.optional(),
   /** Grafana's provisioning directory on that host. @default /etc/grafana/provisioning */
-  provisioningDir: absolutePath.default(DEFAULT_PROVISIONING_DIR),
+  provisioningDir: directory("/etc/grafana/provisioning").default(DEFAULT_PROVISIONING_DIR),
   /** Directory on that host the dashboard JSON is written to (Grafana must be able to read it). @default /var/lib/grafana/dashboards/tracestack */
-  dashboardsDir: absolutePath.default(DEFAULT_DASHBOARDS_DIR),
+  dashboardsDir: directory("/var/lib/grafana/dashboards/tracestack").default(DEFAULT_DASHBOARDS_DIR),
   loki: lokiSchema.optional(),
   dashboards: dashboardsSchema,
 });
@@ -170,7 +183,7 @@ export const prometheusDeploySchema = z.strictObject({
   /** Deploy Prometheus with the stack (it scrapes the span metrics and the collectors). */
   mode: z.literal("deploy"),
   /** Prometheus version (the prom/prometheus image tag without its leading "v"). @default 3.7.3 */
-  version: semver.default(DEFAULT_PROMETHEUS_VERSION),
+  version: versionIn(PROMETHEUS_VERSIONS).default(DEFAULT_PROMETHEUS_VERSION),
   /** Host that runs Prometheus (hosts target only). */
   host: dnsLabel.optional(),
   /** HTTP port. @default 9090 */
@@ -182,7 +195,7 @@ export const prometheusDeploySchema = z.strictObject({
   /** How long samples are kept (`--storage.tsdb.retention.time`). @default 15d */
   retention: promDuration.default("15d"),
   /** Data volume size. @default 20Gi */
-  storageSize: memoryQuantity.default("20Gi"),
+  storageSize: storageQuantity.default("20Gi"),
   /** CPU and memory. @default 500m, 2Gi */
   resources: resources("500m", "2Gi"),
 });
@@ -241,10 +254,6 @@ function hostsOnly(path: (string | number)[], value: unknown): ConfigProblem {
   return { path, message: `${showValue(value)} is only allowed when tracestack:target.kind is "hosts"; remove it` };
 }
 
-function minVersion(path: (string | number)[], version: string, min: string, why: string): ConfigProblem[] {
-  return compareVersions(version, min) < 0 ? [{ path, message: `${showValue(version)} is not supported; allowed: ${min} or later (${why})` }] : [];
-}
-
 /**
  * Checks of `tracestack:grafana` and `tracestack:prometheus` against the target and the rest of
  * the stack. Port collisions are reported only where Grafana or Prometheus takes part; the
@@ -283,11 +292,5 @@ export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
     if (p.mode === "deploy" && p.listenAddress !== undefined) problems.push(hostsOnly(["prometheus", "listenAddress"], p.listenAddress));
   }
 
-  if (g.mode === "deploy") {
-    problems.push(...minVersion(["grafana", "version"], g.version, MIN_GRAFANA_VERSION, "the dashboard schema and datasource links need Grafana 12"));
-  }
-  if (p.mode === "deploy") {
-    problems.push(...minVersion(["prometheus", "version"], p.version, MIN_PROMETHEUS_VERSION, "Prometheus 3 flags and scrape defaults"));
-  }
   return problems;
 }

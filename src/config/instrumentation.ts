@@ -7,9 +7,14 @@
  * Self-contained scalars (no import from ./schema, which imports this module).
  */
 import { z } from "zod";
+// The systemd grammar lives with its renderer (a leaf module): one reader for the check and the render.
+import { parseExecLine } from "../render/systemd/unit";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
+import { absolutePath, displayText, pinnedImage, scalar } from "./scalars";
 import type { Target } from "./schema";
+import type { VersionRange } from "./versions";
+import { compareVersions } from "./versions";
 
 // ---------------------------------------------------------------------------
 // Enums
@@ -44,6 +49,30 @@ export const VLLM_DETAILED_TRACE_MODULES = ["model", "worker", "all"] as const;
  * `<dcgm>-<exporter>-<os>` as in NVIDIA/dcgm-exporter's dcgm-exporter.yaml (4.2.3-4.1.3-ubuntu22.04).
  */
 export const DEFAULT_DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
+/**
+ * DCGM exporter image tags tracestack renders the DaemonSet for, by the DCGM version the tag
+ * starts with: dcgm-exporter 3.x and 4.x (`DCGM_EXPORTER_KUBERNETES`, the kubelet pod-resources
+ * socket and `DCGM_EXPORTER_LISTEN` as rendered here) ship with DCGM 3.3 and later; DCGM 5 is not verified.
+ */
+export const DCGM_VERSIONS: VersionRange = {
+  what: "DCGM",
+  min: "3.3.0",
+  below: "5.0.0",
+  why: "dcgm-exporter's Kubernetes mode and flags as rendered; the tag is <dcgm>-<exporter>-<os>",
+  example: "4.2.3",
+};
+
+/** Why a DCGM exporter tag is outside `DCGM_VERSIONS` (NVIDIA's `<dcgm>-<exporter>-<os>` scheme), or undefined. */
+function dcgmTagProblem(tag: string): string | undefined {
+  const v = String.raw`(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)`;
+  const m = new RegExp(`^(${v})-(${v})-[a-z0-9.]+$`).exec(tag);
+  if (!m) return `has the tag ${JSON.stringify(tag)}, not NVIDIA's <dcgm>-<exporter>-<os> (such as 4.2.3-4.1.3-ubuntu22.04)`;
+  if (compareVersions(m[1], DCGM_VERSIONS.min) < 0 || compareVersions(m[1], DCGM_VERSIONS.below) >= 0) {
+    return `has DCGM ${m[1]}, which is not supported (DCGM ${DCGM_VERSIONS.min} up to but not including ${DCGM_VERSIONS.below})`;
+  }
+  return undefined;
+}
+
 /** dcgm-exporter's default listen port (`DCGM_EXPORTER_LISTEN=:9400`). */
 export const DEFAULT_DCGM_EXPORTER_PORT = 9400;
 
@@ -69,20 +98,68 @@ const serviceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "allowed: lowercase letters, digits, '.', '_' and '-', at most 63 characters" });
 
-/** A systemd service unit name without `.service`, e.g. `honcho-server` or `llama-server@0`. */
-const unitName = z
-  .string()
-  .regex(/^[A-Za-z0-9:_.@\\-]{1,200}$/, { message: "allowed: a systemd unit name without the .service suffix, e.g. honcho-server" });
+/**
+ * A systemd service unit name without `.service`, e.g. `honcho-server` or `llama-server@0`
+ * (systemd.unit: letters, digits, ':', '-', '_', '.', '\\', one '@' for a template instance).
+ * Not starting with '-' or '.': it is an argument of systemctl and a directory name.
+ */
+const UNIT_CHAR = String.raw`(?:[A-Za-z0-9:_.-]|\\x[0-9a-f]{2})`;
+const unitName = scalar({
+  allowed: "a systemd unit name without the .service suffix, of letters, digits, ':', '_', '.', '-' and \\xNN escapes, with at most one '@', starting with a letter, digit, '_' or ':', such as honcho-server",
+  pattern: new RegExp(String.raw`^(?:[A-Za-z0-9_:]|\\x[0-9a-f]{2})${UNIT_CHAR}*(?:@${UNIT_CHAR}*)?$`),
+  max: 247,
+});
 
-const absolutePath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._/ -]*$/, { message: "allowed: an absolute path of letters, digits, ' ', '.', '_', '-' and '/'" });
+/** A launchd job label (reverse-DNS style): its plist's file name and a launchctl argument. */
+const launchdLabel = scalar({
+  allowed: "a launchd label of letters, digits, '.', '_' and '-', starting with a letter or digit (at most 200), such as ai.hermes.agent",
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  max: 200,
+});
 
-/** One value of a comma-separated OTel list (excluded URLs, header patterns): no commas. */
-const listItem = z
-  .string()
-  .min(1)
-  .regex(/^[^,\s]+$/, { message: "allowed: a non-empty value without commas or whitespace (the variable is a comma-separated list)" });
+const userFile = absolutePath({ example: "/Users/dan/.config/tracestack/hermes.env", spaces: true, file: true });
+
+/** One value of a comma-separated OTel list (excluded URLs, header patterns): no commas, no whitespace. */
+const listItem = scalar({
+  allowed: "a non-empty value of printable characters without commas or whitespace (the variable is a comma-separated list), such as /health",
+  pattern: /^[^,\s]+$/,
+  max: 256,
+});
+
+/**
+ * The launcher that wraps a service's ExecStart: an absolute path or a command name (systemd's
+ * search path), the first word of the command line. Not starting with '-', '@', ':', '+' or '!',
+ * which systemd reads as prefixes.
+ */
+const executable = scalar({
+  allowed: "an absolute path or a command name of letters, digits, '.', '_', '+', '-' and '/', without '.' or '..' segments, such as /opt/app/.venv/bin/opentelemetry-instrument",
+  pattern: /^(\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]|[A-Za-z0-9_][A-Za-z0-9._+-]*)$/,
+  max: 1024,
+  check: (p) => (p.split("/").some((s) => s === ".." || s === ".") ? "has a '.' or '..' segment" : undefined),
+});
+
+/**
+ * A service's own ExecStart command line, verbatim systemd syntax: it must read back as exactly one
+ * command line (`parseExecLine`): no newline or other control character, no lone ';', balanced
+ * quotes around whole words, known escapes and specifiers, no trailing backslash.
+ */
+const execCommandLine = scalar({
+  allowed: "one systemd command line (no newline or control character, no lone ';', quotes around whole words only, no trailing '\\'), such as /opt/app/.venv/bin/python -m app --port 8000",
+  max: 4096,
+  check: (line) => {
+    const r = parseExecLine(line);
+    return "error" in r ? `has ${r.error} at character ${r.position}` : undefined;
+  },
+});
+
+/** One container argument (Kubernetes exec form, no shell): any printable text, empty allowed. */
+const containerArg = scalar({
+  allowed: "a container argument of printable characters (no newline, NUL or invisible character; at most 4096)",
+  max: 4096,
+  allowEmpty: true,
+});
+
+const gpuModel = displayText("a GPU model", "NVIDIA GeForce RTX 4090");
 
 const dcgmExporter = z.strictObject({
   /** Port of an already running DCGM exporter the node's agent scrapes. @default 9400 */
@@ -107,16 +184,16 @@ export const placementSchema = z.strictObject({
   launchd: z
     .strictObject({
       /** The job's Label, e.g. `ai.hermes.agent`. */
-      label: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, { message: "allowed: a launchd label of letters, digits, '.', '_' and '-'" }),
+      label: launchdLabel,
       /** The job's plist. @default /Users/<ssh user>/Library/LaunchAgents/<label>.plist */
-      plist: absolutePath.optional(),
+      plist: userFile.optional(),
     })
     .optional(),
   /**
    * An env file the service's wrapper sources (`set -a; . <file>; set +a`).
    * Set to `true` for the default path. @default /Users/<ssh user>/.config/tracestack/<service>.env (macOS)
    */
-  envFile: z.union([z.literal(true), absolutePath]).optional(),
+  envFile: z.union([z.literal(true), userFile]).optional(),
   /** Namespace of the workload (Kubernetes target). */
   namespace: label.optional(),
   /** Deployment to patch (Kubernetes target). */
@@ -139,14 +216,14 @@ export const instrumentedServiceSchema = z.strictObject({
    */
   wrapExecStart: z
     .strictObject({
-      /** The service's own ExecStart command line, verbatim (systemd syntax). */
-      command: z.string().min(1),
-      /** The `opentelemetry-instrument` launcher, e.g. the one in the service's venv. @default opentelemetry-instrument */
-      instrument: z.string().min(1).default("opentelemetry-instrument"),
+      /** The service's own ExecStart command line, verbatim (systemd syntax; one command line, checked by `parseExecLine`). */
+      command: execCommandLine,
+      /** The `opentelemetry-instrument` launcher, e.g. the one in the service's venv (an absolute path or a command name). @default opentelemetry-instrument */
+      instrument: executable.default("opentelemetry-instrument"),
     })
     .optional(),
   /** GPU model, as the `gpu.model` resource attribute. @default the host's `gpu` (hosts target) */
-  gpu: z.string().min(1).optional(),
+  gpu: gpuModel.optional(),
   /** Server paths whose spans are dropped (OTel Python excluded-URL regexes). @default /health, /healthz, /readyz, /metrics */
   healthPaths: z.array(listItem).default(DEFAULT_HEALTH_PATHS),
   /** Kubernetes: patch the Deployment (server-side apply, env and args) or publish a ConfigMap the owner adds as envFrom. @default patch */
@@ -155,7 +232,7 @@ export const instrumentedServiceSchema = z.strictObject({
    * Kubernetes, vllm in patch mode: the container's own args. `args` is an atomic list under
    * server-side apply, so the patch carries the whole list with the tracing flags appended.
    */
-  args: z.array(z.string()).optional(),
+  args: z.array(containerArg).optional(),
   /** vLLM `--collect-detailed-traces` modules (model, worker, all; costs latency). */
   collectDetailedTraces: z.array(z.enum(VLLM_DETAILED_TRACE_MODULES)).min(1).optional(),
   /** llama-server's HTTP port, scraped at /metrics by the node's agent. @default 8080 */
@@ -179,8 +256,8 @@ export const instrumentationSchema = z
       .strictObject({
         /** Deploy it. @default true */
         enabled: z.boolean().default(true),
-        /** Image (a pinned tag). @default nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04 */
-        image: z.string().min(1).default(DEFAULT_DCGM_EXPORTER_IMAGE),
+        /** Image, pinned to a tag `<dcgm>-<exporter>-<os>` (DCGM 3.3 up to 5.0) or a digest; not `latest`. @default nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04 */
+        image: pinnedImage(DEFAULT_DCGM_EXPORTER_IMAGE, dcgmTagProblem).default(DEFAULT_DCGM_EXPORTER_IMAGE),
         /** Metrics port, also the hostPort the node's agent scrapes. @default 9400 */
         port: tcpPort.default(DEFAULT_DCGM_EXPORTER_PORT),
       })

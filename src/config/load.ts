@@ -61,6 +61,14 @@ export function loadStackConfig(): { model: StackModel; secrets: StackSecrets } 
     if (!isConfigSecret(`${NAMESPACE}:${k}`)) plaintext.push(k);
     secrets[k] = cfg.requireSecret(k);
   }
+  // A secret is never printed; a control character in one (a pasted newline) would end a line of
+  // the bootstrap's curl config or a password file early, so it is refused by name only.
+  for (const k of ["elasticsearchPassword"] as const) {
+    const v = all[`${NAMESPACE}:${k}`] ?? "";
+    if (/[\u0000-\u001f\u007f]/.test(v)) {
+      throw new ConfigError([{ path: [k], message: "holds a control character (a newline, a tab…); allowed: printable characters only (the value is not shown: it is secret)" }]);
+    }
+  }
   if (plaintext.length > 0) {
     throw new ConfigError(
       plaintext.map((k) => ({

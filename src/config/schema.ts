@@ -11,6 +11,8 @@ import { instrumentationSchema } from "./instrumentation";
 import {
   DEFAULT_ELASTICSEARCH_VERSION,
   DEFAULT_JAEGER_VERSION,
+  ELASTICSEARCH_VERSIONS,
+  JAEGER_VERSIONS,
 } from "./versions";
 
 // ---------------------------------------------------------------------------
@@ -18,7 +20,24 @@ import {
 // ---------------------------------------------------------------------------
 
 export * from "./scalars";
-import { dnsLabel, esByteSize, esDuration, memoryQuantity, port, releaseSource, resources, semver } from "./scalars";
+import {
+  absolutePath,
+  basicAuthUser,
+  displayText,
+  dnsLabel,
+  dnsSubdomain,
+  esByteSize,
+  esDuration,
+  hostName,
+  httpUrl,
+  kubeconfigPath,
+  port,
+  releaseSource,
+  resources,
+  scalar,
+  storageQuantity,
+  versionIn,
+} from "./scalars";
 
 // ---------------------------------------------------------------------------
 // Targets
@@ -42,7 +61,7 @@ export const hostSchema = z.strictObject({
   os: z.enum(OS_FAMILIES),
   /** CPU architecture; picks the release tarball. @default amd64 */
   arch: z.enum(["amd64", "arm64"]).default("amd64"),
-  /** The host is a WSL2 distribution (systemd must be enabled in /etc/wsl.conf). @default false */
+  /** The host is a WSL2 distribution (systemd must be enabled in /etc/wsl.conf); refused with os macos. @default false */
   wsl: z.boolean().default(false),
   /** SSH port. @default 22 */
   sshPort: port.default(22),
@@ -55,7 +74,7 @@ export const hostSchema = z.strictObject({
    */
   hostKey: z.string().regex(SSH_PUBLIC_KEY, { message: "allowed: an SSH public key line, e.g. \"ssh-ed25519 AAAAC3Nza…\" (ssh-keyscan -t ed25519 <address>)" }).optional(),
   /** GPU model, reported as a resource attribute. */
-  gpu: z.string().min(1).optional(),
+  gpu: displayText("a GPU model", "NVIDIA GeForce RTX 4090").optional(),
 });
 
 export const hostsTargetSchema = z.strictObject({
@@ -67,7 +86,7 @@ export const hostsTargetSchema = z.strictObject({
     })
     .prefault({}),
   /** The machines, by name. */
-  hosts: z.record(dnsLabel, hostSchema).refine((h) => Object.keys(h).length > 0, { message: "allowed: at least one host" }),
+  hosts: z.record(hostName, hostSchema).refine((h) => Object.keys(h).length > 0, { message: "allowed: at least one host" }),
   /**
    * Compare each host with what tracestack last placed there at every preview and up (one read-only
    * `ssh -o BatchMode=yes … sudo -n` probe per workload), so a hand edit shows as a change of the
@@ -81,11 +100,15 @@ export const kubernetesTargetSchema = z.strictObject({
   /** Namespace of the tracing stack. @default observability */
   namespace: dnsLabel.default("observability"),
   /** kubeconfig context to deploy to. @default the kubeconfig's current context */
-  context: z.string().min(1).optional(),
+  context: scalar({
+    allowed: "a kubeconfig context name of letters, digits, '.', '_', ':', '@', '/', '+' and '-', starting with a letter or digit (at most 253), such as kind-kind or arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/,
+    max: 253,
+  }).optional(),
   /** Path of the kubeconfig file (the content may instead be given as the secret `tracestack:kubeconfig`). */
-  kubeconfigPath: z.string().min(1).optional(),
+  kubeconfigPath: kubeconfigPath.optional(),
   /** StorageClass for persistent volumes. @default the cluster's default class */
-  storageClass: z.string().min(1).optional(),
+  storageClass: dnsSubdomain("gp3").optional(),
   /**
    * Publish the Jaeger UI and Grafana through `networking.k8s.io/v1` Ingress objects. Absent (or a
    * UI without its entry): not published; reach it with `kubectl port-forward`. NetworkPolicies
@@ -94,7 +117,7 @@ export const kubernetesTargetSchema = z.strictObject({
   ingress: z
     .strictObject({
       /** IngressClass that serves the objects, e.g. `nginx`. */
-      className: z.string().min(1),
+      className: dnsSubdomain("nginx"),
       /** Namespace of the ingress controller's pods (its `kubernetes.io/metadata.name` label). @default ingress-nginx */
       controllerNamespace: dnsLabel.default("ingress-nginx"),
       /** The Jaeger UI: its host name and, for HTTPS, the TLS Secret (in the stack's namespace). @default not published */
@@ -132,7 +155,7 @@ export const targetSchema = z.discriminatedUnion("kind", [hostsTargetSchema, kub
 export const elasticsearchDeploySchema = z.strictObject({
   mode: z.literal("deploy"),
   /** Elasticsearch version (the official image tag). */
-  version: semver.default(DEFAULT_ELASTICSEARCH_VERSION),
+  version: versionIn(ELASTICSEARCH_VERSIONS).default(DEFAULT_ELASTICSEARCH_VERSION),
   /** Host that runs the container (hosts target only). */
   host: dnsLabel.optional(),
   /** Number of nodes (hosts: 1; Kubernetes: 1 or 3+). @default 1 */
@@ -140,19 +163,19 @@ export const elasticsearchDeploySchema = z.strictObject({
   /** Container memory; the JVM heap is set to half of it. @default 4Gi */
   resources: resources("1", "4Gi"),
   /** Data volume size per node. @default 50Gi */
-  storageSize: memoryQuantity.default("50Gi"),
+  storageSize: storageQuantity.default("50Gi"),
   /** HTTP port. @default 9200 */
   port: port.default(9200),
 });
 
 export const elasticsearchExistingSchema = z.strictObject({
   mode: z.literal("existing"),
-  /** URL of the cluster, e.g. https://es.example.com:9200. The password is the secret `tracestack:elasticsearchPassword`. */
-  url: z.url(),
+  /** URL of the cluster, e.g. https://es.example.com:9200 (http or https, no user part). The password is the secret `tracestack:elasticsearchPassword`. */
+  url: httpUrl("https://es.example.com:9200"),
   /** User Jaeger authenticates as. @default elastic */
-  username: z.string().min(1).default("elastic"),
+  username: basicAuthUser.default("elastic"),
   /** CA bundle on the Jaeger host / in the pod to verify the cluster's certificate. */
-  caFile: z.string().min(1).optional(),
+  caFile: absolutePath({ example: "/etc/ssl/certs/es-ca.pem", file: true }).optional(),
 });
 
 export const elasticsearchSchema = z.discriminatedUnion("mode", [elasticsearchDeploySchema, elasticsearchExistingSchema]);
@@ -174,7 +197,7 @@ const indexSettings = (shards: number, replicas: number) =>
 export const jaegerSchema = z
   .strictObject({
     /** Jaeger v2 release. */
-    version: semver.default(DEFAULT_JAEGER_VERSION),
+    version: versionIn(JAEGER_VERSIONS).default(DEFAULT_JAEGER_VERSION),
     /** Host that runs Jaeger (hosts target only). */
     host: dnsLabel.optional(),
     /** Replicas (Kubernetes only). @default 1 */

@@ -10,7 +10,6 @@ import { grafanaCrossCheck } from "./grafana";
 import { hostListeners, portCollisions } from "./listeners";
 import { placementProblems } from "./placement";
 import { instrumentationProblems } from "./instrumentation";
-import { MIN_JAEGER_VERSION, compareVersions } from "./versions";
 
 // Listeners and collisions live in ./listeners (grafana.ts uses them too, without a cycle through this module).
 export { hostListeners, portCollisions } from "./listeners";
@@ -30,6 +29,15 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   const es = cfg.elasticsearch;
 
   if (t.kind === "hosts") {
+    for (const name of Object.keys(t.hosts).sort()) {
+      const h = t.hosts[name];
+      if (h.wsl && h.os === "macos") {
+        problems.push({
+          path: ["target", "hosts", name, "wsl"],
+          message: `true is only for a Linux distribution under WSL2 and ${name} is declared os macos; allowed: false (or leave it unset) on macos, true only with os arch, debian or ubuntu`,
+        });
+      }
+    }
     problems.push(...placementProblems(t, ["jaeger", "host"], cfg.jaeger.host, { what: "Jaeger" }));
     if (es.mode === "deploy") {
       problems.push(...placementProblems(t, ["elasticsearch", "host"], es.host, { what: "Elasticsearch" }));
@@ -63,13 +71,6 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
         });
       }
     }
-  }
-
-  if (compareVersions(cfg.jaeger.version, MIN_JAEGER_VERSION) < 0) {
-    problems.push({
-      path: ["jaeger", "version"],
-      message: `${showValue(cfg.jaeger.version)} is not supported; allowed: ${MIN_JAEGER_VERSION} or later (Jaeger v2 with Elasticsearch ILM support)`,
-    });
   }
 
   const lc = cfg.lifecycle;

@@ -7,13 +7,60 @@
 
 /** Jaeger v2 release used when a stack pins none (the current 2.x release). */
 export const DEFAULT_JAEGER_VERSION = "2.20.0";
-/** Oldest Jaeger v2 release whose Elasticsearch ILM settings tracestack can render. */
-export const MIN_JAEGER_VERSION = "2.14.0";
+/**
+ * Oldest Jaeger v2 release whose Elasticsearch ILM settings tracestack can render: 2.13.0, the
+ * newest release the Go module proxy serves (v1.76.0 on the same commit), which the integration
+ * suite builds and validates the legacy `use_ilm`/`use_aliases` render with.
+ */
+export const MIN_JAEGER_VERSION = "2.13.0";
 /** Jaeger 2.20 replaced `use_ilm`/`use_aliases` by per-index `rotation.auto_rollover`. */
 export const JAEGER_AUTO_ROLLOVER_SINCE = "2.20.0";
 
 /** Elasticsearch image used when a stack deploys its own cluster and pins no version. */
 export const DEFAULT_ELASTICSEARCH_VERSION = "8.19.0";
+
+/**
+ * The versions a key accepts: `min` up to but not including `below`, with the reason for each end.
+ * Checked at config time by the key's scalar (src/config/scalars.ts `versionIn`), so the message
+ * states the range. Each default lies inside its range (test/hostile-input.test.ts checks it).
+ */
+export interface VersionRange {
+  /** What is versioned, for messages, e.g. "Jaeger". */
+  what: string;
+  /** Oldest supported release. */
+  min: string;
+  /** First release not supported (exclusive upper bound). */
+  below: string;
+  /** Why these bounds, for messages. */
+  why: string;
+  /** An example for the message, e.g. the default. */
+  example: string;
+}
+
+/**
+ * Jaeger v2 only: 2.13 is the oldest release whose Elasticsearch ILM settings the renderer writes
+ * (legacy `use_ilm`/`use_aliases` up to 2.19, `rotation.auto_rollover` from 2.20); a Jaeger 3 would be
+ * a new config format, which nothing here has been run against.
+ */
+export const JAEGER_VERSIONS: VersionRange = {
+  what: "Jaeger",
+  min: MIN_JAEGER_VERSION,
+  below: "3.0.0",
+  why: "Jaeger v2 with Elasticsearch ILM support; v3 is not supported",
+  example: DEFAULT_JAEGER_VERSION,
+};
+
+/**
+ * Elasticsearch 7.8 introduced the composable `_index_template` API the ILM bootstrap calls;
+ * 7.x–9.x are the majors Jaeger v2's Elasticsearch client speaks. A 10.x is refused until verified.
+ */
+export const ELASTICSEARCH_VERSIONS: VersionRange = {
+  what: "Elasticsearch",
+  min: "7.8.0",
+  below: "10.0.0",
+  why: "the bootstrap's _index_template API needs 7.8; 10.x is not verified",
+  example: DEFAULT_ELASTICSEARCH_VERSION,
+};
 
 export interface SemVer {
   major: number;
@@ -34,6 +81,16 @@ export function compareVersions(a: string, b: string): number {
   const x = parseSemver(a);
   const y = parseSemver(b);
   return x.major - y.major || x.minor - y.minor || x.patch - y.patch;
+}
+
+/** Whether `version` lies in `range` (min inclusive, below exclusive). */
+export function inRange(version: string, range: Pick<VersionRange, "min" | "below">): boolean {
+  return compareVersions(version, range.min) >= 0 && compareVersions(version, range.below) < 0;
+}
+
+/** "2.14.0 up to but not including 3.0.0": the range as messages and the README state it. */
+export function describeRange(range: VersionRange): string {
+  return `${/^[aeiou]/i.test(range.what) ? "an" : "a"} ${range.what} version from ${range.min} up to but not including ${range.below}, such as ${range.example} (${range.why})`;
 }
 
 export function atLeast(version: string, since: string): boolean {

@@ -33,7 +33,7 @@ describe("tracestack:instrumentation", () => {
     ["home", "instrumentation.services.honcho-server.placement.namespace", "memory", 'tracestack:instrumentation.services.honcho-server.placement.namespace: "memory" is only allowed when tracestack:target.kind is "kubernetes"; remove it'],
     ["k8s", "instrumentation.services.vllm.args", undefined, "tracestack:instrumentation.services.vllm.args: is required for a vllm service patched on Kubernetes"],
     ["k8s", "instrumentation.services.honcho.placement.deployment", undefined, "tracestack:instrumentation.services.honcho.placement.deployment: is required on the kubernetes target"],
-    ["k8s", "instrumentation.services.honcho.healthPaths", ["/a,/b"], "tracestack:instrumentation.services.honcho.healthPaths[0]: \"/a,/b\": allowed: a non-empty value without commas"],
+    ["k8s", "instrumentation.services.honcho.healthPaths", ["/a,/b"], "tracestack:instrumentation.services.honcho.healthPaths[0]: \"/a,/b\": allowed: a non-empty value of printable characters without commas"],
     ["home", "instrumentation.services.honcho-server.colour", "red", 'tracestack:instrumentation.services.honcho-server.colour: unknown key "colour"'],
   ])("%s: %s = %j fails with the key path", async (stack, path, value, message) => {
     const lines = await problems(stack, path, value);

@@ -8,6 +8,7 @@
  */
 import {
   batchProcessor,
+  confmapEscape,
   healthCheckExtension,
   memoryLimiter,
   memorySendingQueue,
@@ -93,7 +94,8 @@ function nodeProcessors(input: AgentRenderInput): Record<string, unknown> {
     ...input.extraResourceAttributes,
   })
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => ({ key, value, action: "insert" }));
+    // Values come from the stack (a host's GPU model): never a `${…}` reference for the resolver.
+    .map(([key, value]) => ({ key, value: confmapEscape(value), action: "insert" }));
   const out: Record<string, unknown> = {};
   if (inserts.length > 0) out["resource/node"] = { attributes: inserts };
   switch (input.nodeKind) {

@@ -5,6 +5,17 @@
 import { BATCH_MAX_SPANS, BATCH_MIN_SPANS, memorySettings } from "./sizing";
 import type { CollectorDialect } from "./versions";
 
+/**
+ * Escape `$` for the collector's config resolver (confmap), which reads `${…}` as a variable or
+ * provider reference (`${env:X}`, `${file:/path}`) and `$$` as a literal `$`
+ * (https://opentelemetry.io/docs/collector/configuration/#environment-variables). The one helper
+ * for that grammar: every config-derived string in a collector or Jaeger v2 config goes through
+ * it, so a value can never read an environment variable or a file into the config.
+ */
+export function confmapEscape(s: string): string {
+  return s.replace(/\$/g, "$$$$");
+}
+
 /** Ports every collector opens besides its receivers. */
 export interface TelemetryPorts {
   /** `health_check` extension (contrib's; Jaeger's binary has `healthcheckv2` instead). */

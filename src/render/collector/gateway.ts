@@ -11,6 +11,7 @@
  */
 import {
   batchProcessor,
+  confmapEscape,
   exporterBatch,
   healthCheckExtension,
   memoryLimiter,
@@ -108,7 +109,7 @@ export function samplingPolicies(s: SamplingInput): Record<string, unknown>[] {
       });
     }
   }
-  policies.push({ name: "tool-status", type: "string_attribute", string_attribute: { key: "tool.status", values: [...s.toolStatusKeep] } });
+  policies.push({ name: "tool-status", type: "string_attribute", string_attribute: { key: "tool.status", values: s.toolStatusKeep.map(confmapEscape) } });
   if (s.keepPercent > 0) {
     policies.push({ name: "keep-percent", type: "probabilistic", probabilistic: { sampling_percentage: s.keepPercent } });
   }
@@ -149,8 +150,8 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
     memory_limiter: memoryLimiter(input.memoryBytes),
     "resource/environment": {
       attributes: [
-        { key: "deployment.environment", value: input.environment, action: "upsert" },
-        { key: "deployment.environment.name", value: input.environment, action: "upsert" },
+        { key: "deployment.environment", value: confmapEscape(input.environment), action: "upsert" },
+        { key: "deployment.environment.name", value: confmapEscape(input.environment), action: "upsert" },
         // The SDK default when an application sets none (resource semantic conventions).
         { key: "service.name", value: "unknown_service", action: "insert" },
       ],

@@ -14,6 +14,8 @@
  * their value, so token counts and model names survive.
  */
 import { PROTECTED_ATTRIBUTE_KEYS } from "../../config/collector";
+import { re2Problem } from "../../config/re2";
+import { confmapEscape } from "./common";
 
 /** One pattern with the reason it exists. */
 export interface NamedPattern {
@@ -96,13 +98,7 @@ export const VALUE_REWRITES: readonly Rewrite[] = [
   { name: "secrets in JSON text (\"password\": \"…\")", pattern: String.raw`(?i)("(${SECRET_NAMES})"\s*:\s*")[^"]+`, replacement: "$1****" },
 ];
 
-/**
- * Escape `$` for the collector's config resolver, which reads `${…}` as a variable and `$$` as a
- * literal `$` (https://opentelemetry.io/docs/collector/configuration/#environment-variables).
- */
-export function confmapEscape(s: string): string {
-  return s.replace(/\$/g, "$$$$");
-}
+export { confmapEscape };
 
 /** An OTTL string literal: backslashes and quotes escaped. */
 function ottlString(s: string): string {
@@ -122,14 +118,29 @@ export interface RedactionExtras {
   extraBlockedValuePatterns: readonly string[];
 }
 
+/**
+ * Why a pattern the gateway will compile is not Go RE2 (src/config/re2.ts), by name: every built-in
+ * pattern is checked when this module loads, before the program declares anything, and the
+ * stack's extras (validated at config time) once more where they are rendered.
+ */
+function assertRe2(what: string, pattern: string): string {
+  const why = re2Problem(pattern);
+  if (why) throw new Error(`redaction: ${what} ${JSON.stringify(pattern)} is not Go RE2: ${why}`);
+  return pattern;
+}
+
+for (const p of [...BLOCKED_KEY_PATTERNS, ...MASKED_VALUE_PATTERNS, ...VALUE_REWRITES]) assertRe2(`the built-in pattern for ${p.name}`, p.pattern);
+
 /** The `redaction` processor: masks sensitive keys and values, never the agent-run attributes. */
 export function redactionProcessor(extra: RedactionExtras): Record<string, unknown> {
+  const keys = extra.extraBlockedKeys.map((k) => assertRe2(`the pattern of tracestack:collector.redaction.extraBlockedKeys entry ${JSON.stringify(k)}`, exactKeyPattern(k)));
+  const values = extra.extraBlockedValuePatterns.map((p) => assertRe2("tracestack:collector.redaction.extraBlockedValuePatterns entry", p));
   return {
     // Keep every attribute; only mask. (`allow_all_keys: false` would delete unknown keys.)
     allow_all_keys: true,
     ignored_keys: [...PROTECTED_ATTRIBUTE_KEYS],
-    blocked_key_patterns: [...BLOCKED_KEY_PATTERNS.map((p) => p.pattern), ...extra.extraBlockedKeys.map(exactKeyPattern)].map(confmapEscape),
-    blocked_values: [...MASKED_VALUE_PATTERNS.map((p) => p.pattern), ...extra.extraBlockedValuePatterns].map(confmapEscape),
+    blocked_key_patterns: [...BLOCKED_KEY_PATTERNS.map((p) => p.pattern), ...keys].map(confmapEscape),
+    blocked_values: [...MASKED_VALUE_PATTERNS.map((p) => p.pattern), ...values].map(confmapEscape),
     // Counts of masked keys on each span, without their names (`debug` would list them).
     summary: "info",
   };

@@ -3,7 +3,8 @@
  * wrapper sources, and a launchd EnvironmentVariables plist. Pure and deterministic.
  */
 import type { InstrumentedService } from "../../config/instrumentation";
-import { renderUnit } from "../systemd/unit";
+import { shellQuote } from "../scripts/shell";
+import { envAssignment, execWord, parseExecLine, renderUnit } from "../systemd/unit";
 import type { EnvVar } from "./env";
 
 /** The drop-in every instrumented unit gets; the unit file itself is never rewritten. */
@@ -14,20 +15,26 @@ export function dropinPath(unit: string): string {
 }
 
 /**
- * One `Environment=` assignment: double-quoted (systemd.syntax), with `\` and `"` escaped
- * and `%` doubled (systemd expands `%` specifiers in Environment=; percent-encoded resource
- * attributes would otherwise be read as specifiers).
+ * One `Environment=` assignment: always double-quoted (systemd.syntax), with `\` and `"` escaped,
+ * control characters as C escapes and `%` doubled (systemd expands `%` specifiers in Environment=;
+ * percent-encoded resource attributes would otherwise be read as specifiers). See `envAssignment`.
  */
 export function environmentLine(name: string, value: string): string {
-  return `"${`${name}=${value}`.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%/g, "%%")}"`;
+  return envAssignment(name, value, { quote: "always" });
 }
 
-/** `ExecStart=` as the unit would have it, with `%` and `$` left to the author (verbatim systemd syntax). */
+/**
+ * `ExecStart=` as the unit would have it: the launcher quoted as one argv word, the service's own
+ * command verbatim (systemd syntax, `%` and `$` left to the author; validated at config time by
+ * `parseExecLine`, and again here: a command that does not read back as one command line throws).
+ */
 function wrappedExecStart(s: InstrumentedService): string | undefined {
   const w = s.wrapExecStart;
   if (!w) return undefined;
-  if (s.kind === "llama-server") return `${w.command} --metrics`;
-  return `${w.instrument} ${w.command}`;
+  const line = s.kind === "llama-server" ? `${w.command} --metrics` : `${execWord(w.instrument)} ${w.command}`;
+  const parsed = parseExecLine(line);
+  if ("error" in parsed) throw new Error(`ExecStart= of ${JSON.stringify(line)}: ${parsed.error} at character ${parsed.position}`);
+  return line;
 }
 
 /**
@@ -51,17 +58,20 @@ export function renderDropin(serviceName: string, unit: string, s: InstrumentedS
   );
 }
 
-/** POSIX sh single-quoting for an env file sourced with `set -a; . file; set +a`. */
-function shQuote(v: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]*$/.test(v) && v !== "" ? v : `'${v.replace(/'/g, `'"'"'`)}'`;
+/** A variable name for a sourced env file (the name is shell syntax: it is never quoted, so it is checked). */
+function envFileName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`env file: not an environment variable name: ${JSON.stringify(name)}`);
+  return name;
 }
 
 /** An env file a wrapper sources (`set -a; . <file>; set +a`) before exec-ing the client. */
 export function renderEnvFile(serviceName: string, env: readonly EnvVar[]): string {
+  // The name is part of a comment line of a file the shell sources: it must not end that line.
+  if (/[\u0000-\u001f\u007f]/.test(serviceName)) throw new Error(`env file: control character in the service name ${JSON.stringify(serviceName)}`);
   return [
     `# OpenTelemetry for ${serviceName}, rendered by tracestack; local changes are overwritten by pulumi up.`,
     "# Source it before starting the service: set -a; . <this file>; set +a",
-    ...env.map(([k, v]) => `${k}=${shQuote(v)}`),
+    ...env.map(([k, v]) => `${envFileName(k)}=${shellQuote(v)}`),
     "",
   ].join("\n");
 }
@@ -72,10 +82,16 @@ export function renderEnvFile(serviceName: string, env: readonly EnvVar[]): stri
 
 export type PlistValue = string | number | boolean | PlistValue[] | { [key: string]: PlistValue };
 
-function xmlEscape(s: string): string {
-  // Characters XML 1.0 forbids outright cannot be escaped either: refuse them.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)) throw new Error(`plist: control character in ${JSON.stringify(s)}`);
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/**
+ * Text of an XML element (the plist grammar): `&`, `<` and `>` as entities, a carriage return as
+ * `&#13;` (an XML parser would turn a raw one into a newline). Characters XML 1.0 forbids outright
+ * (other controls, lone surrogates, U+FFFE/U+FFFF) cannot be escaped either: it throws.
+ */
+export function xmlEscape(s: string): string {
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(s) || /\p{Cs}/u.test(s)) {
+    throw new Error(`plist: a character XML cannot hold in ${JSON.stringify(s)}`);
+  }
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
 }
 
 function plistNode(v: PlistValue, depth: number): string[] {

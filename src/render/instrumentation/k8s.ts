@@ -6,6 +6,17 @@
 import type { InstrumentationConfig } from "../../config/instrumentation";
 import type { K8sServicePlan } from "./plan";
 
+/**
+ * A literal container env value (the Kubernetes grammar): the kubelet expands `$(NAME)` in `env`
+ * values and reads `$$` as `$`, so every `$` that starts either is doubled and the value arrives
+ * as written. Values that mean to reference a variable (the agent endpoint's `$(HOST_IP)`) are
+ * built by tracestack and skip this.
+ * https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/
+ */
+export function k8sEnvLiteral(value: string): string {
+  return value.replace(/\$(?=[($])/g, "$$$$");
+}
+
 /** Field manager of every patch: the owners' manifests keep their own fields. */
 export const PATCH_FIELD_MANAGER = "tracestack-instrumentation";
 

@@ -10,6 +10,7 @@ import { sha256 } from "../yaml";
 import type { AgentEndpoint, EnvVar } from "./env";
 import { HOST_IP_ENV, renderOtelEnv, vllmTracingArgs } from "./env";
 import { dropinPath, renderDropin, renderEnvFile, renderLaunchdEnv } from "./files";
+import { k8sEnvLiteral } from "./k8s";
 
 /** The collector agent's OTLP ports when the stack sets none (`tracestack:collector.agent.ports`). */
 export const DEFAULT_AGENT_PORTS = { otlpGrpc: 4317, otlpHttp: 4318 } as const;
@@ -118,17 +119,19 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
   });
   // The node's agent: the downward API's status.hostIP, declared before its $(HOST_IP) users.
   const hostIp = { name: HOST_IP_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } };
+  // The endpoint references $(HOST_IP) on purpose; every other value is literal for the kubelet.
+  const endpointVars = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+  const envEntry = ([k, v]: EnvVar) => ({ name: k, value: endpointVars.has(k) ? v : k8sEnvLiteral(v) });
   const base = { target: "kubernetes" as const, name, service: s, env, namespace: p.namespace!, deployment: p.deployment!, container: p.container ?? p.deployment! };
   const args = s.kind === "vllm" ? [...(s.args ?? []), ...vllmTracingArgs(s, agent)] : undefined;
   if (s.k8sMode === "patch") {
     return {
       ...base,
       mode: "patch",
-      patch: { name: base.container, env: [hostIp, ...env.map(([k, v]) => ({ name: k, value: v }))], ...(args ? { args } : {}) },
+      patch: { name: base.container, env: [hostIp, ...env.map(envEntry)], ...(args ? { args } : {}) },
     };
   }
   // envFrom values are not $(VAR)-expanded: the endpoint stays in the container's own env.
-  const endpointVars = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
   const cmName = `${name.replace(/[._]/g, "-")}-otel-env`.slice(0, 63);
   return {
     ...base,
@@ -138,7 +141,7 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
       data: Object.fromEntries(env.filter(([k]) => !endpointVars.has(k))),
       ownerAdds: {
         envFrom: [{ configMapRef: { name: cmName } }],
-        env: [hostIp, ...env.filter(([k]) => endpointVars.has(k)).map(([k, v]) => ({ name: k, value: v }))],
+        env: [hostIp, ...env.filter(([k]) => endpointVars.has(k)).map(envEntry)],
         ...(s.kind === "vllm" ? { appendArgs: vllmTracingArgs(s, agent) } : {}),
       },
     },

@@ -2,9 +2,16 @@
  * Scripts that deliver a service's OTEL_* environment on a host. Each is idempotent and
  * reads the file's content on stdin (never on the command line).
  */
+import { checkedPath } from "../scripts/host";
 import { shellQuote as q } from "../scripts/shell";
 
 const PRELUDE = ["#!/usr/bin/env bash", "set -euo pipefail", 'die() { echo "tracestack: $*" >&2; exit 1; }'];
+
+/** A systemd unit name (as the config's `placement.unit` admits it): it is also echoed inside double quotes. */
+function checkedUnit(unit: string): string {
+  if (!/^[A-Za-z0-9_:][A-Za-z0-9:_.@\\-]*$/.test(unit)) throw new Error(`not a systemd unit name: ${JSON.stringify(unit)}`);
+  return unit;
+}
 
 /**
  * Reload systemd and restart the unit only if it is running (`try-restart`): a stopped
@@ -12,11 +19,13 @@ const PRELUDE = ["#!/usr/bin/env bash", "set -euo pipefail", 'die() { echo "trac
  * drop-in's digest changed (the command's trigger), after the drop-in was written.
  */
 export function reloadUnitScript(unit: string): string {
+  checkedUnit(unit);
   return [...PRELUDE, "systemctl daemon-reload", `systemctl try-restart ${q(`${unit}.service`)}`, `echo "reloaded ${unit}.service"`, ""].join("\n");
 }
 
 /** Remove a drop-in: the unit runs uninstrumented again. */
 export function removeDropinScript(unit: string, path: string): string {
+  checkedUnit(unit);
   return [
     ...PRELUDE,
     `rm -f ${q(path)}`,
@@ -32,6 +41,7 @@ export function removeDropinScript(unit: string, path: string): string {
  * in the same directory, then rename — and only when the content differs.
  */
 export function writeUserFileScript(path: string, mode = "0600"): string {
+  checkedPath(path);
   return [
     ...PRELUDE,
     `path=${q(path)}`,
@@ -49,6 +59,7 @@ export function writeUserFileScript(path: string, mode = "0600"): string {
 }
 
 export function removeUserFileScript(path: string): string {
+  checkedPath(path);
   return [...PRELUDE, `rm -f ${q(path)}`, ""].join("\n");
 }
 
@@ -59,18 +70,19 @@ export function removeUserFileScript(path: string): string {
 export function mergeLaunchdEnvScript(label: string, fragment: string, plist: string, names: readonly string[]): string {
   return [
     ...PRELUDE,
+    `label=${q(label)}`,
     `plist=${q(plist)}`,
     `fragment=${q(fragment)}`,
-    `[ -f "$plist" ] || die "no launchd job at $plist (label ${label})"`,
+    '[ -f "$plist" ] || die "no launchd job at $plist (label $label)"',
     '/usr/libexec/PlistBuddy -c "Print :EnvironmentVariables" "$plist" >/dev/null 2>&1 || plutil -insert EnvironmentVariables -dictionary "$plist"',
     ...names.map(
       (n) =>
         `plutil -replace ${q(`EnvironmentVariables.${n}`)} -string "$(/usr/libexec/PlistBuddy -c ${q(`Print :EnvironmentVariables:${n}`)} "$fragment")" "$plist"`,
     ),
     'uid="$(id -u)"',
-    `launchctl bootout "gui/$uid/${label}" 2>/dev/null || true`,
+    'launchctl bootout "gui/$uid/$label" 2>/dev/null || true',
     'launchctl bootstrap "gui/$uid" "$plist"',
-    `echo "reloaded launchd job ${label}"`,
+    'echo "reloaded launchd job $label"',
     "",
   ].join("\n");
 }

@@ -8,6 +8,7 @@
  */
 import type { JaegerConfig } from "../../config/schema";
 import { jaegerEsRotationStyle } from "../../config/versions";
+import { confmapEscape } from "../collector/common";
 import { SPAN_METRICS_NAMESPACE } from "../collector/gateway";
 import { aliasNames } from "../elasticsearch/names";
 import { toYaml } from "../yaml";
@@ -65,9 +66,10 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
   }
 
   const elasticsearch: Record<string, unknown> = {
-    server_urls: input.serverUrls,
-    auth: { basic: { username: input.username, password_file: input.passwordFile } },
-    ...(input.caFile ? { tls: { ca_file: input.caFile } } : {}),
+    // Jaeger v2 resolves `${…}` like the collector: values from the stack are escaped for it.
+    server_urls: input.serverUrls.map(confmapEscape),
+    auth: { basic: { username: confmapEscape(input.username), password_file: input.passwordFile } },
+    ...(input.caFile ? { tls: { ca_file: confmapEscape(input.caFile) } } : {}),
     indices: { index_prefix: j.indexPrefix, spans, services },
     // The ILM bootstrap owns the index templates (with lifecycle settings and mappings).
     create_mappings: false,

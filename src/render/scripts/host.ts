@@ -286,6 +286,17 @@ export interface WriteFileInput {
   driftMarker?: string;
 }
 
+/**
+ * A path a script writes or removes: absolute, no `.`/`..` segment, no control character (the
+ * config's path scalars admit no other; this is the sink's own check, it throws).
+ */
+export function checkedPath(path: string): string {
+  if (!path.startsWith("/") || path.split("/").some((s) => s === ".." || s === ".") || /[\u0000-\u001f\u007f]/.test(path)) {
+    throw new Error(`not an absolute path without '.', '..' or control characters: ${JSON.stringify(path)}`);
+  }
+  return path;
+}
+
 /** Where the activation of `service` finds its restart flag. */
 export function restartFlag(service: string): string {
   return `${STATE_DIR}/restart-${service}`;
@@ -296,6 +307,7 @@ export function restartFlag(service: string): string {
  * rename); a no-op when the file already has this content, owner and mode. Records the drift stamp.
  */
 export function writeFileScript(f: WriteFileInput): string {
+  checkedPath(f.path);
   const flavor = f.flavor ?? "linux";
   const want = `${f.owner}:${f.group} ${f.mode.replace(/^0/, "")}`;
   // A container's uid may have no account on the host: compare numerically then (names print as UNKNOWN).
@@ -339,6 +351,7 @@ export function writeFileScript(f: WriteFileInput): string {
 }
 
 export function removeFileScript(path: string, flavor: Flavor = "linux"): string {
+  checkedPath(path);
   return [...PRELUDE, ...stampFns(flavor), `rm -f ${q(path)} ${q(`${path}.next`)}`, `stamp="$(ts_stamp_base ${q(path)})"`, 'rm -f "$stamp.deployed" "$stamp.repaired"', ""].join(
     "\n",
   );

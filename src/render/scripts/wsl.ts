@@ -30,6 +30,8 @@ export function portProxyCommand(port: number): string {
  * an existing entry, the firewall rule is created once.
  */
 export function renderWslPortProxy(hostName: string, address: string, ports: readonly WslPort[]): string {
+  // Both land in a PowerShell comment line: nothing may end it (the config admits DNS names and IPs only).
+  for (const v of [hostName, address]) if (!/^[A-Za-z0-9.:-]+$/.test(v)) throw new Error(`wsl-portproxy.ps1: not a host name or address: ${JSON.stringify(v)}`);
   const list = sorted(ports);
   return [
     `# WSL2 port forwarding for ${hostName} (${address}), rendered by tracestack.`,

@@ -34,7 +34,7 @@ import {
 } from "../../render/scripts/host";
 import type { Flavor, HostFacts, ProbeItem, ProbeResult } from "../../render/scripts/host";
 import { asRoot, shellQuote } from "../../render/scripts/shell";
-import { execWord, hardening, renderUnit } from "../../render/systemd/unit";
+import { envAssignment, execLine, hardening, renderUnit } from "../../render/systemd/unit";
 import { renderWslPortProxy } from "../../render/scripts/wsl";
 import type { WslPort } from "../../render/scripts/wsl";
 import { memoryQuantityBytes } from "../../config/scalars";
@@ -130,7 +130,8 @@ export class Host extends pulumi.ComponentResource {
     this.dockerProvider ??= new docker.Provider(
       `${this.hostName}-docker`,
       {
-        host: `ssh://${this.connection.user as string}@${this.config.address}:${this.config.sshPort}`,
+        // An IPv6 literal is bracketed in a URL authority.
+        host: `ssh://${this.connection.user as string}@${this.config.address.includes(":") ? `[${this.config.address}]` : this.config.address}:${this.config.sshPort}`,
         sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"],
       },
       { parent: this },
@@ -427,8 +428,8 @@ export class HostsTarget implements Target {
             ["Group", spec.user.name],
             ...Object.keys(spec.env)
               .sort()
-              .map((k): [string, string] => ["Environment", execWord(`${k}=${spec.env[k]}`)]),
-            ["ExecStart", [binary, ...spec.args].map(execWord).join(" ")],
+              .map((k): [string, string] => ["Environment", envAssignment(k, spec.env[k])]),
+            ["ExecStart", execLine([binary, ...spec.args])],
             ["Restart", "on-failure"],
             ["RestartSec", "5s"],
             ["TimeoutStopSec", "30s"],
