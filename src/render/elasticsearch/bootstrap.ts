@@ -64,7 +64,10 @@ function script(input: BootstrapInput): string {
     "trap 'rm -f \"$auth\" \"$out\"' EXIT",
     "status() {",
     '  local method="$1" path="$2" body="${3:-}"',
-    '  local args=(-sS -o "$out" -w "%{http_code}" -K "$auth" "${ca[@]}" -X "$method" -H "Content-Type: application/json")',
+    // Every call is bounded. A HEAD is `--head`, never `-X HEAD`: Elasticsearch answers HEAD with the
+    // GET body's Content-Length and no body and keeps the connection open, so curl would wait for a body forever.
+    '  local args=(-sS --connect-timeout 10 --max-time 60 -o "$out" -w "%{http_code}" -K "$auth" "${ca[@]}" -H "Content-Type: application/json")',
+    '  if [ "$method" = HEAD ]; then args+=(--head); else args+=(-X "$method"); fi',
     '  if [ -n "$body" ]; then args+=(--data-binary "@$dir/$body"); fi',
     '  curl "${args[@]}" "$es_url$path"',
     "}",
