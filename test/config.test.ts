@@ -51,7 +51,7 @@ describe("bad input fails with the key path, the value and what is allowed", () 
     ["two listeners on one port of one host", withValue(home, "jaeger.ports.ui", 9200), "tracestack:elasticsearch.port: port 9200 on host \"danarch\" is already taken by tracestack:jaeger.ports.ui", ""],
     ["a warm phase after delete", withValue(home, "lifecycle.warmAfter", "40d"), 'tracestack:lifecycle.warmAfter: "40d" must be earlier than tracestack:lifecycle.deleteAfter ("30d")', ""],
     ["replicas the cluster cannot allocate", withValue(home, "jaeger.spans.replicas", 1), "tracestack:jaeger.spans.replicas: 1 replicas cannot be allocated on 1 Elasticsearch node", "allowed: 0 to 0"],
-    ["an unsupported Jaeger version", withValue(home, "jaeger.version", "2.10.0"), 'tracestack:jaeger.version: "2.10.0" is not supported; allowed: 2.14.0 or later', ""],
+    ["an unsupported Jaeger version", withValue(home, "jaeger.version", "2.10.0"), 'tracestack:jaeger.version: "2.10.0" is not supported; allowed: 2.13.0 or later', ""],
     ["a malformed version", withValue(home, "jaeger.version", "latest"), 'tracestack:jaeger.version: "latest"', "allowed: a release version"],
     ["an unknown target kind", withValue(home, "target.kind", "nomad"), "tracestack:target.kind", '"hosts", "kubernetes"'],
     ["a missing target", withValue(home, "target", undefined), "tracestack:target: is required", ""],

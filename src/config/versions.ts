@@ -8,7 +8,7 @@
 /** Jaeger v2 release used when a stack pins none (the current 2.x release). */
 export const DEFAULT_JAEGER_VERSION = "2.20.0";
 /** Oldest Jaeger v2 release whose Elasticsearch ILM settings tracestack can render. */
-export const MIN_JAEGER_VERSION = "2.14.0";
+export const MIN_JAEGER_VERSION = "2.13.0";
 /** Jaeger 2.20 replaced `use_ilm`/`use_aliases` by per-index `rotation.auto_rollover`. */
 export const JAEGER_AUTO_ROLLOVER_SINCE = "2.20.0";
 
