@@ -313,8 +313,8 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
   });
 
   it("one span end to end: OTLP/HTTP to the agent on the VM, through the gateway's tail sampling (an error is kept), stored by Jaeger with `_bulk` into the span write alias", async () => {
-    const traceId = `a${randomBytes(15).toString("hex")}`;
-    const spanId = `b${randomBytes(7).toString("hex")}`;
+    const traceId = `a${randomBytes(16).toString("hex").slice(1)}`;
+    const spanId = `b${randomBytes(8).toString("hex").slice(1)}`;
     const now = BigInt(Date.now()) * 1_000_000n;
     const otlp = {
       resourceSpans: [
