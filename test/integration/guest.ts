@@ -160,7 +160,7 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
   const sshPort = port ?? (await freePort());
   const args = [
     ...(accel === "kvm" ? ["-enable-kvm", "-cpu", "host"] : ["-accel", "tcg"]),
-    "-m", "1536",
+    "-m", "2048",
     "-smp", "2",
     "-kernel", image.kernel,
     "-initrd", image.initrd,

@@ -1,83 +1,14 @@
 /**
- * Stand-ins the guest talks to: release tarballs (a bash + python3 "jaeger" and
- * "otelcol-contrib") served with real sha256 checksums from a local HTTP server, and an
- * Elasticsearch that answers what the ILM bootstrap asks and records every request.
+ * What the guest talks to: release tarballs of the toolchain's real `jaeger` and `otelcol-contrib`
+ * served with real sha256 checksums from a local HTTP server, and a stand-in Elasticsearch that
+ * answers what the ILM bootstrap and Jaeger's Elasticsearch client ask and records every request.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { basename, join } from "node:path";
-
-/** A config holding this marker is rejected by the stand-ins' `validate --config`. */
-export const REJECT_MARKER = "TRACESTACK_IT_REJECT";
-
-/**
- * The stand-in binary: `validate --config FILE` (exit 1 with a message on the marker), else
- * `[...] --config FILE [...]` serves HTTP 200 on the health endpoint of FILE (the `health_check`
- * or `healthcheckv2` extension) and keeps running. Every start is appended to ./starts (the
- * unit's WorkingDirectory, its state directory). When the config names a `password_file`, the
- * service user must be able to read it, as the real binaries must.
- */
-export function standInBinary(name: string): string {
-  return `#!/usr/bin/env bash
-# Stand-in for ${name}, built by tracestack's integration test.
-set -euo pipefail
-if [ "\${1:-}" = validate ]; then
-  [ "\${2:-}" = --config ] && [ -n "\${3:-}" ] || { echo "usage: ${name} validate --config FILE" >&2; exit 2; }
-  [ -r "$3" ] || { echo "${name}: cannot read $3" >&2; exit 1; }
-  if grep -q ${REJECT_MARKER} "$3"; then echo "${name}: invalid configuration: $3 holds ${REJECT_MARKER}" >&2; exit 1; fi
-  echo "${name}: $3 is valid"
-  exit 0
-fi
-config=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --config) config="$2"; shift 2 ;;
-    --config=*) config="\${1#--config=}"; shift ;;
-    *) shift ;;
-  esac
-done
-[ -n "$config" ] || { echo "usage: ${name} --config FILE" >&2; exit 2; }
-exec python3 - "$config" <<'PY'
-import http.server, os, re, sys, time
-path = sys.argv[1]
-lines = open(path).read().splitlines()
-endpoint = None
-for i, line in enumerate(lines):
-    if re.match(r"^\\s*(health_check|healthcheckv2):\\s*$", line):
-        indent = len(line) - len(line.lstrip())
-        for inner in lines[i + 1:]:
-            if inner.strip() and len(inner) - len(inner.lstrip()) <= indent:
-                break
-            m = re.match(r"^\\s*endpoint:\\s*\\"?([0-9.]+):(\\d+)\\"?\\s*$", inner)
-            if m:
-                endpoint = (m.group(1), int(m.group(2)))
-                break
-        break
-if endpoint is None:
-    sys.exit("${name}: no health endpoint in " + path)
-for m in re.finditer(r"password_file:\\s*(\\S+)", "\\n".join(lines)):
-    open(m.group(1)).read()
-with open("starts", "a") as f:
-    f.write("%d %f\\n" % (os.getpid(), time.time()))
-
-class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'{"status":"StatusOK"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-
-print("${name} stand-in: healthy on %s:%d" % endpoint, flush=True)
-http.server.ThreadingHTTPServer(endpoint, Health).serve_forever()
-PY
-`;
-}
+import { gunzipSync } from "node:zlib";
 
 export interface Release {
   /** Path under the server root, e.g. jaeger/jaeger-2.20.0-linux-amd64.tar.gz */
@@ -86,15 +17,19 @@ export interface Release {
 }
 
 /**
- * Builds the tarball a release URL names, laid out like upstream's: jaeger-<v>-<platform>.tar.gz
- * holds jaeger-<v>-<platform>/jaeger; otelcol-contrib_<v>_<os>_<arch>.tar.gz holds otelcol-contrib
- * at its root, next to a per-artifact <tarball>.sha256 holding only the hash. Jaeger's release-wide
- * jaeger-<v>.sha256sum.txt is written too (`<sha256> *<tarball>`).
+ * Builds the tarball a release URL names from the toolchain's real binary
+ * (`.toolchain/bin/<binary>`, its symlink resolved), laid out like upstream's:
+ * jaeger-<v>-<platform>.tar.gz holds jaeger-<v>-<platform>/jaeger; otelcol-contrib_<v>_<os>_<arch>.tar.gz
+ * holds otelcol-contrib at its root, next to a per-artifact <tarball>.sha256 holding only the hash.
+ * Jaeger's release-wide jaeger-<v>.sha256sum.txt is written too (`<sha256> *<tarball>`).
+ *
+ * The binaries are big (85 MB, 171 MB): a tarball is built once and cached under `cacheDir`, keyed by
+ * the binary's sha256 and the member name; the tar is byte-reproducible (fixed mtimes and owners,
+ * gzip without a name or timestamp), so the cached tarball is the one a fresh build would write.
  */
-export function buildRelease(root: string, urlPath: string): Release {
+export function buildRelease(root: string, urlPath: string, binDir: string, cacheDir: string): Release {
   const file = basename(urlPath);
   const dir = join(root, urlPath.slice(0, -file.length));
-  const stage = join(root, ".stage", file);
   mkdirSync(dir, { recursive: true });
   let member: string;
   let binary: string;
@@ -105,15 +40,25 @@ export function buildRelease(root: string, urlPath: string): Release {
   } else if ((m = /^otelcol-contrib_[0-9.]+_[a-z0-9_]+\.tar\.gz$/.exec(file))) {
     member = "otelcol-contrib";
     binary = "otelcol-contrib";
-  } else throw new Error(`integration test: no stand-in for the release ${urlPath}`);
-  mkdirSync(join(stage, member, ".."), { recursive: true });
-  writeFileSync(join(stage, member), standInBinary(binary));
-  chmodSync(join(stage, member), 0o755);
-  // Byte-reproducible: fixed mtimes and owners, gzip without a timestamp.
-  const tar = execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", stage, "-cf", "-", member.split("/")[0]]);
-  const gz = execFileSync("gzip", ["-n", "-9"], { input: tar });
-  writeFileSync(join(dir, file), gz);
-  const sha256 = createHash("sha256").update(gz).digest("hex");
+  } else throw new Error(`integration test: no release for ${urlPath}`);
+  const real = realpathSync(join(binDir, binary));
+  const binSha = createHash("sha256").update(readFileSync(real)).digest("hex");
+  const key = createHash("sha256").update(`${binSha}\n${member}\n`).digest("hex").slice(0, 16);
+  const cached = join(cacheDir, `${key}-${file}`);
+  if (!existsSync(cached)) {
+    const stage = join(cacheDir, `.stage-${key}`);
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(join(stage, member, ".."), { recursive: true });
+    copyFileSync(real, join(stage, member));
+    chmodSync(join(stage, member), 0o755);
+    // Byte-reproducible: fixed mtimes and owners, gzip without a name or timestamp (-1: the checksum
+    // is what matters, not the ratio; pigz -n writes the same format, faster).
+    const gzip = spawnSync("sh", ["-c", "command -v pigz"]).status === 0 ? "pigz -n -1" : "gzip -n -1";
+    execFileSync("sh", ["-c", `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - "$2" | ${gzip} > "$3.tmp" && mv "$3.tmp" "$3"`, "sh", stage, member.split("/")[0], cached]);
+    rmSync(stage, { recursive: true, force: true });
+  }
+  copyFileSync(cached, join(dir, file));
+  const sha256 = createHash("sha256").update(readFileSync(cached)).digest("hex");
   if (binary === "otelcol-contrib") writeFileSync(join(dir, `${file}.sha256`), `${sha256}\n`);
   else {
     const sums = join(dir, `jaeger-${m[2]}.sha256sum.txt`);
@@ -126,6 +71,19 @@ export function buildRelease(root: string, urlPath: string): Release {
     writeFileSync(sums, `${prev}${sha256} *${file}\n`);
   }
   return { path: urlPath, sha256 };
+}
+
+/** The version the toolchain's Jaeger reports (`jaeger version`, JSON `gitVersion`), without the v. */
+export function builtJaegerVersion(binDir: string): string {
+  const out = execFileSync(join(binDir, "jaeger"), ["version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const v = (JSON.parse(out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1)) as { gitVersion: string }).gitVersion;
+  return v.replace(/^v/, "");
+}
+
+/** The version the toolchain's collector reports (`otelcol-contrib --version`). */
+export function builtCollectorVersionOf(binDir: string): string {
+  const out = execFileSync(join(binDir, "otelcol-contrib"), ["--version"], { encoding: "utf8" });
+  return /version v?([0-9.]+)/.exec(out)![1];
 }
 
 export interface Recorded {
@@ -169,10 +127,25 @@ export async function startFileServer(root: string): Promise<{ server: Server; p
   return { server, port: await listen(server), fetched };
 }
 
+/** A document a `_bulk` request wrote: the index it named (an alias resolved to its write index), its id, its source. */
+export interface BulkDocument {
+  op: string;
+  /** The index or alias the action line named. */
+  target: string;
+  index: string;
+  id: string;
+  source: Record<string, unknown>;
+}
+
 /**
- * Elasticsearch as far as the bootstrap sees it: cluster health, ILM policies, index templates,
- * indices with aliases (an index PUT twice is a 400, like the real one), HEAD /_alias/<name>.
- * Requests without the expected basic credentials get a 401.
+ * Elasticsearch 8.19 as far as the bootstrap and Jaeger's Elasticsearch client see it (read from
+ * jaeger v1.76.0 internal/storage/elasticsearch/config and olivere/elastic v7.0.32): `HEAD /` (the
+ * client's start-up and periodic health check), `GET /` (Jaeger's version ping: `version.number`),
+ * cluster health, ILM policies, index templates, indices with aliases (an index PUT twice is a 400,
+ * like the real one), HEAD /_alias/<name>, `_bulk` (NDJSON, gzip-compressed when Jaeger's
+ * `http_compression` is on; every document recorded, each item a 201), `_search`/`_msearch`
+ * (no hits). Responses carry `X-Elastic-Product: Elasticsearch`, as 8.x's do (the v8 Go client
+ * refuses a server without it). Requests without the expected basic credentials get a 401.
  */
 export class FakeElasticsearch {
   readonly requests: Recorded[] = [];
@@ -180,8 +153,10 @@ export class FakeElasticsearch {
   readonly templates = new Map<string, unknown>();
   readonly indices = new Map<string, unknown>();
   readonly aliases = new Map<string, { index: string; isWriteIndex: boolean }>();
+  readonly documents: BulkDocument[] = [];
   server?: Server;
   port = 0;
+  private seq = 0;
 
   constructor(private readonly username: string, private readonly password: string) {}
 
@@ -192,8 +167,11 @@ export class FakeElasticsearch {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body = "";
-    for await (const chunk of req) body += String(chunk);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let raw = Buffer.concat(chunks);
+    if (/gzip/i.test(String(req.headers["content-encoding"] ?? "")) && raw.length > 0) raw = gunzipSync(raw);
+    const body = raw.toString("utf8");
     const url = new URL(req.url ?? "/", "http://x");
     const method = req.method ?? "GET";
     const expected = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString("base64")}`;
@@ -201,21 +179,40 @@ export class FakeElasticsearch {
     const reply = (status: number, json?: unknown) => {
       this.requests.push({ method, path: url.pathname, status, body, authorized });
       const text = json === undefined ? "" : JSON.stringify(json);
-      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "X-Elastic-Product": "Elasticsearch" });
       res.end(method === "HEAD" ? undefined : text);
     };
-    if (!authorized) return reply(401, { error: { type: "security_exception" }, status: 401 });
+    if (!authorized) return reply(401, { error: { type: "security_exception", reason: "missing authentication credentials for REST request" }, status: 401 });
     const parts = url.pathname.split("/").filter(Boolean);
+    if (parts.length === 0 && (method === "GET" || method === "HEAD")) {
+      return reply(200, {
+        name: "tracestack-it",
+        cluster_name: "tracestack-it",
+        cluster_uuid: "tWB1cUYwR0uDKAdLBEpZbg",
+        version: { number: "8.19.0", build_flavor: "default", build_type: "docker", lucene_version: "9.12.2", minimum_wire_compatibility_version: "7.17.0", minimum_index_compatibility_version: "7.0.0" },
+        tagline: "You Know, for Search",
+      });
+    }
     if (method === "GET" && parts[0] === "_cluster" && parts[1] === "health") return reply(200, { status: "green" });
     if (method === "PUT" && parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
       this.policies.set(parts[2], JSON.parse(body));
       return reply(200, { acknowledged: true });
+    }
+    if (method === "GET" && parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
+      if (!this.policies.has(parts[2])) return reply(404, { error: { type: "resource_not_found_exception", reason: `Lifecycle policy not found: ${parts[2]}` }, status: 404 });
+      return reply(200, { [parts[2]]: { version: 1, policy: (this.policies.get(parts[2]) as { policy?: unknown }).policy } });
     }
     if (method === "PUT" && parts[0] === "_index_template" && parts[1]) {
       this.templates.set(parts[1], JSON.parse(body));
       return reply(200, { acknowledged: true });
     }
     if (method === "HEAD" && parts[0] === "_alias" && parts[1]) return reply(this.aliases.has(parts[1]) ? 200 : 404);
+    if ((method === "POST" || method === "PUT") && parts[parts.length - 1] === "_bulk" && parts.length <= 2) return reply(200, this.bulk(body, parts.length === 2 ? parts[0] : undefined));
+    if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_search" && parts.length <= 2) return reply(200, emptySearch());
+    if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_msearch" && parts.length <= 2) {
+      const n = Math.floor(body.split("\n").filter((l) => l.trim()).length / 2);
+      return reply(200, { took: 1, responses: Array.from({ length: n }, () => ({ ...emptySearch(), status: 200 })) });
+    }
     if (method === "PUT" && parts.length === 1 && !parts[0].startsWith("_")) {
       if (this.indices.has(parts[0])) return reply(400, { error: { type: "resource_already_exists_exception" }, status: 400 });
       const parsed = JSON.parse(body || "{}") as { aliases?: Record<string, { is_write_index?: boolean }> };
@@ -223,6 +220,33 @@ export class FakeElasticsearch {
       for (const [alias, a] of Object.entries(parsed.aliases ?? {})) this.aliases.set(alias, { index: parts[0], isWriteIndex: a.is_write_index === true });
       return reply(200, { acknowledged: true, index: parts[0] });
     }
-    return reply(400, { error: `stand-in: unexpected ${method} ${url.pathname}` });
+    return reply(400, { error: { type: "illegal_argument_exception", reason: `stand-in: unexpected ${method} ${url.pathname}` }, status: 400 });
   }
+
+  /** `_bulk`: action lines (index/create carry a source line, delete none); every write a 201. */
+  private bulk(body: string, defaultIndex?: string): unknown {
+    const lines = body.split("\n").filter((l) => l.trim() !== "");
+    const items: unknown[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const action = JSON.parse(lines[i]) as Record<string, { _index?: string; _id?: string }>;
+      const op = Object.keys(action)[0];
+      const meta = action[op];
+      const target = meta._index ?? defaultIndex ?? "";
+      const alias = this.aliases.get(target);
+      const index = alias?.isWriteIndex ? alias.index : target;
+      const id = meta._id ?? `it-${++this.seq}`;
+      if (op === "delete") {
+        items.push({ delete: { _index: index, _id: id, _version: 1, result: "not_found", status: 404 } });
+        continue;
+      }
+      const source = JSON.parse(lines[++i] ?? "{}") as Record<string, unknown>;
+      this.documents.push({ op, target, index, id, source });
+      items.push({ [op]: { _index: index, _id: id, _version: 1, result: "created", _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: this.seq, _primary_term: 1, status: 201 } });
+    }
+    return { took: 1, errors: false, items };
+  }
+}
+
+function emptySearch(): Record<string, unknown> {
+  return { took: 1, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, hits: { total: { value: 0, relation: "eq" }, max_score: null, hits: [] }, aggregations: {} };
 }
