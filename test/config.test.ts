@@ -4,21 +4,13 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
-import { ConfigError, parseStackConfig, requireSecrets } from "../src/config/index";
+import { parseStackConfig, requireSecrets } from "../src/config/index";
+import { problems } from "./helpers/config";
 import { PROJECT_DIR, stackValues, withValue } from "./helpers/render";
 
 const home = stackValues("home");
 const k8s = stackValues("k8s");
 
-function problems(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw, "test");
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message.split("\n").filter((l) => l.startsWith("  - "));
-    throw e;
-  }
-  return [];
-}
 
 describe("the stack files", () => {
   it.each([

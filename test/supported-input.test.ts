@@ -6,7 +6,7 @@
 import RE2 from "re2";
 import YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import { COLLECTOR_VERSIONS, ConfigError, DEFAULT_COLLECTOR_VERSION, parseStackConfig, re2Check } from "../src/config/index";
+import { COLLECTOR_VERSIONS, DEFAULT_COLLECTOR_VERSION, parseStackConfig, re2Check } from "../src/config/index";
 import { DEFAULT_GRAFANA_VERSION, DEFAULT_PROMETHEUS_VERSION, GRAFANA_VERSIONS, PROMETHEUS_VERSIONS } from "../src/config/grafana";
 import { DCGM_VERSIONS, DEFAULT_DCGM_EXPORTER_IMAGE } from "../src/config/instrumentation";
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_JAEGER_VERSION, ELASTICSEARCH_VERSIONS, JAEGER_VERSIONS, inRange } from "../src/config/versions";
@@ -14,20 +14,12 @@ import type { VersionRange } from "../src/config/versions";
 import { BLOCKED_KEY_PATTERNS, MASKED_VALUE_PATTERNS, VALUE_REWRITES, renderGatewayConfig } from "../src/render/collector/index";
 import { gatewayRenderInput } from "../src/render/collector/fromConfig";
 import { toYaml } from "../src/render/yaml";
+import { problems } from "./helpers/config";
 import { stackValues, withValue } from "./helpers/render";
 
 const home = stackValues("home");
 const k8s = stackValues("k8s");
 
-function problems(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw, "test");
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message.split("\n").filter((l) => l.startsWith("  - "));
-    throw e;
-  }
-  return [];
-}
 
 const patternsAt = (patterns: string[]) => withValue(home, "collector.redaction.extraBlockedValuePatterns", patterns);
 
