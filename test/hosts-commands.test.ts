@@ -226,7 +226,7 @@ describe("the drift probe's ssh command line", () => {
   it.skipIf(!hasTool("bash"))("with target.hosts.<h>.hostKey, trusts that key only (KnownHostsCommand), on that host only", async () => {
     const cfg = withValue(stackValues("home"), "target.hosts.danarch.hostKey", HOST_KEY);
     const r = await renderRecording("home", { config: cfg });
-    await r.run();
+    const result = await r.run();
     const danarch = r.probes.filter((c) => c.includes(" dan@danarch.lan "));
     const others = r.probes.filter((c) => !c.includes(" dan@danarch.lan "));
     expect(danarch.length).toBeGreaterThan(0);
@@ -246,6 +246,10 @@ describe("the drift probe's ssh command line", () => {
       expect(c).not.toContain("KnownHostsCommand");
       expect(c).not.toContain("UserKnownHostsFile");
     }
+    // Docker over SSH on danarch (Elasticsearch, Grafana, Prometheus) pins the same key.
+    const docker = find(result.plan, "pulumi:providers:docker", "danarch-docker");
+    // Provider inputs reach the engine JSON-encoded.
+    expect(JSON.parse(String(docker.inputs.sshOpts))).toEqual(["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo %H ${HOST_KEY}`, "-o", "BatchMode=yes"]);
     // The remote commands on danarch verify the same key; the other hosts' don't pin one.
     const keys = async (prefix: string) => {
       const on = r.registered.filter((y) => y.type === CMD && y.name.startsWith(prefix));

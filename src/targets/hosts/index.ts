@@ -117,6 +117,13 @@ export class Host extends pulumi.ComponentResource {
     return this.lastInstall;
   }
 
+  /** The system ssh's options for this host's key: the pinned `hostKey` only, else the first key seen (accept-new). */
+  private hostKeyOptions(): string[] {
+    return this.config.hostKey
+      ? ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo %H ${this.config.hostKey}`]
+      : ["-o", "StrictHostKeyChecking=accept-new"];
+  }
+
   get facts(): HostFacts {
     return { hostName: this.hostName, os: this.config.os, arch: this.config.arch, wsl: this.config.wsl };
   }
@@ -132,7 +139,7 @@ export class Host extends pulumi.ComponentResource {
       {
         // An IPv6 literal is bracketed in a URL authority.
         host: `ssh://${this.connection.user as string}@${this.config.address.includes(":") ? `[${this.config.address}]` : this.config.address}:${this.config.sshPort}`,
-        sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"],
+        sshOpts: [...this.hostKeyOptions(), "-o", "BatchMode=yes"],
       },
       { parent: this },
     );
@@ -148,9 +155,7 @@ export class Host extends pulumi.ComponentResource {
   probe(items: readonly ProbeItem[]): (item: ProbeItem) => pulumi.Output<string> {
     if (!this.driftCheck || items.length === 0) return () => pulumi.output(IN_SYNC);
     // Every word is checked by the schema (address, user, host key) and quoted here as well.
-    const hostKeyOpts = this.config.hostKey
-      ? ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo %H ${this.config.hostKey}`]
-      : ["-o", "StrictHostKeyChecking=accept-new"];
+    const hostKeyOpts = this.hostKeyOptions();
     const ssh = [
       "ssh",
       // ServerAlive: a shared connection to a host that stopped answering ends in seconds, not never.
