@@ -39,7 +39,7 @@ export interface RenderOptions {
    * line. @default no host to ask: every probe answers `tracestack-probe offline` (everything in sync)
    */
   probe?: (command: string) => string;
-  /** The stack outputs of the last deployment, as the stack's reference to itself reads them. @default none (never deployed) */
+  /** The stack outputs of the last deployment, as the engine reads them for the stack itself. @default none (never deployed) */
   lastOutputs?: Record<string, unknown>;
 }
 
@@ -120,9 +120,6 @@ function deterministicState(type: string, name: string, inputs: Record<string, u
       return { ...inputs, certRequestPem: `offline-csr-${name}` };
     case "command:remote:Command":
       return { ...inputs, stdout: `offline-stdout-${name}`, stderr: "" };
-    case "pulumi:pulumi:StackReference":
-      // Offline there is no last deployment: no outputs.
-      return { ...inputs, outputs: {}, secretOutputNames: [] };
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `${String(inputs.name)}@sha256:offline`, repoDigest: `${String(inputs.name)}@sha256:offline` };
     default:
@@ -176,18 +173,19 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
   pulumi.runtime.setAllConfig(values, secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({
-        id: `${args.name}-id`,
-        state:
-          args.type === "pulumi:pulumi:StackReference" && opts.lastOutputs
-            ? { ...args.inputs, outputs: opts.lastOutputs, secretOutputNames: [] }
-            : deterministicState(args.type, args.name, args.inputs),
-      }),
+      newResource: (args) => ({ id: `${args.name}-id`, state: deterministicState(args.type, args.name, args.inputs) }),
       call: (args) => {
         // The drift probe is an invoke: offline there is no host to ask, so it reports nothing to repair.
         if (args.token === "command:local:run") {
           const cmd = String((args.inputs as { command?: unknown }).command ?? "");
           return { command: cmd, stdout: opts.probe ? opts.probe(cmd) : PROBE_OFFLINE, stderr: "", assets: {} };
+        }
+        // The last deployment's outputs, as the engine's builtin reads them for the stack itself.
+        if (args.token === "pulumi:pulumi:readStackResourceOutputs") {
+          const stackName = (args.inputs as { stackName?: string }).stackName;
+          if (stackName !== `organization/${project}/${opts.stack}`) throw new Error(`offline render: no stack ${String(stackName)} (this is organization/${project}/${opts.stack})`);
+          const urn = `urn:pulumi:${opts.stack}::${project}::pulumi:pulumi:Stack::${project}-${opts.stack}`;
+          return { name: stackName, outputs: opts.lastOutputs ? { [urn]: { type: "pulumi:pulumi:Stack", outputs: opts.lastOutputs } } : {} };
         }
         throw new Error(`offline render: no mock for the call ${args.token}`);
       },

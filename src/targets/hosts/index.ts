@@ -73,8 +73,8 @@ export class Host extends pulumi.ComponentResource {
     user: string,
     privateKey: pulumi.Output<string> | undefined,
     readonly driftCheck: boolean,
-    /** The markers of the last deployment, for a host that can't be asked. */
-    private readonly lastMarkers: pulumi.Output<Record<string, string>>,
+    /** The markers of the last deployment, read only when this host can't be asked. */
+    private readonly lastMarkers: () => Promise<Record<string, string>>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("tracestack:hosts:Host", hostName, {}, opts);
@@ -189,8 +189,8 @@ export class Host extends pulumi.ComponentResource {
       const key = probeKey(item);
       // A host that can't be asked keeps what the last deployment recorded: no diff either way.
       this.markers[key] ??= pulumi
-        .all([result, this.lastMarkers])
-        .apply(([p, last]) => (p.status === "ok" ? (p.markers[key] ?? IN_SYNC) : (last[key] ?? IN_SYNC)));
+        .output(result)
+        .apply(async (p) => (p.status === "ok" ? (p.markers[key] ?? IN_SYNC) : ((await this.lastMarkers())[key] ?? IN_SYNC)));
       return this.markers[key];
     };
   }
@@ -242,10 +242,11 @@ export class HostsTarget implements Target {
 
   constructor(args: HostsTargetArgs, parent?: pulumi.Resource) {
     const driftCheck = args.config.driftCheck ?? true;
-    const last = driftCheck ? lastDriftMarkers(parent) : pulumi.output<DriftMarkers>({});
+    let last: Promise<DriftMarkers> | undefined;
+    const lastFor = (name: string) => async () => ((await (last ??= lastDriftMarkers())) ?? {})[name] ?? {};
     for (const name of Object.keys(args.config.hosts).sort()) {
       const h = args.config.hosts[name];
-      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, last.apply((m) => m[name] ?? {}), { parent });
+      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, lastFor(name), { parent });
       if (h.wsl) {
         void pulumi.log.warn(
           `${name} is a WSL2 host: under NAT networking its ports are not reachable from the LAN; set networkingMode=mirrored in .wslconfig or run ${WSL_PORTPROXY_PATH} (README "WSL2")`,
@@ -687,16 +688,24 @@ function serviceDrift(own: pulumi.Output<string>, files: pulumi.Output<string>[]
 }
 
 /**
- * The markers the last deployment of this stack used (its stack output `driftMarkers`), read with
- * a reference to the stack itself: what a host that can't be probed keeps. Empty before the first deployment.
+ * The markers the last deployment of this stack used (its stack output `driftMarkers`): what a host
+ * that can't be probed keeps. Read only then, through the engine's builtin invoke
+ * `pulumi:pulumi:readStackResourceOutputs` on the stack itself (an invoke, not a StackReference: no
+ * resource, no `read` step in every plan, and a failure is ours to handle). A stack never deployed,
+ * or a backend that can't answer, gives none: the markers are `in-sync` (the warning above says the
+ * check was skipped), as before the first deployment.
  */
-function lastDriftMarkers(parent?: pulumi.Resource): pulumi.Output<DriftMarkers> {
-  const self = new pulumi.StackReference(
-    "tracestack-last-deployment",
-    { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
-    { parent },
-  );
-  return self.getOutput("driftMarkers").apply((m) => (m && typeof m === "object" ? (m as DriftMarkers) : {}));
+async function lastDriftMarkers(): Promise<DriftMarkers> {
+  const stackName = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const stackUrn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::pulumi:pulumi:Stack::${pulumi.getProject()}-${pulumi.getStack()}`;
+  try {
+    const r = (await pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName })) as { outputs?: Record<string, { outputs?: { driftMarkers?: unknown } }> };
+    const m = r?.outputs?.[stackUrn]?.outputs?.driftMarkers;
+    return m && typeof m === "object" ? (m as DriftMarkers) : {};
+  } catch (e) {
+    void pulumi.log.warn(`could not read the last deployment's drift markers (${e instanceof Error ? e.message : String(e)}): hosts that can't be probed report in-sync`);
+    return {};
+  }
 }
 
 /**
