@@ -50,12 +50,12 @@ describe("the home stack on bare hosts", () => {
     const jaeger = find(r.plan, "tracestack:jaeger:Jaeger", "jaeger").urn;
     const install = find(r.plan, "command:remote:Command", "danarch-jaeger-install");
     expect(install.parent).toBe(jaeger);
-    expect(install.inputs.create).toContain("jaeger-2.20.0-linux-amd64.tar.gz");
+    expect(install.inputs.create).toContain("jaeger-2.13.0-linux-amd64.tar.gz");
     expect(install.inputs.create).toContain("sha256sum");
     // @pulumi/command keeps the whole connection secret (it may carry the private key).
     expect(install.inputs.connection).toBe("[secret]");
     expect(r.files["files/danarch/etc/systemd/system/tracestack-jaeger.service"]).toContain(
-      "ExecStart=/opt/tracestack/jaeger/2.20.0/jaeger --config /etc/tracestack/jaeger/config.yaml",
+      "ExecStart=/opt/tracestack/jaeger/2.13.0/jaeger --config /etc/tracestack/jaeger/config.yaml",
     );
   });
 

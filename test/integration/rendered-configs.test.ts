@@ -96,6 +96,17 @@ describe("the toolchain's collector validates every rendered collector config", 
 });
 
 describe("the toolchain's Jaeger validates every rendered Jaeger config of its release", () => {
+  it("is the release tracestack renders for by default", () => {
+    expect(jaegerVersion).toBe(DEFAULT_JAEGER_VERSION);
+  });
+
+  it.each(["home", "k8s"])("the %s stack as committed passes `jaeger validate`", (stack) => {
+    const configs = configsOf(renders[stack], "jaeger-config");
+    expect(configs.length).toBe(1);
+    const r = validate(requireBinary("jaeger"), configs[0].text, `${stack}-jaeger-default`);
+    expect(r.code, `${configs[0].path}: ${r.out}`).toBe(0);
+  });
+
   it.each(["home", "k8s"])("the %s stack pinned to the built Jaeger passes `jaeger validate`", (stack) => {
     const configs = configsOf(renders[`${stack}@jaeger-${jaegerVersion}`], "jaeger-config");
     expect(configs.length).toBe(1);
@@ -109,7 +120,7 @@ describe("upstream's accepted keys (otel-config-check) for the versions the tool
     for (const c of configsOf(renders[stack], "jaeger-config")) expect(checkText(c.text, true), `${DEFAULT_JAEGER_VERSION} ${c.path}`).toMatch(/^0 errors/);
   });
 
-  it.each(["2.19.0", "2.14.0", "2.21.3"])("the home stack pinned to Jaeger %s has 0 errors", async (v) => {
+  it.each(["2.20.0", "2.19.0", "2.14.0", "2.21.3"])("the home stack pinned to Jaeger %s has 0 errors", async (v) => {
     const r = await renderFresh("home", withValue(stackValues("home"), "jaeger.version", v));
     for (const c of configsOf(r, "jaeger-config")) expect(checkText(c.text, true), c.path).toMatch(/^0 errors/);
   });

@@ -43,7 +43,7 @@ describe("Jaeger's pods on the k8s stack", () => {
     const init = t.spec.initContainers![0];
     expect(init).toMatchObject({
       name: "validate-config",
-      image: "jaegertracing/jaeger:2.20.0",
+      image: "jaegertracing/jaeger:2.13.0",
       command: ["/cmd/jaeger/jaeger-linux"],
       args: ["validate", "--config", "/etc/tracestack/jaeger/config.yaml"],
     });
