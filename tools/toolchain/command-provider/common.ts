@@ -110,3 +110,16 @@ export function goQuote(s: string): string {
   }
   return `${out}"`;
 }
+
+/** What every run of a command carries, locally or over SSH. */
+export interface RunBase {
+  command: string;
+  environment?: Record<string, string>;
+  /** Unset: true. */
+  addPreviousOutputInEnv?: boolean;
+  previous: RunOutputs;
+  stdin?: string;
+  logging?: string;
+  logger: Logger;
+  signal: AbortSignal;
+}

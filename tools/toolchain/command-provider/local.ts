@@ -8,19 +8,11 @@
  */
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
-import { goQuote, LineLogger, type Logger, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
+import { goQuote, LineLogger, type RunBase, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
 
-export interface LocalRun {
-  command: string;
+export interface LocalRun extends RunBase {
   interpreter?: string[];
   dir?: string;
-  environment?: Record<string, string>;
-  addPreviousOutputInEnv?: boolean;
-  previous: RunOutputs;
-  stdin?: string;
-  logging?: string;
-  logger: Logger;
-  signal: AbortSignal;
 }
 
 /** How Go's os.ProcessState prints a signal death. */

@@ -204,6 +204,16 @@ interface CheckFailure {
   reason: string;
 }
 
+/** Check failures as the engine's protocol carries them. */
+function checkFailures(failures: readonly CheckFailure[]): InstanceType<typeof provproto.CheckFailure>[] {
+  return failures.map((f) => {
+    const cf = new provproto.CheckFailure();
+    cf.setProperty(f.property);
+    cf.setReason(f.reason);
+    return cf;
+  });
+}
+
 type FieldType = "string" | "bool" | "number" | "int" | "array" | "stringMap" | "stringList" | "any";
 
 function typeOk(v: Wire, t: FieldType): boolean {
@@ -548,14 +558,7 @@ const service = {
     );
     const resp = new provproto.InvokeResponse();
     if (failures.length > 0) {
-      resp.setFailuresList(
-        failures.map((f) => {
-          const cf = new provproto.CheckFailure();
-          cf.setProperty(f.property);
-          cf.setReason(f.reason);
-          return cf;
-        }),
-      );
+      resp.setFailuresList(checkFailures(failures));
       return resp;
     }
     for (const k of ["assetPaths", "archivePaths"]) {
@@ -588,14 +591,7 @@ const service = {
     const { inputs, failures } = checkCommand(fromStruct(req.getNews()));
     const resp = new provproto.CheckResponse();
     resp.setInputs(toStruct(inputs));
-    resp.setFailuresList(
-      failures.map((f) => {
-        const cf = new provproto.CheckFailure();
-        cf.setProperty(f.property);
-        cf.setReason(f.reason);
-        return cf;
-      }),
-    );
+    resp.setFailuresList(checkFailures(failures));
     return resp;
   }),
 

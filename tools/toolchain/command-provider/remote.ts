@@ -22,7 +22,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, utils as sshUtils, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig, type ParsedKey } from "ssh2";
-import { goQuote, LineLogger, type Logger, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
+import { goQuote, LineLogger, type Logger, type RunBase, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
 
 export const PULUMI_COMMAND_STDOUT = "PULUMI_COMMAND_STDOUT";
 export const PULUMI_COMMAND_STDERR = "PULUMI_COMMAND_STDERR";
@@ -46,17 +46,8 @@ export interface Connection extends ConnectionBase {
   proxy?: ConnectionBase;
 }
 
-export interface RemoteRun {
-  command: string;
+export interface RemoteRun extends RunBase {
   connection: Connection;
-  environment?: Record<string, string>;
-  /** Unset: true. */
-  addPreviousOutputInEnv?: boolean;
-  previous: RunOutputs;
-  stdin?: string;
-  logging?: string;
-  logger: Logger;
-  signal: AbortSignal;
 }
 
 class CancelledError extends Error {
