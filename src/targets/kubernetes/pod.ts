@@ -42,6 +42,7 @@ export function validateInitContainers(spec: WorkloadSpec, configMount: k8s.type
     image: spec.image,
     ...(spec.containerBinary ? { command: [spec.containerBinary] } : {}),
     args: [...validateArgs, path],
+    env: containerEnv(spec),
     resources: {
       requests: { cpu: "50m", memory: "64Mi" },
       limits: { memory: spec.resources.memory },
@@ -84,23 +85,32 @@ export interface PodTemplateInputs {
   automountToken: boolean;
 }
 
-export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTemplate {
+/**
+ * The workload's environment: its values, its secrets, its pod name and downward-API fields. The
+ * init containers that validate its config get the same: a config reads `${env:…}` (the agent's
+ * K8S_NODE_NAME for its k8sattributes filter), and the binary's `validate` resolves it.
+ */
+function containerEnv(spec: WorkloadSpec): k8s.types.input.core.v1.EnvVar[] {
   const secretEnvNames = Object.keys(spec.secretEnv ?? {}).sort();
+  return [
+    ...Object.keys(spec.env)
+      .sort()
+      .map((k) => ({ name: k, value: spec.env[k] })),
+    ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key: k } } })),
+    ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
+    ...Object.keys(spec.fieldEnv ?? {})
+      .sort()
+      .map((k) => ({ name: k, valueFrom: { fieldRef: { fieldPath: spec.fieldEnv![k] } } })),
+  ];
+}
+
+export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTemplate {
   const configMount = { name: "config", mountPath: spec.configDir, readOnly: true };
   const container: Container = {
     name: spec.name,
     image: spec.image,
     args: spec.args,
-    env: [
-      ...Object.keys(spec.env)
-        .sort()
-        .map((k) => ({ name: k, value: spec.env[k] })),
-      ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key: k } } })),
-      ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
-      ...Object.keys(spec.fieldEnv ?? {})
-        .sort()
-        .map((k) => ({ name: k, valueFrom: { fieldRef: { fieldPath: spec.fieldEnv![k] } } })),
-    ],
+    env: containerEnv(spec),
     ports: spec.ports.map((port) => ({
       name: port.name,
       containerPort: port.port,
