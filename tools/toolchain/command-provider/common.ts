@@ -123,3 +123,47 @@ export interface RunBase {
   logger: Logger;
   signal: AbortSignal;
 }
+
+/**
+ * A run's output as upstream keeps it: stdout and stderr apart (the outputs, one trailing newline
+ * trimmed), both interleaved for an error's text, and each streamed to the engine log per `logging`.
+ */
+export class OutputRecorder {
+  private readonly out: Buffer[] = [];
+  private readonly err: Buffer[] = [];
+  private readonly both: Buffer[] = [];
+  private readonly lines: LineLogger;
+  private readonly logOut: boolean;
+  private readonly logErr: boolean;
+
+  constructor(run: Pick<RunBase, "logger" | "logging">) {
+    this.lines = new LineLogger(run.logger);
+    this.logOut = shouldLogStdout(run.logging);
+    this.logErr = shouldLogStderr(run.logging);
+  }
+
+  stdout(b: Buffer): void {
+    this.out.push(b);
+    this.both.push(b);
+    if (this.logOut) this.lines.write(b);
+  }
+
+  stderr(b: Buffer): void {
+    this.err.push(b);
+    this.both.push(b);
+    if (this.logErr) this.lines.write(b);
+  }
+
+  /** Flushes the log's last partial line. */
+  close(): Promise<void> {
+    return this.lines.close();
+  }
+
+  get combined(): string {
+    return Buffer.concat(this.both).toString("utf8");
+  }
+
+  outputs(): RunOutputs {
+    return { stdout: trimOneNewline(Buffer.concat(this.out).toString("utf8")), stderr: trimOneNewline(Buffer.concat(this.err).toString("utf8")) };
+  }
+}

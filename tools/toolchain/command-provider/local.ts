@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
-import { goQuote, LineLogger, type RunBase, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
+import { goQuote, OutputRecorder, type RunBase, type RunOutputs } from "./common";
 
 export interface LocalRun extends RunBase {
   interpreter?: string[];
@@ -52,12 +52,7 @@ export async function runLocal(run: LocalRun): Promise<RunOutputs> {
   }
 
   const hasStdin = run.stdin !== undefined && run.stdin.length > 0;
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  const combined: Buffer[] = [];
-  const lines = new LineLogger(run.logger);
-  const logOut = shouldLogStdout(run.logging);
-  const logErr = shouldLogStderr(run.logging);
+  const output = new OutputRecorder(run);
 
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     const child = spawn(args[0] as string, args.slice(1), {
@@ -76,33 +71,22 @@ export async function runLocal(run: LocalRun): Promise<RunOutputs> {
         reject(fail(`fork/exec ${file}: permission denied`));
       } else reject(fail(err.message));
     });
-    child.stdout?.on("data", (b: Buffer) => {
-      stdout.push(b);
-      combined.push(b);
-      if (logOut) lines.write(b);
-    });
-    child.stderr?.on("data", (b: Buffer) => {
-      stderr.push(b);
-      combined.push(b);
-      if (logErr) lines.write(b);
-    });
+    child.stdout?.on("data", (b: Buffer) => output.stdout(b));
+    child.stderr?.on("data", (b: Buffer) => output.stderr(b));
     child.on("close", (code, signal) => resolve({ code, signal }));
     if (hasStdin && child.stdin) {
       child.stdin.on("error", () => undefined); // a command that does not read its stdin
       child.stdin.end(run.stdin);
     }
   });
-  await lines.close();
+  await output.close();
 
   if (result.code !== 0) {
     const what =
       result.code === null
         ? `signal: ${(result.signal && GO_SIGNAL_NAMES[result.signal]) ?? result.signal ?? "unknown"}`
         : `exit status ${result.code}`;
-    throw new Error(`${what}: running ${goQuote(run.command)}:\n${Buffer.concat(combined).toString("utf8")}`);
+    throw new Error(`${what}: running ${goQuote(run.command)}:\n${output.combined}`);
   }
-  return {
-    stdout: trimOneNewline(Buffer.concat(stdout).toString("utf8")),
-    stderr: trimOneNewline(Buffer.concat(stderr).toString("utf8")),
-  };
+  return output.outputs();
 }

@@ -22,7 +22,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, utils as sshUtils, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig, type ParsedKey } from "ssh2";
-import { goQuote, LineLogger, type Logger, type RunBase, type RunOutputs, shouldLogStderr, shouldLogStdout, trimOneNewline } from "./common";
+import { goQuote, type Logger, OutputRecorder, type RunBase, type RunOutputs } from "./common";
 
 export const PULUMI_COMMAND_STDOUT = "PULUMI_COMMAND_STDOUT";
 export const PULUMI_COMMAND_STDERR = "PULUMI_COMMAND_STDERR";
@@ -528,27 +528,14 @@ export async function runRemote(run: RemoteRun): Promise<RunOutputs> {
     };
 
     const stream = await execWithEnv(client, run.command, env, decide);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const combined: Buffer[] = [];
-    const lines = new LineLogger(run.logger);
-    const logOut = shouldLogStdout(run.logging);
-    const logErr = shouldLogStderr(run.logging);
+    const output = new OutputRecorder(run);
     let status = -1;
     let signal = "";
     let reason = "";
 
     await new Promise<void>((resolve, reject) => {
-      stream.on("data", (b: Buffer) => {
-        stdout.push(b);
-        combined.push(b);
-        if (logOut) lines.write(b);
-      });
-      stream.stderr.on("data", (b: Buffer) => {
-        stderr.push(b);
-        combined.push(b);
-        if (logErr) lines.write(b);
-      });
+      stream.on("data", (b: Buffer) => output.stdout(b));
+      stream.stderr.on("data", (b: Buffer) => output.stderr(b));
       stream.on("exit", (code: number | null, sig?: string, _dump?: boolean, desc?: string) => {
         if (typeof code === "number") status = code;
         else {
@@ -561,7 +548,7 @@ export async function runRemote(run: RemoteRun): Promise<RunOutputs> {
       if (run.stdin !== undefined && run.stdin.length > 0) stream.end(run.stdin);
       else stream.end();
     });
-    await lines.close();
+    await output.close();
 
     if (status !== 0) {
       let waitErr: string;
@@ -573,12 +560,9 @@ export async function runRemote(run: RemoteRun): Promise<RunOutputs> {
         if (signal !== "") waitErr += ` from signal ${signal}`;
         if (reason !== "") waitErr += `. Reason was: ${reason}`;
       }
-      throw new Error(`${waitErr}: running ${goQuote(run.command)}:\n${Buffer.concat(combined).toString("utf8")}`);
+      throw new Error(`${waitErr}: running ${goQuote(run.command)}:\n${output.combined}`);
     }
-    return {
-      stdout: trimOneNewline(Buffer.concat(stdout).toString("utf8")),
-      stderr: trimOneNewline(Buffer.concat(stderr).toString("utf8")),
-    };
+    return output.outputs();
   } finally {
     close();
   }
