@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+// The mock monitor the SDK sends registrations to (internal module of the pinned 3.276.0).
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import YAML from "yaml";
 import type { Artifact } from "../src/artifacts/registry";
 import { recordedArtifacts } from "../src/artifacts/registry";
@@ -22,6 +24,11 @@ export interface PlanEntry {
   name: string;
   parent?: string;
   custom: boolean;
+  /**
+   * The resources this one waits for, as the engine is told (the registration's `dependencies`:
+   * `dependsOn`, components expanded to their resources, and every resource an input's Output came from).
+   */
+  dependencies?: string[];
   inputs: Record<string, unknown>;
 }
 
@@ -197,6 +204,18 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     "organization",
   );
 
+  // What each registration tells the engine it depends on, by the URN the monitor answered with.
+  const dependencies = new Map<string, string[]>();
+  type Registration = { getDependenciesList(): string[] };
+  type Answer = { getUrn(): string } | undefined;
+  const monitor = getMonitor() as unknown as { registerResource(req: Registration, cb: (err: unknown, res: Answer) => void): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, res) => {
+      if (!err && res) dependencies.set(res.getUrn(), [...new Set(req.getDependenciesList())].sort());
+      cb(err, res);
+    });
+
   const recorded: Recorded[] = [];
   const before = recordedArtifacts().length;
   // The program's exports as it returned them: the stack's own resolved outputs flatten every
@@ -228,7 +247,16 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
   for (const r of recorded) {
     const urn = (await resolveDeep(r.resource.urn)) as string;
     const parent = r.parent ? ((await resolveDeep(r.parent.urn)) as string) : stackUrn;
-    plan.push({ urn, type: r.type, name: r.name, ...(parent ? { parent } : {}), custom: r.custom, inputs: (await resolveDeep(r.props)) as Record<string, unknown> });
+    const deps = dependencies.get(urn) ?? [];
+    plan.push({
+      urn,
+      type: r.type,
+      name: r.name,
+      ...(parent ? { parent } : {}),
+      custom: r.custom,
+      ...(deps.length > 0 ? { dependencies: deps } : {}),
+      inputs: (await resolveDeep(r.props)) as Record<string, unknown>,
+    });
   }
   plan.sort((a, b) => a.urn.localeCompare(b.urn));
 

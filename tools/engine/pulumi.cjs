@@ -54,6 +54,23 @@ function program() {
   };
 }
 
+/**
+ * TRACESTACK_PROGRAM_TIMINGS=<file> (`npm run bench`): writes how long the language runtime's Run
+ * took — from the CLI's call until the program's last registration was answered — as {runMs}.
+ */
+function timeRuns(language) {
+  const file = process.env.TRACESTACK_PROGRAM_TIMINGS;
+  if (!file) return;
+  const run = language.run.bind(language);
+  language.run = (call, callback) => {
+    const t0 = performance.now();
+    run(call, (err, resp) => {
+      fs.writeFileSync(file, JSON.stringify({ runMs: Math.round(performance.now() - t0), failed: Boolean(err) }));
+      callback(err, resp);
+    });
+  };
+}
+
 async function serveProgram() {
   const grpc = require(path.join(projectDir, "node_modules/@grpc/grpc-js"));
   const { LanguageServer } = require(path.join(projectDir, "node_modules/@pulumi/pulumi/automation/server.js"));
@@ -61,6 +78,7 @@ async function serveProgram() {
   const { grpcChannelOptions } = require(path.join(projectDir, "node_modules/@pulumi/pulumi/runtime/index.js"));
   const server = new grpc.Server({ ...grpcChannelOptions });
   const language = new LanguageServer(program());
+  timeRuns(language);
   server.addService(langrpc.LanguageRuntimeService, language);
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -1,0 +1,50 @@
+/**
+ * Cheap promise stacks. @pulumi/pulumi's runtime/debuggable.js stamps every promise it makes with
+ * `new Error().stack` (`_debugStackTrace`); reading `.stack` formats the trace at once, through the
+ * installed `Error.prepareStackTrace` — source-map-support's under ts-node and under the language
+ * host's run.js, which maps every frame. A 1 000-host stack makes hundreds of thousands of such
+ * promises; their formatting was half of the program's run time.
+ *
+ * Those stacks are read only when `PULUMI_DEBUG_PROMISE_LEAKS` is set (debuggable.js prints them for
+ * leaked promises, and its leak message says to set it). So, unless it is set, a trace captured by
+ * `debuggablePromise` itself is not formatted; every other trace — a thrown error, a resource's
+ * source position (resource.js `callsites`) — goes through the installed formatter, source maps and all.
+ */
+
+/** The `_debugStackTrace` of a promise while PULUMI_DEBUG_PROMISE_LEAKS is unset. */
+export const UNFORMATTED_PROMISE_STACK = "Error\n    (promise stack not formatted: set PULUMI_DEBUG_PROMISE_LEAKS=true to see it)";
+
+const INSTALLED = Symbol.for("tracestack.cheapPromiseStacks");
+
+type Prepare = (error: Error, frames: NodeJS.CallSite[]) => unknown;
+
+function isPromiseStamp(frames: NodeJS.CallSite[]): boolean {
+  const top = frames[0];
+  if (top === undefined || top.getFunctionName() !== "debuggablePromise") return false;
+  const file = top.getFileName() ?? "";
+  return /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js$/.test(file);
+}
+
+/** V8's own format, for when no formatter is installed. */
+function v8Format(error: Error, frames: NodeJS.CallSite[]): string {
+  let head: string;
+  try {
+    head = String(error);
+  } catch {
+    head = "Error";
+  }
+  return frames.length === 0 ? head : `${head}\n    at ${frames.map(String).join("\n    at ")}`;
+}
+
+/** Wraps the current `Error.prepareStackTrace` (idempotent). Call once the formatter (ts-node's, run.js's) is installed. */
+export function installCheapPromiseStacks(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.PULUMI_DEBUG_PROMISE_LEAKS) return;
+  const current = Error.prepareStackTrace as (Prepare & { [INSTALLED]?: true }) | undefined;
+  if (current?.[INSTALLED]) return;
+  const inner: Prepare = current ?? v8Format;
+  const prepare = function prepareStackTrace(error: Error, frames: NodeJS.CallSite[]): unknown {
+    return isPromiseStamp(frames) ? UNFORMATTED_PROMISE_STACK : inner(error, frames);
+  } as Prepare & { [INSTALLED]?: true };
+  prepare[INSTALLED] = true;
+  Error.prepareStackTrace = prepare as typeof Error.prepareStackTrace;
+}
