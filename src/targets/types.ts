@@ -16,6 +16,7 @@ export interface Target {
   /** Realize a long-running workload as children of `owner`. */
   deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload;
   /** Run a one-shot job as children of `owner`; the result resolves once it has succeeded. */
+  /** Runs the job; the result is `spec.done`, resolving after the job ran (a dependency on it, known at preview). */
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string>;
   /**
    * The address clients use to reach a workload: a host address (loopback when the

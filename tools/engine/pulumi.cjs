@@ -8,7 +8,7 @@
  * toolchain"), so for the commands that run the program (preview, up, and refresh/destroy with
  * --run-program) this script is the language host instead: it serves @pulumi/pulumi's own
  * language runtime (the Automation API's, automation/server.js) on loopback, loads `main` the
- * way the host's run.js does (ts-node, the project's tsconfig, type-checking on), and hands the
+ * way the host's run.js does (source-map-support; ts-node when `runtime.options.typescript`), and hands the
  * CLI `--client=<address>`. Everything else — config validation, the engine, plugins, state,
  * secrets, diffs, output — is the real CLI's, with the arguments given here passed verbatim.
  */
@@ -35,19 +35,29 @@ if (!fs.existsSync(cli)) {
 const sub = args.find((a) => !a.startsWith("-"));
 const runsProgram = sub === "preview" || sub === "up" || sub === "update" || ((sub === "refresh" || sub === "destroy") && args.includes("--run-program"));
 
-/** Pulumi.yaml's `main`, loaded as run.js loads a TypeScript program. */
+/**
+ * Pulumi.yaml's `main`, loaded as the host's run.js loads it: source-map-support installed first
+ * (run/index.js), then with `runtime.options.typescript` (the host's default: true) ts-node with this
+ * tsconfig and type-checking on; without it (tracestack's src/main.cjs, which loads the program
+ * compiled ahead of time) a plain require.
+ */
 function program() {
   const YAML = require("yaml");
   const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
-  const tsutils = require(path.join(projectDir, "node_modules/@pulumi/pulumi/tsutils.js"));
-  const tsconfig = path.join(projectDir, "tsconfig.json");
-  const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
-  require("ts-node").register({
-    transpileOnly: compilerOptions.noCheck, // undefined: ts-node type-checks, as the host does by default
-    project: tsconfig,
-    compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
-  });
-  const entry = path.join(projectDir, project.main ?? "index.ts");
+  const pulumiDir = path.join(projectDir, "node_modules/@pulumi/pulumi");
+  require(require.resolve("source-map-support/register", { paths: [pulumiDir] }));
+  const typescript = project.runtime?.options?.typescript ?? true;
+  if (typescript === true || typescript === "true") {
+    const tsutils = require(path.join(pulumiDir, "tsutils.js"));
+    const tsconfig = path.join(projectDir, "tsconfig.json");
+    const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
+    require("ts-node").register({
+      transpileOnly: compilerOptions.noCheck, // undefined: ts-node type-checks, as the host does by default
+      project: tsconfig,
+      compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+    });
+  }
+  const entry = path.join(projectDir, project.main ?? "index.js");
   return async () => {
     const mod = require(entry);
     return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));

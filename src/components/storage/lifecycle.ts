@@ -59,6 +59,8 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       },
       args: [args.url],
       after: [args.after],
+      // Jaeger waits for the bootstrap and names the policy; a changed policy body (ages, sizes) needs no restart.
+      done: this.policyName,
     });
     this.registerOutputs({ policyName: this.policyName, done: this.done });
   }

@@ -232,6 +232,8 @@ interface WriteOptions {
   deleteScript?: string;
   /** Runs after this (the install that creates the file's owner and directories). */
   after?: pulumi.Resource;
+  /** A Docker container to signal when the file changed (see `WriteFileInput.reload`). */
+  reload?: { container: string; signal: "HUP" };
 }
 
 export class HostsTarget implements Target {
@@ -310,7 +312,7 @@ export class HostsTarget implements Target {
     const content = file.secret ? pulumi.secret(file.content) : file.content;
     recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
     const script = (driftMarker?: string) =>
-      asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker }));
+      asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker, reload: opts.reload }));
     const drift = opts.drift ?? host.probe([{ kind: "file", path }])({ kind: "file", path });
     return host.command(
       owner,
@@ -591,7 +593,7 @@ export class HostsTarget implements Target {
         labels: [
           { label: "dev.tracestack.component", value: spec.component },
           // Labels can't change in place: a new digest replaces the container, which rereads its files.
-          ...(config ? [{ label: "dev.tracestack.config-digest", value: config.digest }] : []),
+          ...(config?.digest ? [{ label: "dev.tracestack.config-digest", value: config.digest }] : []),
         ],
       },
       { parent: owner, provider, dependsOn: config?.writes ?? [] },
@@ -602,7 +604,8 @@ export class HostsTarget implements Target {
   /**
    * A Docker workload's files, written under `spec.configDir` on the host (subdirectories made by
    * the write script) for a read-only bind mount, and the digest that replaces the container
-   * when any of them changes. None for a workload without files.
+   * when any of them changes — unless the process rereads them on a signal (`reloadSignal`): then a
+   * changed file signals the running container, and no digest (none) replaces it. None for a workload without files.
    */
   private dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec) {
     if (spec.files.length === 0) return undefined;
@@ -618,11 +621,15 @@ export class HostsTarget implements Target {
         // a secret file belongs to the container's numeric uid alone.
         f.secret ? { owner: String(spec.user.uid), group: String(spec.user.uid), mode: "0600" } : { owner: ROOT, group: ROOT, mode: "0644" },
         spec.component,
+        spec.reloadSignal && !f.watched ? { reload: { container: `tracestack-${spec.name}`, signal: spec.reloadSignal } } : {},
       ),
     );
+    // Only files the process reads once, at its start: a change of those needs a new container.
+    const restartOn = spec.reloadSignal ? [] : files.filter((f) => !f.watched);
+    if (restartOn.length === 0) return { writes, digest: undefined };
     // A digest reveals nothing of the secrets it covers: readable in previews, like the native runtime's.
     const digest = pulumi.unsecret(
-      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.map((c, i) => `${files[i].name}\n${c}`).join("\0"))),
+      pulumi.all(restartOn.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.map((c, i) => `${restartOn[i].name}\n${c}`).join("\0"))),
     );
     return { writes, digest };
   }
@@ -662,7 +669,8 @@ export class HostsTarget implements Target {
       },
       { dependsOn: writes },
     );
-    return run.stdout;
+    // Not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
+    return run.urn.apply(() => spec.done);
   }
 }
 
