@@ -7,4 +7,5 @@
 "use strict";
 const path = require("node:path");
 
-module.exports = require(require(path.join(__dirname, "../tools/build/program.cjs")).compiledEntry());
+const root = path.resolve(__dirname, "..");
+module.exports = require(require(path.join(root, "tools/build/program.cjs")).compiledEntry(root));

@@ -97,7 +97,7 @@ function previewProject(nodes: number): { dir: string; env: NodeJS.ProcessEnv } 
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(root, "state"), { recursive: true });
   copyFileSync(join(PROJECT_DIR, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-  for (const f of ["src", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tools"]) {
+  for (const f of ["src", "tools", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]) {
     if (existsSync(join(PROJECT_DIR, f))) symlinkSync(join(PROJECT_DIR, f), join(dir, f));
   }
   const env: NodeJS.ProcessEnv = {

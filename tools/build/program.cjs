@@ -15,9 +15,6 @@ const { createHash } = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 
-const ROOT = path.resolve(__dirname, "../..");
-const BUILD_ROOT = path.join(ROOT, ".build");
-const TSCONFIG = path.join(ROOT, "tsconfig.build.json");
 
 function filesUnder(dir, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -29,7 +26,8 @@ function filesUnder(dir, out = []) {
 }
 
 /** The hash of everything the compiled program depends on. */
-function sourceHash() {
+function sourceHash(ROOT) {
+  const TSCONFIG = path.join(ROOT, "tsconfig.build.json");
   const h = createHash("sha256");
   const inputs = [...filesUnder(path.join(ROOT, "src")), path.join(ROOT, "tsconfig.json"), TSCONFIG, path.join(ROOT, "package-lock.json")];
   for (const f of inputs) {
@@ -41,9 +39,14 @@ function sourceHash() {
   return h.digest("hex").slice(0, 20);
 }
 
-/** The compiled entry (`.build/<hash>/src/index.js`), building it first when the sources changed. */
-function compiledEntry() {
-  const dir = path.join(BUILD_ROOT, sourceHash());
+/**
+ * The compiled entry (`<root>/.build/<hash>/src/index.js`) of the project at `root` (src/,
+ * tsconfig.build.json, node_modules), building it first when the sources changed.
+ */
+function compiledEntry(ROOT) {
+  const BUILD_ROOT = path.join(ROOT, ".build");
+  const TSCONFIG = path.join(ROOT, "tsconfig.build.json");
+  const dir = path.join(BUILD_ROOT, sourceHash(ROOT));
   const entry = path.join(dir, "src", "index.js");
   if (fs.existsSync(path.join(dir, ".complete"))) return entry;
   const tmp = `${dir}.tmp-${process.pid}`;

@@ -43,13 +43,17 @@ const runsProgram = sub === "preview" || sub === "up" || sub === "update" || ((s
  */
 function program() {
   const YAML = require("yaml");
-  const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+  // The CLI's project: the nearest Pulumi.yaml from the working directory up, as the CLI finds it.
+  let dir = process.cwd();
+  while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) dir = projectDir;
+  const project = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
   const pulumiDir = path.join(projectDir, "node_modules/@pulumi/pulumi");
   require(require.resolve("source-map-support/register", { paths: [pulumiDir] }));
   const typescript = project.runtime?.options?.typescript ?? true;
   if (typescript === true || typescript === "true") {
     const tsutils = require(path.join(pulumiDir, "tsutils.js"));
-    const tsconfig = path.join(projectDir, "tsconfig.json");
+    const tsconfig = path.join(dir, "tsconfig.json");
     const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
     require("ts-node").register({
       transpileOnly: compilerOptions.noCheck, // undefined: ts-node type-checks, as the host does by default
@@ -57,7 +61,7 @@ function program() {
       compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
     });
   }
-  const entry = path.join(projectDir, project.main ?? "index.js");
+  const entry = path.join(dir, project.main ?? "index.js");
   return async () => {
     const mod = require(entry);
     return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== "default" && k !== "__esModule"));

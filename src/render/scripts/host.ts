@@ -349,9 +349,9 @@ export function writeFileScript(f: WriteFileInput): string {
           ...(f.reload
             ? [
                 `if docker kill --signal=${q(f.reload.signal)} ${q(f.reload.container)} >/dev/null 2>&1; then`,
-                `  echo ${q(`signalled container ${f.reload.container} (SIG${f.reload.signal}): it rereads $path`)}`,
+                `  echo "signalled container ${f.reload.container} (SIG${f.reload.signal}): it rereads $path"`,
                 "else",
-                `  echo ${q(`container ${f.reload.container} is not running: it reads $path when it starts`)}`,
+                `  echo "container ${f.reload.container} is not running: it reads $path when it starts"`,
                 "fi",
               ]
             : []),

@@ -1,0 +1,70 @@
+/**
+ * How the program is loaded (issue #14): Pulumi.yaml's `main` runs the program compiled ahead of
+ * time by tsc — a type error fails before any resource is registered, errors point at the
+ * TypeScript sources — and the SDK's per-promise stack stamps are not formatted unless asked for.
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../helpers/render";
+
+const node = (script: string, env: NodeJS.ProcessEnv = {}) =>
+  execFileSync("node", ["-e", script], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+
+const tmp = mkdtempSync(join(tmpdir(), "tracestack-loading-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("the program compiled ahead of time (src/main.cjs)", () => {
+  it("fails with tsc's diagnostics, before registering anything, when a source has a type error", () => {
+    const root = join(tmp, "broken");
+    cpSync(join(PROJECT_DIR, "src"), join(root, "src"), { recursive: true });
+    for (const f of ["tools", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]) symlinkSync(join(PROJECT_DIR, f), join(root, f));
+    const index = join(root, "src", "index.ts");
+    writeFileSync(index, `${readFileSync(index, "utf8")}\nexport const broken: number = "not a number";\n`);
+    let message = "";
+    try {
+      execFileSync("node", ["-e", `require(${JSON.stringify(join(root, "src", "main.cjs"))})`], { cwd: root, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
+    } catch (e) {
+      message = String((e as { stderr?: string }).stderr);
+    }
+    expect(message).toContain("the program does not type-check (tsc -p tsconfig.build.json); nothing was registered");
+    expect(message).toMatch(/src\/index\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+  });
+
+  it("maps an error's stack to the TypeScript source (source maps)", () => {
+    const out = node(`
+      require(require.resolve("source-map-support/register", { paths: [require.resolve("@pulumi/pulumi")] }));
+      const entry = require("./tools/build/program.cjs").compiledEntry(process.cwd());
+      const host = require(require("node:path").join(entry, "..", "render/scripts/host.js"));
+      try { host.checkedPath("relative/path"); } catch (e) { console.log(e.stack); }
+    `);
+    expect(out).toContain("not an absolute path");
+    expect(out).toMatch(/src\/render\/scripts\/host\.ts:\d+:\d+/);
+  });
+});
+
+describe("the SDK's promise stamps (runtime/debuggable.js)", () => {
+  const probe = `
+    require(require.resolve("source-map-support/register", { paths: [require.resolve("@pulumi/pulumi")] }));
+    require("ts-node/register/transpile-only");
+    require("./src/runtime/cheap-stacks.ts");
+    const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");
+    const p = Promise.resolve(1);
+    debuggablePromise(p, "probe");
+    let thrown; try { throw new Error("boom"); } catch (e) { thrown = e.stack; }
+    console.log(JSON.stringify({ promise: p._debugStackTrace, thrown }));
+  `;
+
+  it("leaves a promise's stack unformatted, and formats every thrown error as before", () => {
+    const r = JSON.parse(node(probe, { PULUMI_DEBUG_PROMISE_LEAKS: "" }).trim().split("\n").pop()!) as { promise: string; thrown: string };
+    expect(r.promise).toContain("set PULUMI_DEBUG_PROMISE_LEAKS=true to see it");
+    expect(r.thrown).toMatch(/^Error: boom\n {4}at /);
+  });
+
+  it("keeps the promise's full stack when PULUMI_DEBUG_PROMISE_LEAKS asks for it", () => {
+    const r = JSON.parse(node(probe, { PULUMI_DEBUG_PROMISE_LEAKS: "true" }).trim().split("\n").pop()!) as { promise: string };
+    expect(r.promise).toMatch(/^Error\n {4}at debuggablePromise \(.*debuggable\.(js|ts):\d+:\d+\)/);
+  });
+});
