@@ -3,8 +3,8 @@
  * defaults, as the CLI merges them), Pulumi's mock runtime, the real program, and every
  * resource and artifact it declares — resolved, with secrets as "[secret]".
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 // The mock monitor the SDK sends registrations to (internal module of the pinned 3.276.0).
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
@@ -14,6 +14,14 @@ import { recordedArtifacts } from "../src/artifacts/registry";
 import { PROBE_OFFLINE } from "../src/render/scripts/host";
 import { toJson, toYaml } from "../src/render/yaml";
 import { SECRET_KEYS } from "../src/config/schema";
+
+/** The project directory (the one holding Pulumi.yaml) of a file in it: from the sources or their build (.build/<hash>/…). */
+export function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no Pulumi.yaml in ${from} or above`);
+  }
+}
 
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";

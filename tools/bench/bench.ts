@@ -82,7 +82,8 @@ const rows: Row[] = [];
 
 async function measureRender(what: string, args: string[]): Promise<Row> {
   process.stderr.write(`bench: render ${what} …\n`);
-  const r = await locked("node", ["--require", "ts-node/register/transpile-only", "tools/bench/measure.ts", ...args]);
+  // As `npm run render` runs: the tool and the program compiled ahead of time (tools/build/run.cjs).
+  const r = await locked("node", ["tools/build/run.cjs", "tools/bench/measure.ts", ...args]);
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.code !== 0 || !line.startsWith("{")) throw new Error(`render ${what} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
   const m = JSON.parse(line) as { resources: number; wallMs: number; cpuMs: number; maxRssMiB: number };

@@ -4,8 +4,7 @@
  * (`--target hosts --nodes 1000`), exactly as `npm run render` runs it. Prints one JSON line:
  * {resources, files, wallMs (since the process started: module loading included), cpuMs, maxRssMiB}.
  */
-import { join, resolve } from "node:path";
-import { renderStack } from "../render-lib";
+import { projectRoot, renderStack } from "../render-lib";
 import { generatedStack } from "./generate";
 import type { BenchTarget } from "./generate";
 
@@ -15,7 +14,7 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const projectDir = resolve(__dirname, "../..");
+  const projectDir = projectRoot(__dirname);
   const stack = arg("stack");
   const target = arg("target") as BenchTarget | undefined;
   const nodes = Number(arg("nodes") ?? "0");
@@ -24,7 +23,8 @@ async function main(): Promise<void> {
     projectDir,
     stack: stack ?? (target === "hosts" ? "home" : "k8s"),
     ...(target ? { config: generatedStack(projectDir, target, nodes) } : {}),
-    importProgram: async () => require(join(projectDir, "src", "index.ts")) as unknown,
+    // As `npm run render` loads it: compiled ahead of time beside this file (tools/build/run.cjs).
+    importProgram: async () => require("../../src/index") as unknown,
   });
   const cpu = process.cpuUsage();
   process.stdout.write(

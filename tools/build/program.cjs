@@ -25,11 +25,15 @@ function filesUnder(dir, out = []) {
   return out;
 }
 
+/** Besides src/: what tsconfig.build.json compiles too (the offline render and the benchmark's measurement). */
+const BUILD_INPUTS = ["tools/render.ts", "tools/render-lib.ts", "tools/bench/measure.ts", "tools/bench/generate.ts"];
+
 /** The hash of everything the compiled program depends on. */
 function sourceHash(ROOT) {
   const TSCONFIG = path.join(ROOT, "tsconfig.build.json");
   const h = createHash("sha256");
-  const inputs = [...filesUnder(path.join(ROOT, "src")), path.join(ROOT, "tsconfig.json"), TSCONFIG, path.join(ROOT, "package-lock.json")];
+  const tools = BUILD_INPUTS.map((f) => path.join(ROOT, f)).filter((f) => fs.existsSync(f));
+  const inputs = [...filesUnder(path.join(ROOT, "src")), ...tools, path.join(ROOT, "tsconfig.json"), TSCONFIG, path.join(ROOT, "package-lock.json")];
   for (const f of inputs) {
     h.update(`${path.relative(ROOT, f)}\0`);
     h.update(fs.existsSync(f) ? fs.readFileSync(f) : "(none)");
@@ -79,4 +83,10 @@ function compiledEntry(ROOT) {
   return entry;
 }
 
-module.exports = { compiledEntry, sourceHash };
+/** A compiled module of the build, by its source path (`tools/render.ts` → `.build/<hash>/tools/render.js`). */
+function compiled(ROOT, source) {
+  const entry = compiledEntry(ROOT);
+  return path.join(path.dirname(path.dirname(entry)), source.replace(/\.ts$/, ".js"));
+}
+
+module.exports = { compiled, compiledEntry, sourceHash };
