@@ -27,7 +27,7 @@ const HOME: Change[] = [
   ["the sampling percentage", (v) => withValue(v, "collector.sampling.keepPercent", 50), ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service"]],
   // The ILM policy and the bootstrap that applies it; Jaeger keeps running (it names the policy only).
   ["the retention days", (v) => withValue(v, "lifecycle.deleteAfter", "60d"), ["~danarch-index-lifecycle-bootstrap", "~danarch-index-lifecycle-bootstrap-file-ilm-policy-json"]],
-  ["one service's env", (v) => withValue(v, "instrumentation.services.embeddings.sampleRatio", 0.5), ["~danarch-instrumentation-embeddings-dropin", "~danarch-instrumentation-embeddings-reload"]],
+  ["one service's env", (v) => withValue(v, "instrumentation.services.embeddings.sampleRatio", 0.5), ["~danarch-instrumentation-embeddings-dropin"]],
   [
     "the Jaeger version",
     (v) => withValue(v, "jaeger.version", "2.14.0"),
@@ -47,7 +47,6 @@ const HOME: Change[] = [
       "+collector-agent-gpu-1",
       "+gpu-1",
       "+gpu-1-instrumentation-llama-gpu-1-dropin",
-      "+gpu-1-instrumentation-llama-gpu-1-reload",
       "+gpu-1-otel-agent-gpu-1-file-config-yaml",
       "+gpu-1-otel-agent-gpu-1-install",
       "+gpu-1-otel-agent-gpu-1-service",

@@ -286,6 +286,8 @@ export interface WriteFileInput {
   driftMarker?: string;
   /** A Docker container to signal when this file changed (it rereads the file on the signal). */
   reload?: { container: string; signal: "HUP" };
+  /** Shell lines run after the file changed (not when it was already in place), e.g. a unit reload. */
+  afterChange?: readonly string[];
 }
 
 /**
@@ -346,6 +348,7 @@ export function writeFileScript(f: WriteFileInput): string {
           'ts_observe "$path" > "$stamp.deployed"',
           ...(f.notify ? [`touch ${q(restartFlag(f.notify))}`] : []),
           'echo "wrote $path"',
+          ...(f.afterChange ?? []),
           ...(f.reload
             ? [
                 `if docker kill --signal=${q(f.reload.signal)} ${q(f.reload.container)} >/dev/null 2>&1; then`,
