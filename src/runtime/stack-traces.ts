@@ -36,6 +36,27 @@ function v8Format(error: Error, frames: NodeJS.CallSite[]): string {
   return frames.length === 0 ? head : `${head}\n    at ${frames.map(String).join("\n    at ")}`;
 }
 
+/**
+ * Runs `declare` (a resource's constructor) without capturing the stacks of the promises the SDK
+ * stamps synchronously in it (its properties' four promises each): `Error.stackTraceLimit` 0, unless
+ * PULUMI_DEBUG_PROMISE_LEAKS asks for them. The resource's own source position is unaffected (the
+ * SDK lifts the limit for it); an error thrown from `declare` gets the stack of this call.
+ */
+export function withoutPromiseStacks<T>(declare: () => T, env: NodeJS.ProcessEnv = process.env): T {
+  if (env.PULUMI_DEBUG_PROMISE_LEAKS) return declare();
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return declare();
+  } catch (e) {
+    Error.stackTraceLimit = limit;
+    if (e instanceof Error) Error.captureStackTrace(e, withoutPromiseStacks);
+    throw e;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Wraps the current `Error.prepareStackTrace` (idempotent). Call once the formatter (ts-node's, run.js's) is installed. */
 export function installCheapPromiseStacks(env: NodeJS.ProcessEnv = process.env): void {
   if (env.PULUMI_DEBUG_PROMISE_LEAKS) return;

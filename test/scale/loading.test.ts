@@ -68,3 +68,25 @@ describe("the SDK's promise stamps (runtime/debuggable.js)", () => {
     expect(r.promise).toMatch(/^Error\n {4}at debuggablePromise \(.*debuggable\.(js|ts):\d+:\d+\)/);
   });
 });
+
+describe("a host's commands declared without promise stacks (withoutPromiseStacks)", () => {
+  const probe = `
+    require("ts-node/register/transpile-only");
+    const { withoutPromiseStacks } = require("./src/runtime/stack-traces.ts");
+    const inside = withoutPromiseStacks(() => new Error("inside").stack);
+    let thrown; try { withoutPromiseStacks(() => { throw new Error("thrown"); }); } catch (e) { thrown = e.stack; }
+    console.log(JSON.stringify({ inside, thrown, limit: Error.stackTraceLimit }));
+  `;
+
+  it("captures no frames inside, restores the limit, and gives an error thrown from it a stack", () => {
+    const r = JSON.parse(node(probe, { PULUMI_DEBUG_PROMISE_LEAKS: "" }).trim().split("\n").pop()!) as { inside: string; thrown: string; limit: number };
+    expect(r.inside).toBe("Error: inside");
+    expect(r.thrown).toMatch(/^Error: thrown\n {4}at /);
+    expect(r.limit).toBe(10);
+  });
+
+  it("captures stacks as usual when PULUMI_DEBUG_PROMISE_LEAKS is set", () => {
+    const r = JSON.parse(node(probe, { PULUMI_DEBUG_PROMISE_LEAKS: "true" }).trim().split("\n").pop()!) as { inside: string };
+    expect(r.inside).toMatch(/^Error: inside\n {4}at /);
+  });
+});

@@ -41,6 +41,7 @@ import { memoryQuantityBytes } from "../../config/scalars";
 import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { validatedByBinary } from "../../workload/validation";
+import { withoutPromiseStacks } from "../../runtime/stack-traces";
 import type { DeployedWorkload, Target } from "../types";
 
 export interface HostsTargetArgs {
@@ -103,10 +104,13 @@ export class Host extends pulumi.ComponentResource {
    * The previous run's output is not passed in the environment: a stock sshd refuses it.
    */
   command(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs, opts: pulumi.CustomResourceOptions = {}): command.remote.Command {
-    return new command.remote.Command(
-      `${this.hostName}-${purpose}`,
-      { ...args, connection: this.connection, addPreviousOutputInEnv: false },
-      { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
+    return withoutPromiseStacks(
+      () =>
+        new command.remote.Command(
+          `${this.hostName}-${purpose}`,
+          { ...args, connection: this.connection, addPreviousOutputInEnv: false },
+          { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
+        ),
     );
   }
 
