@@ -57,12 +57,47 @@ export function withoutPromiseStacks<T>(declare: () => T, env: NodeJS.ProcessEnv
   }
 }
 
+/** A stand-in error whose header is known, for formatting frames alone. */
+const PROBE = Object.assign(Object.create(Error.prototype) as Error, { name: "E", message: "" });
+const FRAME = "\n    at ";
+/** Bounds the memo of formatted frames (it is cleared when full). */
+const MEMO_LIMIT = 100_000;
+
+/**
+ * `inner`'s format of `frames`, one memoized frame at a time. source-map-support formats the frames
+ * from the outermost in, each one's line reading only its caller's mapped position (the function name
+ * a source map gives a call site), so a frame's line is a function of the frame and its caller: the
+ * same pair — the same code path, as for every resource a program declares — is mapped once.
+ */
+function memoized(inner: Prepare): Prepare {
+  const memo = new Map<string, string>();
+  const headerLength = String(inner(PROBE, [])).length;
+  return (error, frames) => {
+    const head = String(inner(error, []));
+    const lines: string[] = [];
+    const raw = frames.map(String);
+    for (let i = 0; i < frames.length; i++) {
+      const key = `${raw[i]}\n${raw[i + 1] ?? ""}`;
+      let line = memo.get(key);
+      if (line === undefined) {
+        const out = String(inner(PROBE, frames.slice(i, i + 2))).slice(headerLength);
+        const end = out.indexOf(FRAME, FRAME.length);
+        line = end < 0 ? out : out.slice(0, end);
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(key, line);
+      }
+      lines.push(line);
+    }
+    return head + lines.join("");
+  };
+}
+
 /** Wraps the current `Error.prepareStackTrace` (idempotent). Call once the formatter (ts-node's, run.js's) is installed. */
 export function installCheapPromiseStacks(env: NodeJS.ProcessEnv = process.env): void {
   if (env.PULUMI_DEBUG_PROMISE_LEAKS) return;
   const current = Error.prepareStackTrace as (Prepare & { [INSTALLED]?: true }) | undefined;
   if (current?.[INSTALLED]) return;
-  const inner: Prepare = current ?? v8Format;
+  const inner: Prepare = current ? memoized(current) : v8Format;
   const prepare = function prepareStackTrace(error: Error, frames: NodeJS.CallSite[]): unknown {
     return isPromiseStamp(frames) ? UNFORMATTED_PROMISE_STACK : inner(error, frames);
   } as Prepare & { [INSTALLED]?: true };

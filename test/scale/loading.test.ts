@@ -90,3 +90,33 @@ describe("a host's commands declared without promise stacks (withoutPromiseStack
     expect(r.inside).toMatch(/^Error: inside\n {4}at /);
   });
 });
+
+describe("stack traces formatted one memoized frame at a time", () => {
+  it("are identical to source-map-support's own, for every trace of a render (errors and source positions)", () => {
+    const out = node(`
+      require(require.resolve("source-map-support/register", { paths: [require.resolve("@pulumi/pulumi")] }));
+      const path = require("node:path");
+      const original = Error.prepareStackTrace;
+      const entry = require("./tools/build/program.cjs").compiledEntry(process.cwd());
+      const build = path.dirname(path.dirname(entry));
+      const { UNFORMATTED_PROMISE_STACK } = require(path.join(build, "src/runtime/stack-traces.js"));
+      require(path.join(build, "src/runtime/cheap-stacks.js"));
+      const cheap = Error.prepareStackTrace;
+      let same = 0, differ = 0;
+      Error.prepareStackTrace = function (e, frames) {
+        const mine = cheap(e, frames);
+        if (mine === UNFORMATTED_PROMISE_STACK) return mine;
+        if (original(e, frames) === mine) same++; else differ++;
+        return mine;
+      };
+      const { renderStack } = require(path.join(build, "tools/render-lib.js"));
+      const { generatedStack } = require(path.join(build, "tools/bench/generate.js"));
+      renderStack({ projectDir: process.cwd(), stack: "home", config: generatedStack(process.cwd(), "hosts", 3), importProgram: async () => require(entry) })
+        .then(() => { try { require(path.join(build, "src/render/scripts/host.js")).checkedPath("x"); } catch (e) { void e.stack; }
+          console.log(JSON.stringify({ same, differ })); process.exit(0); });
+    `);
+    const r = JSON.parse(out.trim().split("\n").pop()!) as { same: number; differ: number };
+    expect(r.differ).toBe(0);
+    expect(r.same).toBeGreaterThan(500);
+  });
+});
