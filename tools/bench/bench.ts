@@ -83,6 +83,11 @@ interface Row {
 
 const rows: Row[] = [];
 
+/** Each figure as soon as it is measured (stderr), so a long run shows its progress. */
+function report(r: Row): void {
+  process.stderr.write(`bench:   ${r.what.trim()}: ${r.seconds.toFixed(2)} s${r.cpuSeconds === undefined ? "" : `, cpu ${r.cpuSeconds.toFixed(2)} s`}${Number.isNaN(r.rssMiB) ? "" : `, ${r.rssMiB} MiB`}, ${r.resources} resources, load ${r.load}\n`);
+}
+
 async function measureRender(what: string, args: string[]): Promise<Row> {
   process.stderr.write(`bench: render ${what} …\n`);
   // As `npm run render` runs: the tool and the program compiled ahead of time (tools/build/run.cjs).
@@ -90,7 +95,9 @@ async function measureRender(what: string, args: string[]): Promise<Row> {
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.code !== 0 || !line.startsWith("{")) throw new Error(`render ${what} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
   const m = JSON.parse(line) as { resources: number; wallMs: number; cpuMs: number; maxRssMiB: number };
-  return { what: `render ${what}`, resources: m.resources, seconds: m.wallMs / 1000, cpuSeconds: m.cpuMs / 1000, rssMiB: m.maxRssMiB, load: load() };
+  const row = { what: `render ${what}`, resources: m.resources, seconds: m.wallMs / 1000, cpuSeconds: m.cpuMs / 1000, rssMiB: m.maxRssMiB, load: load() };
+  report(row);
+  return row;
 }
 
 /** A project directory of its own for the real CLI (as test/integration/engine.ts sets one up). */
@@ -169,7 +176,10 @@ async function measurePreview(nodes: number): Promise<Row> {
   }
   const t = JSON.parse(readFileSync(env.TRACESTACK_PROGRAM_TIMINGS!, "utf8")) as { runMs: number; loadMs: number };
   rows.push({ what: `  pulumi preview ${nodes} hosts (whole CLI run)`, resources: steps, seconds: wall, rssMiB: Math.round(rssKiB / 1024), load: load() });
-  return { what: `preview ${nodes} hosts: program evaluation`, resources: steps, seconds: t.runMs / 1000, cpuSeconds: undefined, rssMiB: NaN, load: load() };
+  report(rows[rows.length - 1]);
+  const row = { what: `preview ${nodes} hosts: program evaluation`, resources: steps, seconds: t.runMs / 1000, cpuSeconds: undefined, rssMiB: NaN, load: load() };
+  report(row);
+  return row;
 }
 
 function fmtBudget(value: number, budget: number | undefined, unit: string): string {
