@@ -33,6 +33,12 @@ if (!fs.existsSync(cli)) {
 }
 
 const sub = args.find((a) => !a.startsWith("-"));
+// A preview persists no state, yet the CLI's snapshot manager serializes the whole deployment after
+// every step (pkg/backend/snapshot.go defaultServiceLoop): quadratic in the stack's size (a 1 000-host
+// preview spent minutes there). PULUMI_SKIP_CHECKPOINTS (sdk/go/common/env: "Skip saving state
+// checkpoints and only save the final deployment", pulumi/pulumi#10668) turns that off; only for
+// preview, where there is nothing to checkpoint, and never over the user's own setting.
+if (sub === "preview") env.PULUMI_SKIP_CHECKPOINTS ??= "true";
 const runsProgram = sub === "preview" || sub === "up" || sub === "update" || ((sub === "refresh" || sub === "destroy") && args.includes("--run-program"));
 
 /**
