@@ -41,7 +41,9 @@ export const hostSchema = z.strictObject({
 });
 
 export const hostsTargetSchema = z.strictObject({
+  /** Bare hosts over SSH: systemd (launchd on macOS) and Docker. */
   kind: z.literal("hosts"),
+  /** How the deployer logs in over SSH. @default every field's default */
   ssh: z
     .strictObject({
       /** Default SSH user; the private key comes from the secret `tracestack:sshPrivateKey`, else the SSH agent. @default root */
@@ -59,6 +61,7 @@ export const hostsTargetSchema = z.strictObject({
 });
 
 export const kubernetesTargetSchema = z.strictObject({
+  /** A Kubernetes cluster, through @pulumi/kubernetes. */
   kind: z.literal("kubernetes"),
   /** Namespace of the tracing stack. @default observability */
   namespace: dnsLabel.default("observability"),
