@@ -44,16 +44,19 @@ describe("the configuration reference", () => {
           "  /** How many. @default 2 */",
           "  count: z.number().int().min(1).max(3).default(2),",
           "  /** The log level. */",
-          "  level: z.enum([\"info\", \"debug\"]).optional(),",
+          '  level: z.enum(["info", "debug"]).optional(),',
           "  /** A name. @default the stack name */",
-          "  name: z.string().regex(/^[a-z]+$/, { message: \"allowed: lowercase letters\" }).optional(),",
+          '  name: z.string().regex(/^[a-z]+$/, { message: "allowed: lowercase letters" }).optional(),',
           "});",
         ].join("\n"),
       );
       const schema = z.strictObject({
         count: z.number().int().min(1).max(3).default(2),
         level: z.enum(["info", "debug"]).optional(),
-        name: z.string().regex(/^[a-z]+$/, { message: "allowed: lowercase letters" }).optional(),
+        name: z
+          .string()
+          .regex(/^[a-z]+$/, { message: "allowed: lowercase letters" })
+          .optional(),
       });
       expect(configKeys(schema, dir)).toEqual({
         keys: [
@@ -83,7 +86,8 @@ describe("the topology diagrams", () => {
 
   it("puts each component where the render placed it (home: Elasticsearch on its Docker host, an agent per host)", () => {
     const d = topology(renders.home!);
-    const section = (host: string) => d.slice(d.indexOf(`subgraph place_${host.replace(/-/g, "_")}[`), d.indexOf("  end", d.indexOf(`subgraph place_${host.replace(/-/g, "_")}[`)));
+    const section = (host: string) =>
+      d.slice(d.indexOf(`subgraph place_${host.replace(/-/g, "_")}[`), d.indexOf("  end", d.indexOf(`subgraph place_${host.replace(/-/g, "_")}[`)));
     expect(section("danarch")).toContain('elasticsearch["Elasticsearch"]');
     for (const h of ["danarch", "dans-mac-mini", "danwin"]) {
       expect(section(h)).toContain(`collector_agent_${h.replace(/-/g, "_")}["otel agent"]`);

@@ -16,13 +16,18 @@ import { renderStack } from "./render-lib";
 const projectDir = resolve(__dirname, "..");
 
 async function renderJson(stack: string, out: string): Promise<void> {
+  // As `npm run render` loads the program: CommonJS through ts-node, the way `pulumi up` does.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- that CommonJS require is the point
   const r = await renderStack({ projectDir, stack, importProgram: async () => require(join(projectDir, "src", "index.ts")) as unknown });
   writeFileSync(out, JSON.stringify(r));
 }
 
 function renderInChild(stack: string, dir: string): RenderResult {
   const out = join(dir, `${stack}.json`);
-  execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", __filename, "--render-json", stack, out], { cwd: projectDir, stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", __filename, "--render-json", stack, out], {
+    cwd: projectDir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   return JSON.parse(readFileSync(out, "utf8")) as RenderResult;
 }
 

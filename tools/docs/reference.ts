@@ -60,7 +60,9 @@ function nameOf(n: ts.PropertyName | ts.BindingName): string | undefined {
 /** Every `z.strictObject({...})` / `z.object({...})` literal in the config sources, with its properties' JSDoc. */
 export function sourceObjects(configDir: string): SourceObject[] {
   const out: SourceObject[] = [];
-  for (const f of readdirSync(configDir).filter((n) => n.endsWith(".ts")).sort()) {
+  for (const f of readdirSync(configDir)
+    .filter((n) => n.endsWith(".ts"))
+    .sort()) {
     const file = resolve(configDir, f);
     const src = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node) => {
@@ -180,11 +182,22 @@ function describeType(s: AnySchema): { type: string; allowed?: string } {
     case "array": {
       const el = describeType(unwrap(d.element).schema);
       const min = (d.checks ?? []).map((c: AnySchema) => c._zod.def).find((c: AnySchema) => c.check === "min_length")?.minimum;
-      return { type: `list of ${el.type}`, allowed: [min ? `at least ${min} item${min === 1 ? "" : "s"}` : undefined, el.allowed ? `each: ${el.allowed}` : undefined].filter(Boolean).join("; ") || undefined };
+      return {
+        type: `list of ${el.type}`,
+        allowed:
+          [min ? `at least ${min} item${min === 1 ? "" : "s"}` : undefined, el.allowed ? `each: ${el.allowed}` : undefined].filter(Boolean).join("; ") ||
+          undefined,
+      };
     }
     case "union": {
       const parts = (d.options as AnySchema[]).map((o) => describeType(unwrap(o).schema));
-      return { type: [...new Set(parts.map((p) => p.type))].join(" or "), allowed: parts.map((p) => p.allowed).filter(Boolean).join("; or ") };
+      return {
+        type: [...new Set(parts.map((p) => p.type))].join(" or "),
+        allowed: parts
+          .map((p) => p.allowed)
+          .filter(Boolean)
+          .join("; or "),
+      };
     }
     case "record":
       return { type: "map", allowed: undefined };
@@ -271,7 +284,13 @@ export function referenceMarkdown(keys: KeyDoc[]): string {
   const tops = keys.filter((k) => !k.path.includes("."));
   for (const top of tops) {
     lines.push(`#### \`tracestack:${top.path}\``, "");
-    lines.push(`${cell(top.description)} Type: ${top.type}${top.default ? `; default: ${top.default}` : ""}${top.allowed ? `; allowed: ${top.allowed}` : ""}.`.replace(/\.\s*Type:/, ". Type:"), "");
+    lines.push(
+      `${cell(top.description)} Type: ${top.type}${top.default ? `; default: ${top.default}` : ""}${top.allowed ? `; allowed: ${top.allowed}` : ""}.`.replace(
+        /\.\s*Type:/,
+        ". Type:",
+      ),
+      "",
+    );
     const rows = keys.filter((k) => k.path.startsWith(`${top.path}.`));
     if (rows.length === 0) continue;
     lines.push("| key | type | default | allowed | description |", "|---|---|---|---|---|");
