@@ -14,6 +14,18 @@ import { withPulumiDescriptions } from "../tools/docs/reference";
 import type { RenderResult } from "../tools/render-lib";
 import { renderFresh } from "./helpers/render";
 
+/**
+ * mermaid's parse, in a jsdom window (mermaid sanitizes labels with DOMPurify, which needs a DOM).
+ * Both are ESM: loaded with import().
+ */
+async function mermaidParse(): Promise<(text: string) => Promise<unknown>> {
+  const { JSDOM } = await import("jsdom");
+  const { window } = new JSDOM("");
+  Object.assign(globalThis, { window, document: window.document });
+  const { default: mermaid } = await import("mermaid");
+  return (text) => mermaid.parse(text);
+}
+
 const ROOT = resolve(__dirname, "..");
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
 const pulumiYaml = readFileSync(join(ROOT, "Pulumi.yaml"), "utf8");
@@ -82,6 +94,16 @@ describe("the topology diagrams", () => {
 
   it.each(DIAGRAM_STACKS)(`of the %s stack in README.md ${STALE}`, (stack) => {
     expect(blockOf(readme, `topology-${stack}`)).toBe(topology(renders[stack]!));
+  });
+
+  it.each(DIAGRAM_STACKS)("of the %s stack parses with Mermaid's own parser (what GitHub renders it with)", async (stack) => {
+    const parse = await mermaidParse();
+    const source = blockOf(readme, `topology-${stack}`)!
+      .replace(/^```mermaid\n/, "")
+      .replace(/```\n$/, "");
+    await expect(parse(source)).resolves.toMatchObject({ diagramType: "flowchart-v2" });
+    // The check itself: an unterminated edge label is refused.
+    await expect(parse('flowchart LR\n  a -- "x --> b\n')).rejects.toThrow(/Parse error/);
   });
 
   it("puts each component where the render placed it (home: Elasticsearch on its Docker host, an agent per host)", () => {
