@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     stackFile: stackFile ? resolve(stackFile) : undefined,
     // The real entry point, as `pulumi up` loads it: compiled ahead of time beside this file
     // (`npm run render`, tools/build/run.cjs), or through ts-node when this file runs as TypeScript.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- that CommonJS require is the point
     importProgram: async () => require("../src/index") as unknown,
   });
   const outDir = resolve(out);
