@@ -20,12 +20,18 @@ describe("the program compiled ahead of time (src/main.cjs)", () => {
   it("fails with tsc's diagnostics, before registering anything, when a source has a type error", () => {
     const root = join(tmp, "broken");
     cpSync(join(PROJECT_DIR, "src"), join(root, "src"), { recursive: true });
-    for (const f of ["tools", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]) symlinkSync(join(PROJECT_DIR, f), join(root, f));
+    for (const f of ["tools", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"])
+      symlinkSync(join(PROJECT_DIR, f), join(root, f));
     const index = join(root, "src", "index.ts");
     writeFileSync(index, `${readFileSync(index, "utf8")}\nexport const broken: number = "not a number";\n`);
     let message = "";
     try {
-      execFileSync("node", ["-e", `require(${JSON.stringify(join(root, "src", "main.cjs"))})`], { cwd: root, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
+      execFileSync("node", ["-e", `require(${JSON.stringify(join(root, "src", "main.cjs"))})`], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: "pipe",
+        timeout: 120_000,
+      });
     } catch (e) {
       message = String((e as { stderr?: string }).stderr);
     }

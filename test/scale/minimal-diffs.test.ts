@@ -13,8 +13,9 @@ function changes(before: RenderResult, after: RenderResult): string[] {
   const b = new Map(after.plan.map((p) => [p.urn, JSON.stringify(p)]));
   const name = (urn: string) => urn.split("::").pop()!;
   const out: string[] = [];
-  for (const [urn, s] of b) if (!a.has(urn)) out.push(`+${name(urn)}`);
-  else if (a.get(urn) !== s) out.push(`~${name(urn)}`);
+  for (const [urn, s] of b)
+    if (!a.has(urn)) out.push(`+${name(urn)}`);
+    else if (a.get(urn) !== s) out.push(`~${name(urn)}`);
   for (const urn of a.keys()) if (!b.has(urn)) out.push(`-${name(urn)}`);
   return out.sort();
 }
@@ -24,9 +25,17 @@ const GPU_HOST = { address: "gpu-1.lan", os: "debian", arch: "amd64", gpu: "NVID
 type Change = [what: string, edit: (v: Record<string, unknown>) => Record<string, unknown>, expected: string[]];
 
 const HOME: Change[] = [
-  ["the sampling percentage", (v) => withValue(v, "collector.sampling.keepPercent", 50), ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service"]],
+  [
+    "the sampling percentage",
+    (v) => withValue(v, "collector.sampling.keepPercent", 50),
+    ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service"],
+  ],
   // The ILM policy and the bootstrap that applies it; Jaeger keeps running (it names the policy only).
-  ["the retention days", (v) => withValue(v, "lifecycle.deleteAfter", "60d"), ["~danarch-index-lifecycle-bootstrap", "~danarch-index-lifecycle-bootstrap-file-ilm-policy-json"]],
+  [
+    "the retention days",
+    (v) => withValue(v, "lifecycle.deleteAfter", "60d"),
+    ["~danarch-index-lifecycle-bootstrap", "~danarch-index-lifecycle-bootstrap-file-ilm-policy-json"],
+  ],
   ["one service's env", (v) => withValue(v, "instrumentation.services.embeddings.sampleRatio", 0.5), ["~danarch-instrumentation-embeddings-dropin"]],
   [
     "the Jaeger version",
@@ -34,7 +43,11 @@ const HOME: Change[] = [
     ["~danarch-jaeger-file-config-yaml", "~danarch-jaeger-install", "~danarch-jaeger-service", "~danarch-jaeger-unit"],
   ],
   // Grafana's dashboard provider rescans the file: no new container.
-  ["a Grafana dashboard option", (v) => withValue(v, "grafana.dashboards.slowTraceMinDuration", "10s"), ["~danarch-grafana-file-dashboards-tracestack-tracing-json"]],
+  [
+    "a Grafana dashboard option",
+    (v) => withValue(v, "grafana.dashboards.slowTraceMinDuration", "10s"),
+    ["~danarch-grafana-file-dashboards-tracestack-tracing-json"],
+  ],
   [
     "adding a node",
     (v) =>

@@ -68,7 +68,10 @@ function locked(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.
   });
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 interface Row {
   what: string;
@@ -85,7 +88,9 @@ const rows: Row[] = [];
 
 /** Each figure as soon as it is measured (stderr), so a long run shows its progress. */
 function report(r: Row): void {
-  process.stderr.write(`bench:   ${r.what.trim()}: ${r.seconds.toFixed(2)} s${r.cpuSeconds === undefined ? "" : `, cpu ${r.cpuSeconds.toFixed(2)} s`}${Number.isNaN(r.rssMiB) ? "" : `, ${r.rssMiB} MiB`}, ${r.resources} resources, load ${r.load}\n`);
+  process.stderr.write(
+    `bench:   ${r.what.trim()}: ${r.seconds.toFixed(2)} s${r.cpuSeconds === undefined ? "" : `, cpu ${r.cpuSeconds.toFixed(2)} s`}${Number.isNaN(r.rssMiB) ? "" : `, ${r.rssMiB} MiB`}, ${r.resources} resources, load ${r.load}\n`,
+  );
 }
 
 async function measureRender(what: string, args: string[]): Promise<Row> {
@@ -140,7 +145,8 @@ async function pulumi(dir: string, env: NodeJS.ProcessEnv, args: string[], input
 
 async function measurePreview(nodes: number): Promise<Row> {
   process.stderr.write(`bench: pulumi preview of ${nodes} hosts …\n`);
-  if (!existsSync(join(PROJECT_DIR, ".toolchain/bin/pulumi"))) throw new Error(".toolchain/bin/pulumi is missing: build the toolchain first with `npm run toolchain`");
+  if (!existsSync(join(PROJECT_DIR, ".toolchain/bin/pulumi")))
+    throw new Error(".toolchain/bin/pulumi is missing: build the toolchain first with `npm run toolchain`");
   const { dir, env } = previewProject(nodes);
   const must = async (args: string[], input?: string) => {
     const r = await pulumi(dir, env, args, input);
@@ -148,7 +154,7 @@ async function measurePreview(nodes: number): Promise<Row> {
     return r;
   };
   await must(["stack", "init", "bench", "--secrets-provider", "passphrase"]);
-  const v = hostsStack(PROJECT_DIR, nodes) as Record<string, any>;
+  const v = hostsStack(PROJECT_DIR, nodes) as { target: Record<string, unknown> } & Record<string, unknown>;
   // No Docker provider can be built here: the stores are existing ones; no host is reachable: no drift probe.
   const config = {
     ...v,
@@ -165,19 +171,28 @@ async function measurePreview(nodes: number): Promise<Row> {
   const r = await locked("/usr/bin/time", args, { cwd: dir, env });
   const timeLine = r.stderr.trim().split("\n").pop() ?? "";
   const [wall, rssKiB] = timeLine.split(" ").map(Number);
-  let steps = 0;
+  const failed = (why: string, cause?: unknown) =>
+    new Error(`pulumi preview of ${nodes} hosts failed: ${why}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`, { cause });
+  let out: { steps?: unknown[]; diagnostics?: { severity: string; message: string }[] };
   try {
-    const out = JSON.parse(r.stdout) as { steps?: unknown[]; diagnostics?: { severity: string; message: string }[] };
-    steps = out.steps?.length ?? 0;
-    const errors = (out.diagnostics ?? []).filter((d) => d.severity === "error");
-    if (r.code !== 0 || errors.length > 0) throw new Error(errors.map((e) => e.message).join("\n") || `exit ${r.code}`);
+    out = JSON.parse(r.stdout) as typeof out;
   } catch (e) {
-    throw new Error(`pulumi preview of ${nodes} hosts failed: ${e instanceof Error ? e.message : String(e)}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    throw failed("no JSON on stdout", e);
   }
+  const steps = out.steps?.length ?? 0;
+  const errors = (out.diagnostics ?? []).filter((d) => d.severity === "error");
+  if (r.code !== 0 || errors.length > 0) throw failed(errors.map((e) => e.message).join("\n") || `exit ${r.code}`);
   const t = JSON.parse(readFileSync(env.TRACESTACK_PROGRAM_TIMINGS!, "utf8")) as { runMs: number; loadMs: number };
   rows.push({ what: `  pulumi preview ${nodes} hosts (whole CLI run)`, resources: steps, seconds: wall, rssMiB: Math.round(rssKiB / 1024), load: load() });
   report(rows[rows.length - 1]);
-  const row = { what: `preview ${nodes} hosts: program evaluation`, resources: steps, seconds: t.runMs / 1000, cpuSeconds: undefined, rssMiB: NaN, load: load() };
+  const row = {
+    what: `preview ${nodes} hosts: program evaluation`,
+    resources: steps,
+    seconds: t.runMs / 1000,
+    cpuSeconds: undefined,
+    rssMiB: NaN,
+    load: load(),
+  };
   report(row);
   return row;
 }
@@ -209,7 +224,10 @@ async function main(): Promise<void> {
   if (hasFlock && !process.env[LOCK_HELD]) {
     // Wait for the lock once and keep it for every measurement, so no other heavy job runs in between.
     process.stderr.write(`bench: waiting for ${LOCK} …\n`);
-    const child = spawn("flock", [LOCK, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, [LOCK_HELD]: "1" } });
+    const child = spawn("flock", [LOCK, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: "inherit",
+      env: { ...process.env, [LOCK_HELD]: "1" },
+    });
     const code = await new Promise<number>((res) => child.on("exit", (c) => res(c ?? 1)));
     process.exit(code);
   }

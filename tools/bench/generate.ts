@@ -13,9 +13,16 @@ import YAML from "yaml";
 
 export type BenchTarget = "hosts" | "k8s";
 
-function stackValues(projectDir: string, stack: string): Record<string, any> {
+/** The parts of a stack file's values the generator extends. */
+interface StackValues {
+  [key: string]: unknown;
+  target: { hosts: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  instrumentation: { services: Record<string, { placement: { host?: string } }> } & Record<string, unknown>;
+}
+
+function stackValues(projectDir: string, stack: string): StackValues {
   const file = YAML.parse(readFileSync(join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^tracestack:/, ""), v]));
+  return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^tracestack:/, ""), v])) as StackValues;
 }
 
 /** A well-formed ed25519 host key line per host (the generated hosts pin theirs, as a fleet would). */
@@ -32,13 +39,17 @@ export function hostsStack(projectDir: string, n: number): Record<string, unknow
   const v = stackValues(projectDir, "home");
   const backend = "danarch";
   const hosts: Record<string, unknown> = { [backend]: { ...v.target.hosts[backend], hostKey: hostKey(0) } };
-  const services: Record<string, unknown> = Object.fromEntries(
-    Object.entries(v.instrumentation.services as Record<string, { placement: { host?: string } }>).filter(([, s]) => s.placement.host === backend),
-  );
+  const services: Record<string, unknown> = Object.fromEntries(Object.entries(v.instrumentation.services).filter(([, s]) => s.placement.host === backend));
   const instHosts: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
     const h = `gpu-${pad(i, n)}`;
-    hosts[h] = { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`.replace(/^10\.0\./, "10.1."), os: "debian", arch: "amd64", gpu: "NVIDIA L40S", hostKey: hostKey(i + 1) };
+    hosts[h] = {
+      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`.replace(/^10\.0\./, "10.1."),
+      os: "debian",
+      arch: "amd64",
+      gpu: "NVIDIA L40S",
+      hostKey: hostKey(i + 1),
+    };
     services[`llama-${h}`] = { kind: "llama-server", placement: { host: h, unit: "llama-server" }, port: 8080 };
     if (i % 2 === 0) instHosts[h] = { dcgmExporter: { port: 9400 } };
   }

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     stack: stack ?? (target === "hosts" ? "home" : "k8s"),
     ...(target ? { config: generatedStack(projectDir, target, nodes) } : {}),
     // As `npm run render` loads it: compiled ahead of time beside this file (tools/build/run.cjs).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- that CommonJS require is the point
     importProgram: async () => require("../../src/index") as unknown,
   });
   const cpu = process.cpuUsage();

@@ -16,6 +16,7 @@
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { performance } = require("node:perf_hooks");
 
 const projectDir = path.resolve(__dirname, "../..");
 const toolchainBin = path.join(projectDir, ".toolchain", "bin");
