@@ -8,6 +8,7 @@ import { z } from "zod";
 import { collectorSchema } from "./collector";
 import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
+import { TLS_PRIVATE_KEYS_SECRET, tlsSchema } from "./tls";
 import {
   DEFAULT_ELASTICSEARCH_VERSION,
   DEFAULT_JAEGER_VERSION,
@@ -75,6 +76,12 @@ export const hostSchema = z.strictObject({
   hostKey: z.string().regex(SSH_PUBLIC_KEY, { message: "allowed: an SSH public key line, e.g. \"ssh-ed25519 AAAAC3Nza…\" (ssh-keyscan -t ed25519 <address>)" }).optional(),
   /** GPU model, reported as a resource attribute. */
   gpu: displayText("a GPU model", "NVIDIA GeForce RTX 4090").optional(),
+  /**
+   * Address the host's network-facing listeners bind to (those a client on another host needs:
+   * the gateway's OTLP, Jaeger's OTLP, metrics Prometheus scrapes from elsewhere, Elasticsearch);
+   * every other listener binds to 127.0.0.1 (README "Bind addresses"). @default 0.0.0.0
+   */
+  listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "allowed: an IPv4 or IPv6 address of the host such as 192.168.1.10, or 0.0.0.0" }).optional(),
 });
 
 export const hostsTargetSchema = z.strictObject({
@@ -228,6 +235,11 @@ export const jaegerSchema = z
       })
       .prefault({}),
     resources: resources("500m", "1Gi"),
+    /**
+     * Address the UI + HTTP query API and the gRPC query API listen on (hosts target only). They
+     * have no authentication: loopback by default, an SSH tunnel away; 0.0.0.0 publishes them. @default 127.0.0.1
+     */
+    listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "allowed: an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
     release: releaseSource,
     /** Log level. @default info */
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -276,10 +288,12 @@ export const stackConfigSchema = z.strictObject({
   grafana: grafanaSchema,
   /** Prometheus scraping the span metrics, or an existing one by URL (src/config/grafana.ts). @default { mode: "deploy" } */
   prometheus: prometheusSchema,
+  /** TLS on the stack's wire: agents → gateway → Jaeger, and to a deployed Elasticsearch (src/config/tls.ts). @default { mode: "off" } */
+  tls: tlsSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */
-export const SECRET_KEYS = ["sshPrivateKey", "elasticsearchPassword", "kubeconfig"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "elasticsearchPassword", "kubeconfig", TLS_PRIVATE_KEYS_SECRET] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

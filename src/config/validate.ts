@@ -5,6 +5,7 @@
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { StackConfig } from "./schema";
+import { bindProblems } from "./bind";
 import { collectorProblems } from "./collector";
 import { grafanaCrossCheck } from "./grafana";
 import { hostListeners, portCollisions } from "./listeners";
@@ -92,5 +93,6 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   // Grafana and Prometheus: placement, versions, and the port collisions they take part in
   // (their listeners after the stack's own, so each collision is reported once).
   problems.push(...grafanaCrossCheck(cfg));
+  problems.push(...bindProblems(cfg));
   return problems;
 }
