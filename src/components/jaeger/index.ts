@@ -150,7 +150,7 @@ export class Jaeger extends pulumi.ComponentResource {
 
     const addr = args.target.address(spec);
     // The UI where it listens: its host's loopback by default (an SSH tunnel away), like grafanaUrl.
-    const uiAddr = args.model.target.kind === "hosts" ? (dialAddress(bind.query, j.host, addr, j.host) ?? addr) : addr;
+    const uiAddr = args.model.target.kind === "hosts" ? (dialAddress(bind.query, j.host, addr, undefined) ?? bind.query) : addr;
     this.uiUrl = pulumi.output(`http://${uiAddr.includes(":") ? `[${uiAddr}]` : uiAddr}:${j.ports.ui}`);
     this.otlpGrpcEndpoint = pulumi.output(`${addr}:${j.ports.otlpGrpc}`);
     this.otlpHttpEndpoint = pulumi.output(`${args.tls ? "https" : "http"}://${addr}:${j.ports.otlpHttp}`);
