@@ -10,6 +10,7 @@
  */
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
+import { onlyOnTarget } from "./placement";
 
 export const LOOPBACK = "127.0.0.1";
 export const ANY_ADDRESS = "0.0.0.0";
@@ -115,7 +116,7 @@ export function bindProblems(cfg: BindInput & { grafana: { mode: string; host?: 
   const listen = cfg.jaeger.listenAddress;
   if (cfg.target.kind !== "hosts") {
     if (listen !== undefined) {
-      problems.push({ path: ["jaeger", "listenAddress"], message: `${showValue(listen)} is only allowed when tracestack:target.kind is "hosts"; remove it (in a pod Jaeger listens on the pod's address)` });
+      problems.push(onlyOnTarget("hosts", ["jaeger", "listenAddress"], { value: listen, instead: "remove it (in a pod Jaeger listens on the pod's address)" }));
     }
     return problems;
   }
