@@ -502,9 +502,10 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
     const { preview } = await timed("preview (tls on)", () => engine.preview());
     const names = [...new Set(changed(preview).map((c) => c.name))].sort();
-    // The servers' configs, certificates and keys; the agent's config and CA; their services. Nothing else.
+    // The servers' configs, certificates and keys; the agent's config and CA; their services; the TLS component. Nothing else.
     expect(names).toEqual(
       [
+        "tls",
         `${HOST}-jaeger-file-config-yaml`,
         `${HOST}-jaeger-file-tls-ca-crt`,
         `${HOST}-jaeger-file-tls-server-crt`,
