@@ -92,6 +92,11 @@ describe("tls given on the home hosts", () => {
     expect(innerScript(String(write.inputs.create))).toMatch(/chown 'otelcol:otelcol'[\s\S]*chmod 0600|install .*-m 0600|0600/);
     expect(write.inputs.stdin).toBe("[secret]");
   });
+
+  it("deleting a certificate file removes the tls/ directory it made once empty (a moved or removed workload leaves no empty directory)", () => {
+    const del = ofType(given.plan, CMD).find((c) => c.name === "danarch-otel-gateway-file-tls-server-key")!;
+    expect(innerScript(String(del.inputs.delete))).toContain("rmdir /etc/tracestack/otel-gateway/tls 2>/dev/null || true");
+  });
 });
 
 /** The commands whose inputs differ between two plans, by name. */

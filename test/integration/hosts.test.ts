@@ -525,9 +525,9 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     const after = await snapshot();
     for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`]) expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
 
-    // Keys: 0600, owned by the service user; certificates world-readable.
+    // Keys: 0600, owned by the service user; the CA like every config file (root, readable by the service's group).
     const st = await sudo("stat -c '%n %U %a' /etc/tracestack/otel-gateway/tls/server.key /etc/tracestack/jaeger/tls/server.key /etc/tracestack/otel-agent/tls/ca.crt");
-    expect(st.stdout.trim().split("\n")).toEqual(["/etc/tracestack/otel-gateway/tls/server.key otelcol 600", "/etc/tracestack/jaeger/tls/server.key jaeger 600", "/etc/tracestack/otel-agent/tls/ca.crt root 644"]);
+    expect(st.stdout.trim().split("\n")).toEqual(["/etc/tracestack/otel-gateway/tls/server.key otelcol 600", "/etc/tracestack/jaeger/tls/server.key jaeger 600", "/etc/tracestack/otel-agent/tls/ca.crt root 640"]);
     // Each TLS receiver: plaintext refused by the server (Go's answer to HTTP on a TLS port), TLS verified with the CA answers.
     for (const [what, port] of [["gateway", 4418], ["jaeger", 14318]] as const) {
       const plain = await sudo(`curl -sS -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:${port}/v1/traces -H 'Content-Type: application/json' -d '{}' || true`);

@@ -207,6 +207,14 @@ function filePath(dir: string, f: WorkloadFile): string {
   return `${dir}/${f.name}`;
 }
 
+/** The subdirectories a file name makes under its directory (`tls/server.key` → `<dir>/tls`), deepest first. */
+function subdirectories(path: string, name: string): string[] {
+  const segments = name.split("/").slice(0, -1);
+  if (!path.endsWith(`/${name}`)) return [];
+  const dir = path.slice(0, -(name.length + 1));
+  return segments.map((_, i) => `${dir}/${segments.slice(0, segments.length - i).join("/")}`);
+}
+
 /** The drift probe's items for the files placed in `dir`. */
 function fileProbes(dir: string, files: readonly WorkloadFile[]): ProbeItem[] {
   return files.map((f) => ({ kind: "file", path: filePath(dir, f) }));
@@ -319,7 +327,7 @@ export class HostsTarget implements Target {
         create: script(),
         // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
         update: drift.apply((m) => script(m)),
-        delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor)),
+        delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name))),
         stdin: content,
         // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
         logging: file.secret ? "none" : "stdoutAndStderr",
