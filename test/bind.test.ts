@@ -9,7 +9,7 @@ import type { RenderResult } from "../tools/render-lib";
 import { problems } from "./helpers/config";
 import { render, renderFresh, stackValues, withValue } from "./helpers/render";
 
-type Cfg = Record<string, any>;
+type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML trees
 const home = stackValues("home");
 
 /** `name → host:port` of every listener in a collector or Jaeger config. */

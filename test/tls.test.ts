@@ -15,7 +15,7 @@ import { certsFor } from "./helpers/certs";
 import { innerScript } from "./helpers/tools";
 import { ofType, render, renderFresh, stackValues, withValue } from "./helpers/render";
 
-type Cfg = Record<string, any>;
+type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML trees
 const CMD = "command:remote:Command";
 const home = stackValues("home");
 const k8s = stackValues("k8s");

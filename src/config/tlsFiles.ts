@@ -124,7 +124,7 @@ export function loadGivenTls(
       problems.push({ path: dirPath, message: `${at} has no ${server}.key and tracestack:${TLS_PRIVATE_KEYS_SECRET} has no "${server}"; allowed: the key in either (pulumi config set --secret ${TLS_PRIVATE_KEYS_SECRET} < keys.json)` });
       continue;
     }
-    let keyOk = false;
+    let keyOk: boolean;
     try {
       keyOk = KEY_PEM.test(keyText) && cert.checkPrivateKey(createPrivateKey(keyText));
     } catch {
