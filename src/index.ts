@@ -7,8 +7,8 @@ import "./runtime/cheap-stacks";
 import { loadStackConfig } from "./config/index";
 import { createStack } from "./stack";
 
-const { model, secrets } = loadStackConfig();
-const outputs = createStack(model, secrets);
+const { model, secrets, givenTls } = loadStackConfig();
+const outputs = createStack(model, secrets, givenTls);
 
 export const jaegerUiUrl = outputs.jaegerUiUrl;
 export const otlpGrpcEndpoint = outputs.otlpGrpcEndpoint;

@@ -4,7 +4,9 @@
  * Returns the stack outputs; src/index.ts exports them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackModel, StackSecrets } from "./config/index";
+import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
+import { dialAddress, jaegerBind } from "./config/index";
+import { StackTls } from "./components/tls/index";
 import { CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
 import { Grafana, Prometheus, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
@@ -34,9 +36,12 @@ export interface StackOutputs {
   driftMarkers?: pulumi.Output<DriftMarkers>;
 }
 
-export function createStack(model: StackModel, secrets: StackSecrets): StackOutputs {
+export function createStack(model: StackModel, secrets: StackSecrets, givenTls?: TlsMaterial): StackOutputs {
   const target = createTarget(model, secrets);
   const jaegerHost = model.jaeger.host;
+  // tracestack:tls: the certificates every TLS endpoint of the stack serves (README "TLS").
+  const tls = model.tls.mode === "off" ? undefined : new StackTls("tls", { model, ...(givenTls ? { given: givenTls } : {}) });
+  const esTls = tls && model.elasticsearch.mode === "deploy" ? tls : undefined;
 
   const elasticsearch = new Elasticsearch("elasticsearch", {
     model,
@@ -45,6 +50,7 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     clientHost: jaegerHost,
     // Grafana queries the span read alias too.
     otherClientHosts: [model.grafana.host],
+    ...(esTls ? { tls: esTls } : {}),
   });
 
   const lifecycle = new IndexLifecycle("index-lifecycle", {
@@ -54,6 +60,7 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     username: elasticsearch.username,
     password: elasticsearch.password,
     caFile: elasticsearch.caFile,
+    ...(esTls ? { caPem: esTls.caPem } : {}),
     placement: jaegerHost,
     after: elasticsearch.ready,
   });
@@ -73,6 +80,7 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     metricsBackendUrl: prometheusUrlFor(model, target, jaegerHost),
     // The collector gateway fronts Jaeger: applications send OTLP to their node's agent.
     otlpClients: [{ workload: GATEWAY_WORKLOAD }],
+    ...(tls ? { tls } : {}),
   });
 
   // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
@@ -80,21 +88,24 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
 
   // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
   const gatewayHost = model.collector.gateway.host;
+  const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost);
+  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).otlp, jaegerHost, jaegerAddr, gatewayHost) ?? jaegerAddr) : jaegerAddr;
   const gateway = new CollectorGateway("collector-gateway", {
     model,
     target,
-    jaegerOtlpEndpoint: `${target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost)}:${model.jaeger.ports.otlpGrpc}`,
+    jaegerOtlpEndpoint: `${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${model.jaeger.ports.otlpGrpc}`,
+    ...(tls ? { tls } : {}),
   });
   const agentHosts: string[] = [];
   if (model.target.kind === "hosts") {
     for (const host of Object.keys(model.target.hosts).sort()) {
       // macOS runs its agent as a LaunchDaemon (the hosts target picks launchd there), so the
       // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
-      new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host] }, { dependsOn: [gateway] });
+      new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
       agentHosts.push(host);
     }
   } else {
-    new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes }, { dependsOn: [gateway] });
+    new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
   }
 
   // Prometheus scrapes the gateway's span metrics (and what the agents forward to it); metrics on
@@ -109,7 +120,7 @@ export function createStack(model: StackModel, secrets: StackSecrets): StackOutp
     {
       model,
       target,
-      elasticsearch: { username: elasticsearch.username, password: elasticsearch.password },
+      elasticsearch: { username: elasticsearch.username, password: elasticsearch.password, ...(esTls ? { caPem: esTls.caPem } : {}) },
       prometheusUrl: prometheusForGrafana,
     },
     { dependsOn: [prometheus] },

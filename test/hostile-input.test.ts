@@ -286,6 +286,11 @@ const KEYS: readonly Key[] = [
   { path: "grafana.dashboards.folder", place: at(home, "grafana.dashboards.folder"), wrap: (h) => `Tracing${h}` },
   { path: "grafana.dashboards.inferenceSpanNames", place: at(home, "grafana.dashboards.inferenceSpanNames"), wrap: (h) => `chat${h}`, inert: promRegexInert },
   { path: "grafana.dashboards.inferenceServices", place: at(home, "grafana.dashboards.inferenceServices"), inert: promRegexInert },
+  // Bind addresses (collector and Jaeger YAML, Docker port bindings) and the TLS directory (read on the deployer's machine).
+  { path: "target.hosts.danarch.listenAddress", place: at(home, "target.hosts.danarch.listenAddress"), wrap: (h) => `192.168.1.10${h}` },
+  { path: "jaeger.listenAddress", place: at(home, "jaeger.listenAddress"), wrap: (h) => `0.0.0.0${h}` },
+  { path: "tls.dir", place: (v) => withValue(home, "tls", { mode: "given", dir: v }), wrap: (h) => `certs/${h}` },
+  { path: "tls.dir", place: (v) => withValue(home, "tls", { mode: "given", dir: v }) },
   // The collector: YAML with `${…}` resolution, RE2 patterns.
   { path: "collector.gateway.queue.directory", place: at(home, "collector.gateway.queue.directory"), wrap: (h) => `/var/lib/otelcol/${h}` },
   {

@@ -93,19 +93,18 @@ describe("busy ports", () => {
 });
 
 describe("WSL2", () => {
-  it("renders wsl-portproxy.ps1 for danwin with a portproxy entry per listening port", () => {
+  it("renders wsl-portproxy.ps1 for danwin with a portproxy entry per port bound beyond loopback (the agent's metrics Prometheus scrapes; its OTLP and health stay on loopback)", () => {
     const a = home.manifest.artifacts.find((x) => x.path === "files/danwin/windows/tracestack/wsl-portproxy.ps1");
     expect(a?.kind).toBe("script");
     const ps1 = home.files[a!.path];
-    for (const port of [4317, 4318, 13134, 8889]) {
-      expect(ps1).toContain(`netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=${port} connectaddress=$wslIp connectport=${port}`);
-    }
+    expect(ps1).toContain(`netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=8889 connectaddress=$wslIp connectport=8889`);
+    for (const port of [4317, 4318, 13134]) expect(ps1).not.toContain(`listenport=${port} `);
     expect(ps1).toContain("networkingMode=mirrored");
     expect(home.manifest.artifacts.filter((x) => x.path.endsWith(".ps1")).map((x) => x.target)).toEqual(["danwin"]);
   });
 
   it("prints the note on every run of danwin's service, and on no other host's", () => {
-    expect(script(find(home.plan, CMD, "danwin-otel-agent-danwin-service"), "create")).toContain("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=4317");
+    expect(script(find(home.plan, CMD, "danwin-otel-agent-danwin-service"), "create")).toContain("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=8889");
     expect(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create")).not.toContain("netsh");
   });
 });
@@ -116,7 +115,8 @@ describe("launchd on macOS", () => {
 
   it("runs the collector agent on dans-mac-mini as a LaunchDaemon from the darwin tarball", () => {
     expect(home.manifest.artifacts.find((a) => a.path === plistPath)?.kind).toBe("launchd-plist");
-    expect(home.files["files/dans-mac-mini/etc/tracestack/otel-agent/config.yaml"]).toContain("0.0.0.0:4318");
+    // The mac's clients export to their own agent on loopback.
+    expect(home.files["files/dans-mac-mini/etc/tracestack/otel-agent/config.yaml"]).toContain("127.0.0.1:4318");
     const install = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-install"), "create");
     expect(install).toContain("otelcol-contrib_0.161.0_darwin_arm64.tar.gz");
     expect(install).toContain("shasum -a 256");

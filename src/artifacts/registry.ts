@@ -20,6 +20,7 @@ export const ARTIFACT_KINDS = [
   "env-file",
   "script",
   "secret",
+  "tls-certificate",
   "k8s-manifest",
 ] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];

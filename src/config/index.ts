@@ -5,3 +5,6 @@ export * from "./load";
 export * from "./schema";
 export * from "./validate";
 export * from "./versions";
+export * from "./bind";
+export * from "./tls";
+export type { TlsMaterial } from "./tlsFiles";

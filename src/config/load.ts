@@ -8,6 +8,9 @@ import { ConfigError, NAMESPACE, problemsFromZod } from "./errors";
 import { SECRET_KEYS, stackConfigSchema } from "./schema";
 import type { SecretKey, StackConfig } from "./schema";
 import { crossCheck } from "./validate";
+import { TLS_PRIVATE_KEYS_SECRET, tlsSubjects } from "./tls";
+import { loadGivenTls } from "./tlsFiles";
+import type { TlsMaterial } from "./tlsFiles";
 
 /** The validated config plus the names it was read under. */
 export interface StackModel extends StackConfig {
@@ -49,7 +52,7 @@ function isConfigSecret(fullKey: string): boolean {
   return runtime.isConfigSecret?.(fullKey) ?? false;
 }
 
-export function loadStackConfig(): { model: StackModel; secrets: StackSecrets } {
+export function loadStackConfig(): { model: StackModel; secrets: StackSecrets; givenTls?: TlsMaterial } {
   const model = parseStackConfig(rawConfigFromRuntime(), pulumi.getStack());
   const cfg = new pulumi.Config(NAMESPACE);
   const secrets: StackSecrets = {};
@@ -78,7 +81,25 @@ export function loadStackConfig(): { model: StackModel; secrets: StackSecrets } 
     );
   }
   requireSecrets(model, secrets);
-  return { model, secrets };
+  const givenTls = loadTls(model, all[`${NAMESPACE}:${TLS_PRIVATE_KEYS_SECRET}`]);
+  return { model, secrets, ...(givenTls ? { givenTls } : {}) };
+}
+
+/**
+ * `tls.mode: given`: the certificates from `tls.dir` (relative to the project directory, where the
+ * engine runs the program), checked before any resource exists. Keys stay plaintext only in
+ * memory here; the TLS component makes them secret Outputs.
+ */
+export function loadTls(model: StackModel, secretKeysJson: string | undefined, projectDir = process.cwd(), now?: Date): TlsMaterial | undefined {
+  if (model.tls.mode !== "given") {
+    if ((secretKeysJson ?? "") !== "") {
+      throw new ConfigError([{ path: [TLS_PRIVATE_KEYS_SECRET], message: `is set but tracestack:tls.mode is ${JSON.stringify(model.tls.mode)}; allowed: only with tls.mode "given" (remove it with: pulumi config rm ${TLS_PRIVATE_KEYS_SECRET})` }]);
+    }
+    return undefined;
+  }
+  const r = loadGivenTls(model.tls, tlsSubjects(model), { projectDir, secretKeysJson, now });
+  if (r.problems.length > 0 || !r.material) throw new ConfigError(r.problems);
+  return r.material;
 }
 
 /** Secrets the model needs, checked up front with the command that sets them. */

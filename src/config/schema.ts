@@ -10,6 +10,7 @@ import { z } from "zod";
 import { collectorSchema } from "./collector";
 import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
+import { TLS_PRIVATE_KEYS_SECRET, tlsSchema } from "./tls";
 import { absolutePath, basicAuthUser, dnsLabel, esByteSize, esDuration, httpUrl, port, releaseSource, resources, storageQuantity, versionIn } from "./scalars";
 import { targetSchema } from "./target";
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_JAEGER_VERSION, ELASTICSEARCH_VERSIONS, JAEGER_VERSIONS } from "./versions";
@@ -102,6 +103,11 @@ export const jaegerSchema = z
       .prefault({}),
     /** CPU request and memory limit. @default 500m, 1Gi */
     resources: resources("500m", "1Gi"),
+    /**
+     * Address the UI + HTTP query API and the gRPC query API listen on (hosts target only). They
+     * have no authentication: loopback by default, an SSH tunnel away; 0.0.0.0 publishes them. @default 127.0.0.1
+     */
+    listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "allowed: an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
     /** Where the Jaeger release tarball comes from and how it is checked (hosts target). @default the upstream GitHub releases */
     release: releaseSource,
     /** Log level. @default info */
@@ -155,10 +161,12 @@ export const stackConfigSchema = z.strictObject({
   grafana: grafanaSchema,
   /** Prometheus scraping the span metrics, or an existing one by URL (src/config/grafana.ts). @default { mode: "deploy" } */
   prometheus: prometheusSchema,
+  /** TLS on the stack's wire: agents → gateway → Jaeger, and to a deployed Elasticsearch (src/config/tls.ts). @default { mode: "off" } */
+  tls: tlsSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */
-export const SECRET_KEYS = ["sshPrivateKey", "elasticsearchPassword", "kubeconfig"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "elasticsearchPassword", "kubeconfig", TLS_PRIVATE_KEYS_SECRET] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

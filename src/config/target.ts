@@ -41,6 +41,12 @@ export const hostSchema = z.strictObject({
     .optional(),
   /** GPU model, reported as a resource attribute. */
   gpu: displayText("a GPU model", "NVIDIA GeForce RTX 4090").optional(),
+  /**
+   * Address the host's network-facing listeners bind to (those a client on another host needs:
+   * the gateway's OTLP, Jaeger's OTLP, metrics Prometheus scrapes from elsewhere, Elasticsearch);
+   * every other listener binds to 127.0.0.1 (README "Bind addresses"). @default 0.0.0.0
+   */
+  listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "allowed: an IPv4 or IPv6 address of the host such as 192.168.1.10, or 0.0.0.0" }).optional(),
 });
 
 export const hostsTargetSchema = z.strictObject({

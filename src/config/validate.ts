@@ -4,6 +4,7 @@
  *
  * Below load.ts and above every key module: it gathers each module's checks and listeners.
  */
+import { bindProblems } from "./bind";
 import { collectorListeners, collectorProblems } from "./collector";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
@@ -104,5 +105,6 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   // Grafana and Prometheus: placement, versions, and the port collisions they take part in
   // (their listeners after the stack's own, so each collision is reported once).
   problems.push(...grafanaCrossCheck(cfg, hostListeners(cfg)));
+  problems.push(...bindProblems(cfg));
   return problems;
 }

@@ -28,6 +28,8 @@ export interface WorkloadFile {
 export interface WorkloadPort {
   name: string;
   port: number;
+  /** Hosts: the address the process binds this port to (src/config/bind.ts). @default every interface */
+  bind?: string;
 }
 
 /** A release tarball for the native (systemd) runtime on hosts. */

@@ -75,10 +75,11 @@ describe("collector wiring on the home hosts", () => {
     const gw = configAt(r, "files/danarch/etc/tracestack/otel-gateway/config.yaml");
     const gwPort = grpcPort(gw.receivers.otlp.protocols.grpc.endpoint);
     expect(gwPort).toBe(home.collector.gateway.ports.otlpGrpc);
-    for (const host of ["danarch", "danwin"]) {
+    // Other hosts dial the gateway host's address; its own agent dials loopback.
+    for (const [host, addr] of [["danarch", "127.0.0.1"], ["danwin", "danarch.lan"], ["dans-mac-mini", "danarch.lan"]]) {
       const agent = configAt(r, `files/${host}/etc/tracestack/otel-agent/config.yaml`);
       const t = agentTraceTargets(agent);
-      expect(t.endpoints, host).toEqual([`danarch.lan:${gwPort}`]);
+      expect(t.endpoints, host).toEqual([`${addr}:${gwPort}`]);
     }
     // Same host: loopback, Jaeger's own OTLP gRPC port (not the agent's 4317).
     expect(gatewayJaegerEndpoint(gw)).toBe(`127.0.0.1:${home.jaeger.ports.otlpGrpc}`);

@@ -12,11 +12,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import YAML from "yaml";
 import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, exec, freePort, killStaleGuest, type Result } from "./guest";
 import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
@@ -53,6 +54,9 @@ interface GuestHost {
   hostKey: string;
 }
 
+/** `tracestack:tls` once the TLS step turned it on (kept by every later step). */
+let tlsConfig: Record<string, unknown> | undefined;
+
 function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
   const releases = `http://${HOST_FROM_GUEST}:${p.releasePort}`;
   return {
@@ -82,6 +86,7 @@ function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<str
     // Not under test here: rendered only (no host), so no remote command touches the guest.
     grafana: { mode: "existing", url: "http://127.0.0.1:3000" },
     prometheus: { mode: "existing", url: "http://127.0.0.1:9090" },
+    ...(tlsConfig ? { tls: tlsConfig } : {}),
   };
 }
 
@@ -97,6 +102,9 @@ let hosts: Record<string, GuestHost>;
 /** The remote commands of the engine's state after the first deploy. */
 let commands: RemoteCommand[];
 const deployOutput: Record<string, string> = {};
+/** The TLS private keys the deployment was given (first issue, then the rotation's). */
+let tlsKeys: Record<string, string> = {};
+let rotatedKeys: Record<string, string> = {};
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
@@ -166,6 +174,66 @@ async function releaseUrls(config: Record<string, unknown>): Promise<string[]> {
     .filter((p) => p.type === "command:remote:Command" && p.name.endsWith("-install"))
     .map((p) => /-o "\$tmp\/\$tarball" '?([^'\s]+)/.exec(String(p.inputs.create))?.[1] ?? "")
     .map((u) => new URL(u).pathname.slice(1));
+}
+
+/** One span as OTLP/HTTP JSON to the agent on the VM (as an application sends it); it must reach Elasticsearch as a Jaeger span document. */
+async function spanEndToEnd(operation: string): Promise<void> {
+  const traceId = `a${randomBytes(16).toString("hex").slice(1)}`;
+  const spanId = `b${randomBytes(8).toString("hex").slice(1)}`;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const otlp = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "tracestack-it-client" } }] },
+        scopeSpans: [
+          {
+            scope: { name: "tracestack-it" },
+            spans: [
+              {
+                traceId,
+                spanId,
+                name: operation,
+                kind: 2,
+                startTimeUnixNano: String(now - 5_000_000n),
+                endTimeUnixNano: String(now),
+                attributes: [{ key: "tool.name", value: { stringValue: "it-probe" } }],
+                status: { code: 2, message: "kept by the errors policy" },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const sent = await guests[HOST].ssh(`curl -sS -w ' %{http_code}' -X POST http://127.0.0.1:4318/v1/traces -H 'Content-Type: application/json' --data-binary @-`, JSON.stringify(otlp));
+  expect(sent.code, sent.stderr).toBe(0);
+  expect(sent.stdout.trim()).toMatch(/ 200$/);
+  // The gateway decides after decision_wait (10 s); Jaeger's bulk processor flushes every 200 ms.
+  const deadline = Date.now() + 120_000;
+  let doc = es.documents.find((d) => d.source.traceID === traceId);
+  while (!doc && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    doc = es.documents.find((d) => d.source.traceID === traceId);
+  }
+  expect(doc, `no span document with traceID ${traceId}; _bulk requests: ${es.requests.filter((r) => r.path.endsWith("_bulk")).length}`).toBeDefined();
+  expect(doc!.target).toBe("it-jaeger-span-write");
+  expect(doc!.index).toBe("it-jaeger-span-000001");
+  expect(doc!.source).toMatchObject({ traceID: traceId, spanID: spanId, operationName: operation, process: { serviceName: "tracestack-it-client" } });
+  expect(es.requests.filter((r) => r.path.endsWith("_bulk")).every((r) => r.authorized && r.status === 200)).toBe(true);
+}
+
+/** Every file under `dir` (symlinks not followed), with its text. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && statSync(p).size < 20 * 2 ** 20) out.push({ path: p, text: readFileSync(p, "latin1") });
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 beforeAll(async () => {
@@ -313,48 +381,7 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
   });
 
   it("one span end to end: OTLP/HTTP to the agent on the VM, through the gateway's tail sampling (an error is kept), stored by Jaeger with `_bulk` into the span write alias", async () => {
-    const traceId = `a${randomBytes(16).toString("hex").slice(1)}`;
-    const spanId = `b${randomBytes(8).toString("hex").slice(1)}`;
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const otlp = {
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: "service.name", value: { stringValue: "tracestack-it-client" } }] },
-          scopeSpans: [
-            {
-              scope: { name: "tracestack-it" },
-              spans: [
-                {
-                  traceId,
-                  spanId,
-                  name: "it-end-to-end",
-                  kind: 2,
-                  startTimeUnixNano: String(now - 5_000_000n),
-                  endTimeUnixNano: String(now),
-                  attributes: [{ key: "tool.name", value: { stringValue: "it-probe" } }],
-                  status: { code: 2, message: "kept by the errors policy" },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-    const sent = await guests[HOST].ssh(`curl -sS -w ' %{http_code}' -X POST http://127.0.0.1:4318/v1/traces -H 'Content-Type: application/json' --data-binary @-`, JSON.stringify(otlp));
-    expect(sent.code, sent.stderr).toBe(0);
-    expect(sent.stdout.trim()).toMatch(/ 200$/);
-    // The gateway decides after decision_wait (10 s); Jaeger's bulk processor flushes every 200 ms.
-    const deadline = Date.now() + 120_000;
-    let doc = es.documents.find((d) => d.source.traceID === traceId);
-    while (!doc && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      doc = es.documents.find((d) => d.source.traceID === traceId);
-    }
-    expect(doc, `no span document with traceID ${traceId}; _bulk requests: ${es.requests.filter((r) => r.path.endsWith("_bulk")).length}`).toBeDefined();
-    expect(doc!.target).toBe("it-jaeger-span-write");
-    expect(doc!.index).toBe("it-jaeger-span-000001");
-    expect(doc!.source).toMatchObject({ traceID: traceId, spanID: spanId, operationName: "it-end-to-end", process: { serviceName: "tracestack-it-client" } });
-    expect(es.requests.filter((r) => r.path.endsWith("_bulk")).every((r) => r.authorized && r.status === 200)).toBe(true);
+    await spanEndToEnd("it-end-to-end");
   });
 
   it("`pulumi preview --expect-no-changes` passes, and a second `pulumi up` changes and restarts nothing", async () => {
@@ -448,6 +475,136 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
     const cfg = await sudo("cat /etc/tracestack/otel-gateway/config.yaml");
     expect(cfg.stdout).toMatch(/sampling_percentage: 50\b/);
+  });
+
+  it("TLS with given certificates (`npm run certs`, keys in the secret tlsPrivateKeys): `pulumi up` changes only what serves or verifies them; the gateway's and Jaeger's OTLP receivers refuse plaintext, serve the certificate, and a span crosses agent → gateway → Jaeger over TLS", async () => {
+    // The operator's steps (README "TLS"): certificates for the stack file, the keys into the encrypted config, the key files gone.
+    const certs = join(RUN_DIR, "certs");
+    tlsConfig = { mode: "given", dir: certs };
+    const stackFile = join(RUN_DIR, "certs-stack.yaml");
+    writeFileSync(stackFile, YAML.stringify({ config: Object.fromEntries(Object.entries(stackConfig({ ...base, hosts, keepPercent: 50 })).map(([k, v]) => [`tracestack:${k}`, v])) }));
+    const tool = ["--require", "ts-node/register/transpile-only", join(PROJECT_DIR, "tools/certs.ts"), "--stack", HOST, "--stack-file", stackFile, "--out", certs];
+    const issued = await exec("node", tool, { cwd: PROJECT_DIR });
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stdout).toContain(`wrote ${join(certs, "gateway.crt")}`);
+    const keys = await exec("node", [...tool, "--keys-json"], { cwd: PROJECT_DIR });
+    expect(keys.code, keys.stderr).toBe(0);
+    tlsKeys = JSON.parse(keys.stdout) as Record<string, string>;
+    expect(Object.keys(tlsKeys).sort()).toEqual(["gateway", "jaeger"]);
+    await engine.setSecret("tlsPrivateKeys", keys.stdout);
+    for (const s of ["gateway", "jaeger"]) rmSync(join(certs, `${s}.key`));
+    // Another CA, for a client that must not trust the stack's servers.
+    const other = join(RUN_DIR, "certs-other");
+    expect((await exec("node", [...tool.slice(0, -1), other], { cwd: PROJECT_DIR })).code).toBe(0);
+    expect((await guests[HOST].ssh("cat > /tmp/other-ca.crt", readFileSync(join(other, "ca.crt"), "utf8"))).code).toBe(0);
+
+    const before = await snapshot();
+    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
+    const { preview } = await timed("preview (tls on)", () => engine.preview());
+    const names = [...new Set(changed(preview).map((c) => c.name))].sort();
+    // The servers' configs, certificates and keys; the agent's config and CA; their services; the TLS component. Nothing else.
+    expect(names).toEqual(
+      [
+        "tls",
+        `${HOST}-jaeger-file-config-yaml`,
+        `${HOST}-jaeger-file-tls-ca-crt`,
+        `${HOST}-jaeger-file-tls-server-crt`,
+        `${HOST}-jaeger-file-tls-server-key`,
+        `${HOST}-jaeger-service`,
+        `${HOST}-otel-agent-${HOST}-file-config-yaml`,
+        `${HOST}-otel-agent-${HOST}-file-tls-ca-crt`,
+        `${HOST}-otel-agent-${HOST}-service`,
+        `${HOST}-otel-gateway-file-config-yaml`,
+        `${HOST}-otel-gateway-file-tls-ca-crt`,
+        `${HOST}-otel-gateway-file-tls-server-crt`,
+        `${HOST}-otel-gateway-file-tls-server-key`,
+        `${HOST}-otel-gateway-service`,
+      ].sort(),
+    );
+    await up("pulumi up (tls on)");
+    const after = await snapshot();
+    for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`]) expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
+
+    // Keys: 0600, owned by the service user; the CA like every config file (root, readable by the service's group).
+    const st = await sudo("stat -c '%n %U %a' /etc/tracestack/otel-gateway/tls/server.key /etc/tracestack/jaeger/tls/server.key /etc/tracestack/otel-agent/tls/ca.crt");
+    expect(st.stdout.trim().split("\n")).toEqual(["/etc/tracestack/otel-gateway/tls/server.key otelcol 600", "/etc/tracestack/jaeger/tls/server.key jaeger 600", "/etc/tracestack/otel-agent/tls/ca.crt root 640"]);
+    // Each TLS receiver: plaintext refused by the server (Go's answer to HTTP on a TLS port), TLS verified with the CA answers.
+    for (const [what, port] of [["gateway", 4418], ["jaeger", 14318]] as const) {
+      const plain = await sudo(`curl -sS -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:${port}/v1/traces -H 'Content-Type: application/json' -d '{}' || true`);
+      expect(plain.stdout.trim(), `${what}: plaintext`).toMatch(/^(400|000)$/);
+      const tls = await sudo(`curl -sS -o /dev/null -w '%{http_code}' --cacert /etc/tracestack/otel-agent/tls/ca.crt -X POST https://localhost:${port}/v1/traces -H 'Content-Type: application/json' -d '{}'`);
+      expect(tls.stdout.trim(), `${what}: over TLS: ${tls.stderr}`).toBe("200");
+      const wrongCa = await sudo(`curl -sS -o /dev/null --cacert /tmp/other-ca.crt https://localhost:${port}/v1/traces 2>&1; echo " exit=$?"`);
+      expect(wrongCa.stdout, `${what}: a client trusting another CA`).toMatch(/exit=60/);
+    }
+    await spanEndToEnd("it-over-tls");
+    const clean = await engine.pulumi(["preview", "--expect-no-changes"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  });
+
+  it("TLS rotation by a config change (new server certificates from the same CA in another tls.dir): only the certificates, keys and the two servers change, one restart each; agents keep running; spans still cross", async () => {
+    const certs2 = join(RUN_DIR, "certs-2");
+    mkdirSync(certs2, { recursive: true });
+    for (const f of ["ca.crt", "ca.key"]) cpSync(join(RUN_DIR, "certs", f), join(certs2, f));
+    tlsConfig = { mode: "given", dir: certs2 };
+    const stackFile = join(RUN_DIR, "certs-stack.yaml");
+    const tool = ["--require", "ts-node/register/transpile-only", join(PROJECT_DIR, "tools/certs.ts"), "--stack", HOST, "--stack-file", stackFile, "--out", certs2];
+    expect((await exec("node", tool, { cwd: PROJECT_DIR })).code).toBe(0);
+    const keys = await exec("node", [...tool, "--keys-json"], { cwd: PROJECT_DIR });
+    tlsKeys = { ...tlsKeys, ...(JSON.parse(keys.stdout) as Record<string, string>) };
+    rotatedKeys = JSON.parse(keys.stdout) as Record<string, string>;
+    await engine.setSecret("tlsPrivateKeys", keys.stdout);
+    for (const s of ["gateway", "jaeger"]) rmSync(join(certs2, `${s}.key`));
+    const before = await snapshot();
+    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
+    const { preview } = await timed("preview (tls rotation)", () => engine.preview());
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual(
+      [
+        `${HOST}-jaeger-file-tls-server-crt`,
+        `${HOST}-jaeger-file-tls-server-key`,
+        `${HOST}-jaeger-service`,
+        `${HOST}-otel-gateway-file-tls-server-crt`,
+        `${HOST}-otel-gateway-file-tls-server-key`,
+        `${HOST}-otel-gateway-service`,
+      ].sort(),
+    );
+    await up("pulumi up (tls rotation)");
+    const after = await snapshot();
+    expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
+    expect(starts(after, "tracestack-jaeger")).toBe(starts(before, "tracestack-jaeger") + 1);
+    expect(starts(after, `tracestack-otel-agent-${HOST}`)).toBe(starts(before, `tracestack-otel-agent-${HOST}`));
+    const served = await sudo("sha256sum < /etc/tracestack/otel-gateway/tls/server.crt");
+    expect(served.stdout.split(" ")[0]).toBe(sha(readFileSync(join(certs2, "gateway.crt"), "utf8")));
+    await spanEndToEnd("it-after-rotation");
+  });
+
+  it("secrets audit of the deployment: the SSH key, the Elasticsearch password and every TLS private key appear nowhere in plaintext — not in any command's output (the transcript of every pulumi run, engine output included), the stack outputs, the stack file or the state files (only as ciphertext)", async () => {
+    const secrets: Record<string, string> = {
+      sshPrivateKey: readFileSync(image.key, "utf8").split("\n")[1],
+      elasticsearchPassword: "pa$$",
+      ...Object.fromEntries(Object.entries(tlsKeys).map(([k, v]) => [`tlsPrivateKeys.${k}`, v.split("\n")[1]])),
+      ...Object.fromEntries(Object.entries(rotatedKeys).map(([k, v]) => [`tlsPrivateKeys.${k} (rotated)`, v.split("\n")[1]])),
+    };
+    for (const v of Object.values(secrets)) expect(v.length).toBeGreaterThan(3);
+    const stackFile = readFileSync(engine.stackFile, "utf8");
+    expect(stackFile).toMatch(/tracestack:tlsPrivateKeys:\s*\n\s*secure: /);
+    const outputs = await engine.must(["stack", "output", "--json"]);
+    const exported = await engine.must(["stack", "export"]);
+    // The state: secrets as ciphertext (the engine's secret signature), the keys among them.
+    expect(exported.stdout).toContain('"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"');
+    expect(exported.stdout).toMatch(/"ciphertext": "v1:/);
+    const stateFiles = filesUnder(join(RUN_DIR, "engine", "state"));
+    expect(stateFiles.length).toBeGreaterThan(0);
+    const where: [string, string][] = [
+      ["the transcript of every pulumi command", engine.transcript.join("\n")],
+      ["the stack outputs", outputs.stdout],
+      ["the stack file", stackFile],
+      ["the exported state", exported.stdout],
+      ...stateFiles.map((f) => [`state file ${f.path}`, f.text] as [string, string]),
+      ...filesUnder(join(RUN_DIR, "engine", "pulumi-home")).filter((f) => /\.(log|json|txt)$/.test(f.path)).map((f) => [`engine file ${f.path}`, f.text] as [string, string]),
+    ];
+    const leaks = where.flatMap(([w, text]) => Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => `${k} in ${w}`));
+    expect(leaks).toEqual([]);
   });
 
   it("a workload moved to another host: the old host is cleaned up (service stopped, unit and files removed, data kept), the new one runs it", async () => {

@@ -16,6 +16,7 @@ import { DEFAULT_JAEGER_VERSION } from "../../src/config/versions";
 import type { RenderResult } from "../../tools/render-lib";
 import { PROJECT_DIR, renderFresh, stackValues, withValue } from "../helpers/render";
 import { checkText } from "./checker";
+import { certsFor } from "../helpers/certs";
 
 const BIN = join(PROJECT_DIR, ".toolchain/bin");
 const dir = mkdtempSync(join(tmpdir(), "tracestack-validate-"));
@@ -77,8 +78,52 @@ beforeAll(async () => {
     renders[stack] = await renderFresh(stack);
     // The same stack pinned to the Jaeger release the toolchain builds.
     renders[`${stack}@jaeger-${jaegerVersion}`] = await renderFresh(stack, withValue(stackValues(stack), "jaeger.version", jaegerVersion));
+    // TLS on (README "TLS"): the operator's certificates (npm run certs), and certificates the stack issues.
+    renders[`${stack}+tls-given`] = await renderFresh(stack, withValue(stackValues(stack), "tls", { mode: "given", dir: certsFor(stackValues(stack)) }));
+    renders[`${stack}+tls-issued`] = await renderFresh(stack, withValue(stackValues(stack), "tls", { mode: "issued" }));
   }
-}, 120_000);
+}, 180_000);
+
+const TLS_VARIANTS = ["home+tls-given", "home+tls-issued", "k8s+tls-given", "k8s+tls-issued"];
+
+/** The env a k8s collector config is validated with: its init container's (downward-API values stand in). */
+function k8sEnv(r: RenderResult, path: string): NodeJS.ProcessEnv {
+  const init = validatingInitContainer(r, path);
+  return Object.fromEntries((init.env ?? []).map((e) => [e.name, e.value ?? "10.0.0.1"]));
+}
+
+describe("TLS variants: every rendered config with TLS on passes the real binaries' validate", () => {
+  it.each(TLS_VARIANTS)("%s: every collector config passes `otelcol-contrib validate`, with TLS on its receivers and exporters", (variant) => {
+    const r = renders[variant];
+    const configs = configsOf(r, "collector-config");
+    expect(configs.length).toBeGreaterThan(1);
+    for (const c of configs) {
+      expect(c.text, c.path).toMatch(/ca_file: \/etc\/tracestack\/otel-(agent|gateway)\/tls\/ca\.crt/);
+      expect(c.text, c.path).not.toContain("insecure: true");
+      const v = validate(requireBinary("otelcol-contrib"), c.text, `${variant}-${c.path}`, variant.startsWith("k8s") ? k8sEnv(r, c.path) : {});
+      expect(v.code, `${c.path}: ${v.out}`).toBe(0);
+    }
+  });
+
+  it.each(TLS_VARIANTS)("%s: the Jaeger config (TLS OTLP receivers, HTTPS to Elasticsearch with the CA) passes `jaeger validate`", (variant) => {
+    const [c] = configsOf(renders[variant], "jaeger-config");
+    expect(c.text).toContain("cert_file: /etc/tracestack/jaeger/tls/server.crt");
+    expect(c.text).toMatch(/- https:\/\//);
+    const v = validate(requireBinary("jaeger"), c.text, `${variant}-jaeger`);
+    expect(v.code, `${c.path}: ${v.out}`).toBe(0);
+  });
+
+  it("a misspelt TLS key is refused by both binaries (the check bites on the tls blocks)", () => {
+    const gw = configsOf(renders["home+tls-given"], "collector-config").find((c) => c.path.includes("otel-gateway"))!;
+    const badGw = validate(requireBinary("otelcol-contrib"), gw.text.replace("cert_file:", "cert_fil:"), "tls-broken-gateway");
+    expect(badGw.code).not.toBe(0);
+    expect(badGw.out).toContain("cert_fil");
+    const [j] = configsOf(renders["home+tls-given"], "jaeger-config");
+    const badJ = validate(requireBinary("jaeger"), j.text.replace("ca_file:", "ca_fil:"), "tls-broken-jaeger");
+    expect(badJ.code).not.toBe(0);
+    expect(badJ.out).toContain("ca_fil");
+  });
+});
 
 describe("the toolchain's collector validates every rendered collector config", () => {
   it("is the release tracestack renders for by default", () => {

@@ -21,6 +21,9 @@ import {
 } from "../../render/collector/index";
 import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
 import { HOST_IP_ENV } from "../../render/instrumentation/env";
+import { agentBind, gatewayBind, TLS_GATEWAY_K8S_NAME } from "../../config/index";
+import { caPath, clientTlsFiles, serverTlsFiles, serverTlsPaths } from "../tls/index";
+import type { StackTls } from "../tls/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
 import { METRICS_SCRAPERS } from "../../workload/peers";
@@ -82,9 +85,10 @@ export function gatewayConfigFor(c: CollectorConfig, target: StackModel["target"
   return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${hostStateDir(GATEWAY_WORKLOAD)}/queue` } } };
 }
 
-export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>): WorkloadSpec {
+export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>, tls?: StackTls): WorkloadSpec {
   const c = gatewayConfigFor(model.collector, model.target);
   const g = c.gateway;
+  const bind = gatewayBind(model);
   return {
     name: GATEWAY_WORKLOAD,
     component: COLLECTOR_COMPONENT,
@@ -96,13 +100,13 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     configDir: GATEWAY_CONFIG_DIR,
     args: ["--config", `${GATEWAY_CONFIG_DIR}/config.yaml`],
     env: memoryEnv(g.resources.memory),
-    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }],
+    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }, ...(tls ? serverTlsFiles(tls.server("gateway"), tls.caPem) : [])],
     ports: [
-      { name: "otlp-grpc", port: g.ports.otlpGrpc },
-      { name: "otlp-http", port: g.ports.otlpHttp },
-      { name: "health", port: g.ports.health },
-      { name: "metrics", port: g.ports.metrics },
-      { name: "spanmetrics", port: g.ports.spanmetrics },
+      { name: "otlp-grpc", port: g.ports.otlpGrpc, bind: bind.otlp },
+      { name: "otlp-http", port: g.ports.otlpHttp, bind: bind.otlp },
+      { name: "health", port: g.ports.health, bind: bind.health },
+      { name: "metrics", port: g.ports.metrics, bind: bind.metrics },
+      { name: "spanmetrics", port: g.ports.spanmetrics, bind: bind.spanmetrics },
     ],
     health: { port: g.ports.health, path: COLLECTOR_HEALTH_PATH },
     ingressFrom: [
@@ -127,6 +131,8 @@ export interface CollectorGatewayArgs {
   target: Target;
   /** Jaeger's OTLP gRPC receiver as the gateway reaches it, `host:port`. */
   jaegerOtlpEndpoint: string;
+  /** TLS on (`tracestack:tls`): the gateway's certificate, and the CA it verifies Jaeger with. */
+  tls?: StackTls;
 }
 
 export class CollectorGateway extends pulumi.ComponentResource {
@@ -139,9 +145,13 @@ export class CollectorGateway extends pulumi.ComponentResource {
     const m = args.model;
     const c = gatewayConfigFor(m.collector, m.target);
     this.configYaml = toYaml(
-      renderGatewayConfig(gatewayRenderInput(c, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: args.jaegerOtlpEndpoint })),
+      renderGatewayConfig({
+        ...gatewayRenderInput(c, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: args.jaegerOtlpEndpoint }),
+        bind: gatewayBind(m),
+        ...(args.tls ? { tls: { server: serverTlsPaths(GATEWAY_CONFIG_DIR), jaeger: { caFile: caPath(GATEWAY_CONFIG_DIR) } } } : {}),
+      }),
     );
-    const spec = gatewayWorkload(m, this.configYaml);
+    const spec = gatewayWorkload(m, this.configYaml, args.tls);
     args.target.deployWorkload(this, spec);
     this.otlpGrpcEndpoint = pulumi.output(`${args.target.address(spec)}:${c.gateway.ports.otlpGrpc}`);
     this.registerOutputs({ otlpGrpcEndpoint: this.otlpGrpcEndpoint });
@@ -155,9 +165,10 @@ export class CollectorGateway extends pulumi.ComponentResource {
 /** Applications on the node (any namespace on Kubernetes) send OTLP to their node's agent. */
 const AGENT_OTLP_CLIENTS: NetworkPeer[] = [{ anyNamespace: true }];
 
-export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string): WorkloadSpec {
+export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string, tls?: StackTls): WorkloadSpec {
   const c = model.collector;
   const a = c.agent;
+  const bind = agentBind(model, host);
   const k8s = model.target.kind === "kubernetes";
   const clusterRead: ClusterReadRule[] = [
     ...K8S_ATTRIBUTES_RBAC,
@@ -176,12 +187,12 @@ export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string
     configDir: AGENT_CONFIG_DIR,
     args: ["--config", `${AGENT_CONFIG_DIR}/config.yaml`],
     env: memoryEnv(a.resources.memory),
-    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }],
+    files: [{ name: "config.yaml", kind: "collector-config", content: configYaml }, ...(tls ? clientTlsFiles(tls.caPem) : [])],
     ports: [
-      { name: "otlp-grpc", port: a.ports.otlpGrpc },
-      { name: "otlp-http", port: a.ports.otlpHttp },
-      { name: "health", port: a.ports.health },
-      { name: "metrics", port: a.ports.metrics },
+      { name: "otlp-grpc", port: a.ports.otlpGrpc, bind: bind.otlp },
+      { name: "otlp-http", port: a.ports.otlpHttp, bind: bind.otlp },
+      { name: "health", port: a.ports.health, bind: bind.health },
+      { name: "metrics", port: a.ports.metrics, bind: bind.metrics },
     ],
     health: { port: a.ports.health, path: COLLECTOR_HEALTH_PATH },
     ingressFrom: [
@@ -216,6 +227,8 @@ export interface CollectorAgentArgs {
   extraMetricsScrapes?: readonly MetricsScrape[];
   /** Headless Service name of the gateway on Kubernetes. @default `GATEWAY_HEADLESS_SERVICE` */
   gatewayService?: string;
+  /** TLS on (`tracestack:tls`): the CA the agent verifies the gateway with. */
+  tls?: StackTls;
 }
 
 export class CollectorAgent extends pulumi.ComponentResource {
@@ -226,20 +239,30 @@ export class CollectorAgent extends pulumi.ComponentResource {
     super("tracestack:collector:Agent", name, {}, opts);
     const m = args.model;
     const c = m.collector;
-    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE);
+    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE, args.host, gatewayBind(m).otlp);
     const hostConfig = args.host !== undefined && m.target.kind === "hosts" ? m.target.hosts[args.host] : undefined;
     this.configYaml = toYaml(
-      renderAgentConfig(
-        agentRenderInput(c, {
+      renderAgentConfig({
+        ...agentRenderInput(c, {
           target: m.target,
           ...(args.host === undefined ? {} : { hostName: args.host }),
           gateway: this.gateway,
           ...(hostConfig?.gpu ? { extraResourceAttributes: { "host.gpu.model": hostConfig.gpu } } : {}),
           ...(args.extraMetricsScrapes && args.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: args.extraMetricsScrapes } : {}),
         }),
-      ),
+        bind: agentBind(m, args.host),
+        ...(args.tls
+          ? {
+              gatewayTls: {
+                caFile: caPath(AGENT_CONFIG_DIR),
+                // The loadbalancing exporter dials pod IPs: verify the name the certificate holds.
+                ...(m.target.kind === "kubernetes" ? { serverNameOverride: TLS_GATEWAY_K8S_NAME(m.target.namespace) } : {}),
+              },
+            }
+          : {}),
+      }),
     );
-    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host));
+    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls));
     this.registerOutputs({});
   }
 }

@@ -28,6 +28,8 @@ import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { JAEGER_WORKLOAD } from "../jaeger/index";
 import { ES_WORKLOAD } from "../storage/elasticsearch";
 import { listenerAddress } from "./prometheus";
+import { dialAddress, jaegerBind } from "../../config/index";
+import { caPath, clientTlsFiles } from "../tls/index";
 
 export const GRAFANA_COMPONENT = "grafana";
 export const GRAFANA_CONFIG_DIR = "/etc/tracestack/grafana";
@@ -49,13 +51,21 @@ export interface GrafanaArgs {
   model: StackModel;
   target: Target;
   /** Elasticsearch's user and password (secret) for the span datasource. */
-  elasticsearch: { username: string; password: pulumi.Input<string> };
+  elasticsearch: { username: string; password: pulumi.Input<string>; caPem?: pulumi.Input<string> };
   /** Prometheus as Grafana reaches it. */
   prometheusUrl: string;
 }
 
 /** The three provisioning texts, with the directory Grafana loads the dashboard from. */
-export function provisioningFiles(model: StackModel, g: GrafanaConfig, urls: { jaeger: string; prometheus: string; elasticsearch: string }, esUser: string, esPassword: SecretRef, dashboardsDir: string) {
+export function provisioningFiles(
+  model: StackModel,
+  g: GrafanaConfig,
+  urls: { jaeger: string; prometheus: string; elasticsearch: string },
+  esUser: string,
+  esPassword: SecretRef,
+  dashboardsDir: string,
+  esCaCert?: SecretRef,
+) {
   const p = model.prometheus;
   const metrics = defaultMetricNames();
   return {
@@ -67,7 +77,7 @@ export function provisioningFiles(model: StackModel, g: GrafanaConfig, urls: { j
         // An existing Prometheus's interval is unknown: its default (1m) keeps $__rate_interval safe.
         scrapeInterval: p.mode === "deploy" ? p.scrapeInterval : "1m",
       },
-      elasticsearch: { url: urls.elasticsearch, indexPrefix: model.jaeger.indexPrefix, basicAuth: { user: esUser, password: esPassword } },
+      elasticsearch: { url: urls.elasticsearch, indexPrefix: model.jaeger.indexPrefix, basicAuth: { user: esUser, password: esPassword }, ...(esCaCert ? { caCert: esCaCert } : {}) },
       ...(g.loki ? { loki: g.loki } : {}),
       metrics,
     }),
@@ -77,12 +87,15 @@ export function provisioningFiles(model: StackModel, g: GrafanaConfig, urls: { j
 }
 
 /** Jaeger's query endpoint and Elasticsearch as Grafana on `fromHost` reaches them. */
-function backendUrls(model: StackModel, target: Target, fromHost: string | undefined) {
+function backendUrls(model: StackModel, target: Target, fromHost: string | undefined, esTls: boolean) {
   const j = model.jaeger;
   const es = model.elasticsearch;
+  const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: j.host }, fromHost);
+  // Jaeger's query API where it binds (src/config/bind.ts; bindProblems refuses another host's loopback).
+  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
   return {
-    jaeger: `http://${target.address({ name: JAEGER_WORKLOAD, placement: j.host }, fromHost)}:${j.ports.ui}`,
-    elasticsearch: es.mode === "existing" ? es.url : `http://${target.address({ name: ES_WORKLOAD, placement: es.host }, fromHost)}:${es.port}`,
+    jaeger: `http://${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${j.ports.ui}`,
+    elasticsearch: es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address({ name: ES_WORKLOAD, placement: es.host }, fromHost)}:${es.port}`,
   };
 }
 
@@ -150,15 +163,17 @@ export class Grafana extends pulumi.ComponentResource {
     const esPassword = pulumi.secret(args.elasticsearch.password);
     switch (g.mode) {
       case "deploy": {
-        const urls = { ...backendUrls(m, args.target, g.host), prometheus: args.prometheusUrl };
+        const caPem = args.elasticsearch.caPem;
+        const urls = { ...backendUrls(m, args.target, g.host, caPem !== undefined), prometheus: args.prometheusUrl };
         const dashboardsDir = `${GRAFANA_CONFIG_DIR}/dashboards`;
-        const files = provisioningFiles(m, g, urls, args.elasticsearch.username, { env: ES_PASSWORD_ENV }, dashboardsDir);
+        const files = provisioningFiles(m, g, urls, args.elasticsearch.username, { env: ES_PASSWORD_ENV }, dashboardsDir, caPem ? { file: caPath(GRAFANA_CONFIG_DIR) } : undefined);
         // Alphanumeric: no quoting surprises in env files; never in a plaintext output.
         const pw = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
         this.adminPassword = pulumi.secret(pw.result);
         const published = m.target.kind === "kubernetes" ? m.target.ingress?.grafana : undefined;
         const rootUrl = published ? `${published.tlsSecret ? "https" : "http"}://${published.host}/` : undefined;
         const spec = grafanaWorkload(m, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);
+        if (caPem) spec.files.push(...clientTlsFiles(caPem));
         args.target.deployWorkload(this, spec);
         const addr = listenerAddress(m, args.target, spec, g.listenAddress, g.host) ?? args.target.address(spec);
         this.url = pulumi.output(rootUrl ?? `http://${addr}:${g.port}`);
@@ -189,7 +204,7 @@ export class Grafana extends pulumi.ComponentResource {
     if (g.mode !== "existing") return;
     const passwordFile = `${g.provisioningDir.replace(/\/[^/]+\/?$/, "") || "/etc/grafana"}/tracestack-es-password`;
     const onHost = m.target.kind === "hosts" && g.host !== undefined;
-    const urls = { ...backendUrls(m, args.target, g.host), prometheus: args.prometheusUrl };
+    const urls = { ...backendUrls(m, args.target, g.host, args.elasticsearch.caPem !== undefined), prometheus: args.prometheusUrl };
     const files = provisioningFiles(m, g, urls, args.elasticsearch.username, onHost ? { file: passwordFile } : { env: ES_PASSWORD_ENV }, g.dashboardsDir);
     const placed: (WorkloadFile & { path: string })[] = [
       { name: "datasources", path: `${g.provisioningDir}/${PROVISIONING_FILES.datasources}`, kind: "grafana-datasources", content: files.datasources },

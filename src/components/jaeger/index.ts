@@ -6,6 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { JaegerConfig, Platform, StackModel } from "../../config/index";
 import { JAEGER_HEALTH_PATH, renderJaegerConfig } from "../../render/jaeger/config";
 import type { Target } from "../../targets/types";
+import { dialAddress, jaegerBind } from "../../config/index";
+import type { JaegerBind } from "../../config/index";
+import { caPath, serverTlsFiles, serverTlsPaths } from "../tls/index";
+import type { StackTls } from "../tls/index";
 import { GRAFANA_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
 import type { NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
@@ -41,6 +45,8 @@ export interface JaegerArgs {
    * collector gateway fronts it. @default any namespace (`DEFAULT_OTLP_CLIENTS`)
    */
   otlpClients?: NetworkPeer[];
+  /** TLS on (`tracestack:tls`): the OTLP receivers' certificate (and the CA a deployed Elasticsearch is verified with). */
+  tls?: StackTls;
 }
 
 export function jaegerRelease(j: JaegerConfig): NativeRelease {
@@ -66,7 +72,10 @@ export function jaegerWorkload(
   password: pulumi.Input<string>,
   startAfter: pulumi.Input<string>[],
   otlpClients: NetworkPeer[] = DEFAULT_OTLP_CLIENTS,
+  bind?: JaegerBind,
+  tls?: StackTls,
 ): WorkloadSpec {
+  const b = (k: keyof JaegerBind) => (bind ? { bind: bind[k] } : {});
   return {
     name: JAEGER_WORKLOAD,
     component: "jaeger",
@@ -81,14 +90,15 @@ export function jaegerWorkload(
     files: [
       { name: "config.yaml", kind: "jaeger-config", content: configYaml },
       { name: "es-password", kind: "secret", content: password, secret: true },
+      ...(tls ? serverTlsFiles(tls.server("jaeger"), tls.caPem) : []),
     ],
     ports: [
-      { name: "otlp-grpc", port: j.ports.otlpGrpc },
-      { name: "otlp-http", port: j.ports.otlpHttp },
-      { name: "ui", port: j.ports.ui },
-      { name: "grpc-query", port: j.ports.grpcQuery },
-      { name: "health", port: j.ports.health },
-      { name: "metrics", port: j.ports.metrics },
+      { name: "otlp-grpc", port: j.ports.otlpGrpc, ...b("otlp") },
+      { name: "otlp-http", port: j.ports.otlpHttp, ...b("otlp") },
+      { name: "ui", port: j.ports.ui, ...b("query") },
+      { name: "grpc-query", port: j.ports.grpcQuery, ...b("query") },
+      { name: "health", port: j.ports.health, ...b("health") },
+      { name: "metrics", port: j.ports.metrics, ...b("metrics") },
     ],
     health: { port: j.ports.health, path: JAEGER_HEALTH_PATH },
     ingressFrom: [
@@ -119,24 +129,31 @@ export class Jaeger extends pulumi.ComponentResource {
     super("tracestack:jaeger:Jaeger", name, {}, opts);
     const j = args.model.jaeger;
     const es = args.elasticsearch;
+    const bind = jaegerBind(args.model);
+    // A deployed Elasticsearch serves the stack's certificate: verified with the stack's CA.
+    const esCaFile = es.caFile ?? (args.tls && args.model.elasticsearch.mode === "deploy" ? caPath(JAEGER_CONFIG_DIR) : undefined);
     this.configYaml = pulumi.output(es.url).apply((url) =>
       renderJaegerConfig({
         jaeger: j,
         serverUrls: [url],
         username: es.username,
         passwordFile: `${JAEGER_CONFIG_DIR}/es-password`,
-        caFile: es.caFile,
+        caFile: esCaFile,
         policyName: args.policyName,
         metricsBackendUrl: args.metricsBackendUrl,
+        ...(args.model.target.kind === "hosts" ? { bind } : {}),
+        ...(args.tls ? { otlpTls: serverTlsPaths(JAEGER_CONFIG_DIR) } : {}),
       }),
     );
-    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients);
+    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients, args.model.target.kind === "hosts" ? bind : undefined, args.tls);
     args.target.deployWorkload(this, spec);
 
     const addr = args.target.address(spec);
-    this.uiUrl = pulumi.output(`http://${addr}:${j.ports.ui}`);
+    // The UI where it listens: its host's loopback by default (an SSH tunnel away), like grafanaUrl.
+    const uiAddr = args.model.target.kind === "hosts" ? (dialAddress(bind.query, j.host, addr, undefined) ?? bind.query) : addr;
+    this.uiUrl = pulumi.output(`http://${uiAddr.includes(":") ? `[${uiAddr}]` : uiAddr}:${j.ports.ui}`);
     this.otlpGrpcEndpoint = pulumi.output(`${addr}:${j.ports.otlpGrpc}`);
-    this.otlpHttpEndpoint = pulumi.output(`http://${addr}:${j.ports.otlpHttp}`);
+    this.otlpHttpEndpoint = pulumi.output(`${args.tls ? "https" : "http"}://${addr}:${j.ports.otlpHttp}`);
     this.registerOutputs({ uiUrl: this.uiUrl, otlpGrpcEndpoint: this.otlpGrpcEndpoint, otlpHttpEndpoint: this.otlpHttpEndpoint });
   }
 }

@@ -12,6 +12,8 @@ import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
 import { JAEGER_WORKLOAD } from "../jaeger/index";
 import type { NetworkPeer, WorkloadFile, WorkloadSpec } from "../../workload/types";
+import { CA_FILE, CERT_FILE, KEY_FILE, serverTlsFiles } from "../tls/index";
+import type { StackTls } from "../tls/index";
 
 export interface ElasticsearchArgs {
   model: StackModel;
@@ -22,6 +24,8 @@ export interface ElasticsearchArgs {
   clientHost?: string;
   /** Hosts of further clients (Grafana): on any other host than Elasticsearch's, it listens beyond loopback. @default none */
   otherClientHosts?: (string | undefined)[];
+  /** TLS on (`tracestack:tls`): a deployed cluster serves HTTPS with the stack's certificate. */
+  tls?: StackTls;
 }
 
 export const ES_WORKLOAD = "elasticsearch";
@@ -50,14 +54,24 @@ export function elasticsearchWorkload(
   password: pulumi.Input<string>,
   transportFiles: WorkloadFile[],
   exposure: "loopback" | "network",
+  httpTlsFiles: WorkloadFile[] = [],
 ): WorkloadSpec {
   const heap = heapMegabytes(es.resources.memory);
   const multiNode = es.nodes > 1;
+  const https = httpTlsFiles.length > 0;
   const env: Record<string, string> = {
     "cluster.name": "tracestack",
     "xpack.security.enabled": "true",
-    // Inside the cluster network (or on loopback) HTTP stays plain; authentication is on.
-    "xpack.security.http.ssl.enabled": "false",
+    // tracestack:tls on: HTTPS with the stack's certificate; off: plain HTTP inside the cluster
+    // network (or on loopback), authentication on either way.
+    "xpack.security.http.ssl.enabled": https ? "true" : "false",
+    ...(https
+      ? {
+          "xpack.security.http.ssl.key": `${ES_CERT_DIR}/${KEY_FILE}`,
+          "xpack.security.http.ssl.certificate": `${ES_CERT_DIR}/${CERT_FILE}`,
+          "xpack.security.http.ssl.certificate_authorities": `${ES_CERT_DIR}/${CA_FILE}`,
+        }
+      : {}),
     "xpack.ml.enabled": "false",
     // No vm.max_map_count sysctl (which needs a privileged init container): use NIO instead of mmap.
     "node.store.allow_mmap": "false",
@@ -86,7 +100,7 @@ export function elasticsearchWorkload(
     env,
     podNameEnv: multiNode ? "node.name" : undefined,
     secretEnv: { ELASTIC_PASSWORD: password },
-    files: transportFiles,
+    files: [...transportFiles, ...httpTlsFiles],
     ports: [
       { name: "http", port: es.port },
       ...(multiNode ? [{ name: "transport", port: 9300 }] : []),
@@ -100,7 +114,7 @@ export function elasticsearchWorkload(
     health: {
       port: es.port,
       path: "/_cluster/health?local=true",
-      exec: `printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD" | curl -fsS -K - -o /dev/null 'http://127.0.0.1:${es.port}/_cluster/health?local=true'`,
+      exec: `printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD" | curl -fsS -K - -o /dev/null ${https ? `--cacert '${ES_CERT_DIR}/${CA_FILE}' 'https` : `'http`}://127.0.0.1:${es.port}/_cluster/health?local=true'`,
     },
     volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", size: es.storageSize }],
     user: { name: "elasticsearch", uid: ES_UID },
@@ -148,9 +162,10 @@ export class Elasticsearch extends pulumi.ComponentResource {
         const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
         const local = (h: string | undefined) => h === undefined || h === es.host;
         const exposure = local(args.clientHost) && (args.otherClientHosts ?? []).every(local) ? "loopback" : "network";
-        const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure);
+        const httpTls = args.tls ? serverTlsFiles(args.tls.server("elasticsearch"), args.tls.caPem) : [];
+        const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure, httpTls);
         const deployed = args.target.deployWorkload(this, spec);
-        this.url = pulumi.output(`http://${args.target.address(spec, args.clientHost)}:${es.port}`);
+        this.url = pulumi.output(`${args.tls ? "https" : "http"}://${args.target.address(spec, args.clientHost)}:${es.port}`);
         this.ready = deployed.ready;
         break;
       }

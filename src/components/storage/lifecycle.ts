@@ -7,6 +7,7 @@ import type { StackModel } from "../../config/index";
 import { DEFAULT_ELASTICSEARCH_VERSION } from "../../config/versions";
 import { BOOTSTRAP_SCRIPT, renderBootstrap } from "../../render/elasticsearch/bootstrap";
 import type { Target } from "../../targets/types";
+import { caPath, clientTlsFiles } from "../tls/index";
 
 export interface IndexLifecycleArgs {
   model: StackModel;
@@ -16,6 +17,8 @@ export interface IndexLifecycleArgs {
   username: string;
   password: pulumi.Input<string>;
   caFile?: string;
+  /** PEM of a CA to verify the cluster with, placed beside the bootstrap (tracestack:tls with a deployed cluster); wins over `caFile`. */
+  caPem?: pulumi.Input<string>;
   /** Host that runs the bootstrap (hosts target): Jaeger's, which reaches Elasticsearch anyway. */
   placement?: string;
   /** Resolves once Elasticsearch's resources exist. */
@@ -49,14 +52,17 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       placement: args.placement,
       image,
       dir: BOOTSTRAP_DIR,
-      files: files.map((f) => ({ name: f.name, kind: f.kind, content: f.content })),
+      files: [
+        ...files.map((f) => ({ name: f.name, kind: f.kind, content: f.content })),
+        ...(args.caPem ? clientTlsFiles(args.caPem) : []),
+      ],
       secretFiles: [{ name: "es-password", kind: "secret", content: pulumi.secret(args.password), secret: true }],
       // `after` joins the command so the job waits for the cluster's resources.
       command: ["bash", `${BOOTSTRAP_DIR}/${BOOTSTRAP_SCRIPT}`],
       env: {
         ES_USERNAME: args.username,
         ES_PASSWORD_FILE: `${BOOTSTRAP_DIR}/es-password`,
-        ...(args.caFile ? { ES_CA_FILE: args.caFile } : {}),
+        ...(args.caPem ? { ES_CA_FILE: caPath(BOOTSTRAP_DIR) } : args.caFile ? { ES_CA_FILE: args.caFile } : {}),
       },
       args: [args.url],
       after: [args.after],

@@ -8,6 +8,7 @@
  */
 import {
   batchProcessor,
+  clientTls,
   confmapEscape,
   healthCheckExtension,
   memoryLimiter,
@@ -16,7 +17,9 @@ import {
   retryOnFailure,
   telemetry,
 } from "./common";
-import type { TelemetryPorts } from "./common";
+import type { ClientTls, TelemetryPorts } from "./common";
+import type { AgentBind } from "../../config/bind";
+import { ALL_INTERFACES } from "../../config/bind";
 import { collectorDialect } from "./versions";
 
 /** Where agents find the gateway. */
@@ -71,6 +74,10 @@ export interface AgentRenderInput {
   gateway: GatewayEndpoints;
   /** Prometheus scrapes forwarded to the gateway. @default none */
   extraMetricsScrapes?: readonly MetricsScrape[];
+  /** Bind address of each listener. @default every interface (a pod) */
+  bind?: AgentBind;
+  /** TLS to the gateway: how its OTLP receiver is verified. @default plaintext */
+  gatewayTls?: ClientTls;
 }
 
 /** What k8sattributes reads, for the ClusterRole the Kubernetes adapter creates. */
@@ -139,8 +146,9 @@ export function renderAgentConfig(input: AgentRenderInput): Record<string, unkno
   const d = collectorDialect(input.version);
   const g = input.gateway;
   if (g.kind === "static" && g.hostnames.length === 0) throw new Error("renderAgentConfig: gateway.hostnames is empty");
+  const bind = input.bind ?? ALL_INTERFACES.agent;
   const otlpToGateway = {
-    tls: { insecure: true },
+    tls: clientTls(input.gatewayTls),
     retry_on_failure: retryOnFailure("300s"),
     sending_queue: memorySendingQueue(d),
   };
@@ -166,7 +174,7 @@ export function renderAgentConfig(input: AgentRenderInput): Record<string, unkno
   const chain = Object.keys(processors); // memory_limiter first, batch last
 
   const scrapes = input.extraMetricsScrapes ?? [];
-  const receivers: Record<string, unknown> = { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp) };
+  const receivers: Record<string, unknown> = { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp, bind.otlp) };
   if (scrapes.length > 0) {
     receivers.prometheus = {
       config: {
@@ -180,13 +188,13 @@ export function renderAgentConfig(input: AgentRenderInput): Record<string, unkno
   }
 
   return {
-    extensions: { health_check: healthCheckExtension(input.ports.health) },
+    extensions: { health_check: healthCheckExtension(input.ports.health, bind.health) },
     receivers,
     processors,
     exporters,
     service: {
       extensions: ["health_check"],
-      telemetry: telemetry(d, input.ports.metrics),
+      telemetry: telemetry(d, input.ports.metrics, bind.metrics),
       pipelines: {
         traces: { receivers: ["otlp"], processors: chain, exporters: [tracesExporter] },
         metrics: { receivers: Object.keys(receivers), processors: chain, exporters: [plain] },

@@ -27,15 +27,44 @@ export interface TelemetryPorts {
 /** All interfaces: the collector runs in a pod, or on a host whose firewall is the boundary. */
 export const ANY_ADDRESS = "0.0.0.0";
 
-export function healthCheckExtension(port: number): Record<string, unknown> {
-  return { endpoint: `${ANY_ADDRESS}:${port}` };
+/** `host:port`, with an IPv6 literal in brackets (Go's net.JoinHostPort). */
+export function hostPort(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-export function otlpReceiver(grpcPort: number, httpPort: number): Record<string, unknown> {
+export function healthCheckExtension(port: number, bind: string = ANY_ADDRESS): Record<string, unknown> {
+  return { endpoint: hostPort(bind, port) };
+}
+
+/** A server's certificate and key, as paths the process reads (configtls ServerConfig). */
+export interface ServerTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/** How a client verifies a server (configtls ClientConfig): the CA, and the name to verify when it dials an address the certificate does not name. */
+export interface ClientTls {
+  caFile: string;
+  serverNameOverride?: string;
+}
+
+/** configtls ServerConfig: TLS 1.2 at least (the default), the certificate reloaded when the file changes. */
+export function serverTls(t: ServerTls): Record<string, unknown> {
+  return { cert_file: confmapEscape(t.certFile), key_file: confmapEscape(t.keyFile), min_version: "1.2" };
+}
+
+/** configtls ClientConfig: verify with the CA; plaintext (`insecure: true`) without one. */
+export function clientTls(t: ClientTls | undefined): Record<string, unknown> {
+  if (!t) return { insecure: true };
+  return { insecure: false, ca_file: confmapEscape(t.caFile), min_version: "1.2", ...(t.serverNameOverride ? { server_name_override: t.serverNameOverride } : {}) };
+}
+
+export function otlpReceiver(grpcPort: number, httpPort: number, bind: string = ANY_ADDRESS, tls?: ServerTls): Record<string, unknown> {
+  const t = tls ? { tls: serverTls(tls) } : {};
   return {
     protocols: {
-      grpc: { endpoint: `${ANY_ADDRESS}:${grpcPort}` },
-      http: { endpoint: `${ANY_ADDRESS}:${httpPort}` },
+      grpc: { endpoint: hostPort(bind, grpcPort), ...t },
+      http: { endpoint: hostPort(bind, httpPort), ...t },
     },
   };
 }
@@ -50,11 +79,11 @@ export function memoryLimiter(memoryBytes: number): Record<string, unknown> {
  * `service::telemetry`: metrics through a Prometheus pull reader (`metrics::address` is removed;
  * https://github.com/open-telemetry/opentelemetry-collector/blob/main/docs/internal-telemetry.md).
  */
-export function telemetry(dialect: CollectorDialect, metricsPort: number): Record<string, unknown> {
+export function telemetry(dialect: CollectorDialect, metricsPort: number, bind: string = ANY_ADDRESS): Record<string, unknown> {
   return {
     logs: { level: "info" },
     metrics: {
-      readers: [{ pull: { exporter: { prometheus: { host: ANY_ADDRESS, port: metricsPort, ...dialect.prometheusReaderExtras } } } }],
+      readers: [{ pull: { exporter: { prometheus: { host: bind, port: metricsPort, ...dialect.prometheusReaderExtras } } } }],
     },
   };
 }

@@ -6,18 +6,23 @@ import { gatewayQueueDirectory, gatewayReplicas, memoryQuantityBytes } from "../
 import { durationSeconds } from "../../config/scalars";
 import type { CollectorConfig } from "../../config/collector";
 import type { Target } from "../../config/schema";
+import { dialAddress } from "../../config/bind";
 import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
 import type { GatewayRenderInput } from "./gateway";
 
-/** Where agents reach the gateway: the gateway host's address on hosts, the headless Service on Kubernetes. */
-export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string): GatewayEndpoints {
+/**
+ * Where agents reach the gateway: on hosts the gateway host's address (loopback from its own host,
+ * the bound address when it binds one: `otlpBind`), the headless Service on Kubernetes.
+ */
+export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string, fromHost?: string, otlpBind = "0.0.0.0"): GatewayEndpoints {
   const port = cfg.gateway.ports.otlpGrpc;
   if (target.kind === "kubernetes") {
     return { kind: "kubernetes", service: k8sServiceName, namespace: target.namespace, port, replicas: gatewayReplicas(cfg, target) };
   }
   const host = cfg.gateway.host === undefined ? undefined : target.hosts[cfg.gateway.host];
   if (!host) throw new Error(`tracestack:collector.gateway.host ${JSON.stringify(cfg.gateway.host)} is not a declared host (validate the config first)`);
-  return { kind: "static", hostnames: [`${host.address}:${port}`] };
+  const addr = dialAddress(otlpBind, cfg.gateway.host, host.address, fromHost) ?? host.address;
+  return { kind: "static", hostnames: [`${addr.includes(":") ? `[${addr}]` : addr}:${port}`] };
 }
 
 export interface GatewayInputContext {

@@ -11,7 +11,9 @@
  */
 import {
   batchProcessor,
+  clientTls,
   confmapEscape,
+  hostPort,
   exporterBatch,
   healthCheckExtension,
   memoryLimiter,
@@ -19,7 +21,9 @@ import {
   retryOnFailure,
   telemetry,
 } from "./common";
-import type { TelemetryPorts } from "./common";
+import type { ClientTls, ServerTls, TelemetryPorts } from "./common";
+import type { GatewayBind } from "../../config/bind";
+import { ALL_INTERFACES } from "../../config/bind";
 import { redactionProcessor, redactionTransform } from "./redaction";
 import type { RedactionExtras } from "./redaction";
 import { decisionCacheSize, expectedNewTracesPerSec, numTraces, persistentQueueSize } from "./sizing";
@@ -72,6 +76,10 @@ export interface GatewayRenderInput {
   };
   sampling: SamplingInput;
   redaction: RedactionExtras;
+  /** Bind address of each listener. @default every interface (a pod) */
+  bind?: GatewayBind;
+  /** TLS: the OTLP receivers' certificate, and how Jaeger's OTLP receiver is verified. @default plaintext */
+  tls?: { server: ServerTls; jaeger: ClientTls };
 }
 
 /** Prometheus names of the span metrics (spanmetrics `namespace`, `unit: ms`, prometheus exporter suffixes). */
@@ -145,6 +153,7 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
   const rate = { expectedNewTracesPerSecond: input.sampling.expectedNewTracesPerSecond, replicas: input.replicas };
   const cacheSize = decisionCacheSize(rate, input.sampling.decisionCacheWindowSeconds);
   const batchInPipeline = d.batching === "processor" ? ["batch"] : [];
+  const bind = input.bind ?? ALL_INTERFACES.gateway;
 
   const processors: Record<string, unknown> = {
     memory_limiter: memoryLimiter(input.memoryBytes),
@@ -172,7 +181,7 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
 
   return {
     extensions: {
-      health_check: healthCheckExtension(input.ports.health),
+      health_check: healthCheckExtension(input.ports.health, bind.health),
       [FILE_STORAGE]: {
         directory: input.queue.directory,
         create_directory: true,
@@ -181,7 +190,7 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
         compaction: { on_start: true, on_rebound: true, directory: input.queue.directory },
       },
     },
-    receivers: { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp) },
+    receivers: { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp, bind.otlp, input.tls?.server) },
     processors,
     connectors: {
       "forward/sampling": {},
@@ -198,7 +207,7 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
     exporters: {
       [jaeger]: {
         endpoint: input.jaegerOtlpEndpoint,
-        tls: { insecure: true },
+        tls: clientTls(input.tls?.jaeger),
         // Retry until the disk budget is spent rather than drop after 5 minutes of a Jaeger outage.
         retry_on_failure: retryOnFailure("0s"),
         sending_queue: {
@@ -210,11 +219,11 @@ export function renderGatewayConfig(input: GatewayRenderInput): Record<string, u
           ...(d.batching === "exporter" ? { batch: exporterBatch() } : {}),
         },
       },
-      prometheus: { endpoint: `0.0.0.0:${input.ports.spanmetrics}` },
+      prometheus: { endpoint: hostPort(bind.spanmetrics, input.ports.spanmetrics) },
     },
     service: {
       extensions: ["health_check", FILE_STORAGE],
-      telemetry: telemetry(d, input.ports.metrics),
+      telemetry: telemetry(d, input.ports.metrics, bind.metrics),
       pipelines: {
         "traces/ingest": {
           receivers: ["otlp"],

@@ -8,7 +8,10 @@
  */
 import type { JaegerConfig } from "../../config/schema";
 import { jaegerEsRotationStyle } from "../../config/versions";
-import { confmapEscape } from "../collector/common";
+import type { JaegerBind } from "../../config/bind";
+import { ALL_INTERFACES } from "../../config/bind";
+import { confmapEscape, hostPort, serverTls } from "../collector/common";
+import type { ServerTls } from "../collector/common";
 import { SPAN_METRICS_NAMESPACE } from "../collector/gateway";
 import { aliasNames } from "../elasticsearch/names";
 import { toYaml } from "../yaml";
@@ -27,6 +30,10 @@ export interface JaegerRenderInput {
   policyName: string;
   /** Prometheus URL for the Monitor tab (span metrics), when one exists. */
   metricsBackendUrl?: string;
+  /** Bind address of each listener. @default every interface (a pod) */
+  bind?: JaegerBind;
+  /** TLS on the OTLP receivers (the gateway's export). @default plaintext */
+  otlpTls?: ServerTls;
 }
 
 const STORE = "es_main";
@@ -56,7 +63,7 @@ function spanMetricsReader(endpoint: string): Record<string, unknown> {
 export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unknown> {
   const j = input.jaeger;
   const style = jaegerEsRotationStyle(j.version);
-  const all = "0.0.0.0";
+  const bind = input.bind ?? ALL_INTERFACES.jaeger;
 
   const spans: Record<string, unknown> = { shards: j.spans.shards, replicas: j.spans.replicas };
   const services: Record<string, unknown> = { shards: j.services.shards, replicas: j.services.replicas };
@@ -86,10 +93,10 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
     },
     jaeger_query: {
       storage: { traces: STORE, ...(input.metricsBackendUrl ? { metrics: METRICS_STORE } : {}) },
-      http: { endpoint: `${all}:${j.ports.ui}` },
-      grpc: { endpoint: `${all}:${j.ports.grpcQuery}` },
+      http: { endpoint: hostPort(bind.query, j.ports.ui) },
+      grpc: { endpoint: hostPort(bind.query, j.ports.grpcQuery) },
     },
-    healthcheckv2: { use_v2: true, http: { endpoint: `${all}:${j.ports.health}` } },
+    healthcheckv2: { use_v2: true, http: { endpoint: hostPort(bind.health, j.ports.health) } },
   };
 
   return {
@@ -100,7 +107,7 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
       },
       telemetry: {
         resource: { "service.name": "jaeger" },
-        metrics: { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: all, port: j.ports.metrics } } } }] },
+        metrics: { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: bind.metrics, port: j.ports.metrics } } } }] },
         logs: { level: j.logLevel },
       },
     },
@@ -108,8 +115,8 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
     receivers: {
       otlp: {
         protocols: {
-          grpc: { endpoint: `${all}:${j.ports.otlpGrpc}` },
-          http: { endpoint: `${all}:${j.ports.otlpHttp}` },
+          grpc: { endpoint: hostPort(bind.otlp, j.ports.otlpGrpc), ...(input.otlpTls ? { tls: serverTls(input.otlpTls) } : {}) },
+          http: { endpoint: hostPort(bind.otlp, j.ports.otlpHttp), ...(input.otlpTls ? { tls: serverTls(input.otlpTls) } : {}) },
         },
       },
     },

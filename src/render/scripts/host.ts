@@ -364,11 +364,19 @@ export function writeFileScript(f: WriteFileInput): string {
   ].join("\n");
 }
 
-export function removeFileScript(path: string, flavor: Flavor = "linux"): string {
+export function removeFileScript(path: string, flavor: Flavor = "linux", pruneDirs: readonly string[] = []): string {
   checkedPath(path);
-  return [...PRELUDE, ...stampFns(flavor), `rm -f ${q(path)} ${q(`${path}.next`)}`, `stamp="$(ts_stamp_base ${q(path)})"`, 'rm -f "$stamp.deployed" "$stamp.repaired"', ""].join(
-    "\n",
-  );
+  for (const d of pruneDirs) checkedPath(d);
+  return [
+    ...PRELUDE,
+    ...stampFns(flavor),
+    `rm -f ${q(path)} ${q(`${path}.next`)}`,
+    `stamp="$(ts_stamp_base ${q(path)})"`,
+    'rm -f "$stamp.deployed" "$stamp.repaired"',
+    // Subdirectories the writes made (e.g. a workload's tls/), deepest first, once empty.
+    ...pruneDirs.map((d) => `rmdir ${q(d)} 2>/dev/null || true`),
+    "",
+  ].join("\n");
 }
 
 // ---------------------------------------------------------------------------

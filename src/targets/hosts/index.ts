@@ -211,6 +211,14 @@ function filePath(dir: string, f: WorkloadFile): string {
   return `${dir}/${f.name}`;
 }
 
+/** The subdirectories a file name makes under its directory (`tls/server.key` → `<dir>/tls`), deepest first. */
+function subdirectories(path: string, name: string): string[] {
+  const segments = name.split("/").slice(0, -1);
+  if (!path.endsWith(`/${name}`)) return [];
+  const dir = path.slice(0, -(name.length + 1));
+  return segments.map((_, i) => `${dir}/${segments.slice(0, segments.length - i).join("/")}`);
+}
+
 /** The drift probe's items for the files placed in `dir`. */
 function fileProbes(dir: string, files: readonly WorkloadFile[]): ProbeItem[] {
   return files.map((f) => ({ kind: "file", path: filePath(dir, f) }));
@@ -325,7 +333,7 @@ export class HostsTarget implements Target {
         create: script(),
         // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
         update: drift.apply((m) => script(m)),
-        delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor)),
+        delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name))),
         stdin: content,
         // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
         logging: file.secret ? "none" : "stdoutAndStderr",
@@ -340,7 +348,8 @@ export class HostsTarget implements Target {
 
   deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload {
     const host = this.host(spec.placement);
-    this.wslPorts[host.hostName]?.push(...spec.ports.map((p) => ({ workload: spec.name, name: p.name, port: p.port })));
+    // Only ports bound beyond the distribution's loopback can be forwarded from the LAN.
+    this.wslPorts[host.hostName]?.push(...reachablePorts(spec.ports).map((p) => ({ workload: spec.name, name: p.name, port: p.port })));
     switch (spec.hostRuntime) {
       case "native":
         return host.config.os === "macos" ? this.deployLaunchd(owner, host, spec) : this.deployNative(owner, host, spec);
@@ -475,7 +484,7 @@ export class HostsTarget implements Target {
             health: spec.health,
             ports: spec.ports,
             hostName: host.hostName,
-            notes: host.config.wsl ? wslNotes(host.config.address, spec.ports) : [],
+            notes: host.config.wsl ? wslNotes(host.config.address, reachablePorts(spec.ports)) : [],
           }),
         ),
         // A repaired file or unit, or a stopped / disabled / overridden service re-runs the activation.
@@ -575,7 +584,7 @@ export class HostsTarget implements Target {
         // Host network: the process binds its own listen address; nothing to publish.
         ...(spec.hostNetwork
           ? { networkMode: "host" }
-          : { ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: this.bindAddress(spec) })) }),
+          : { ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: this.bindAddress(spec, host) })) }),
         volumes: [
           ...spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
           // The config files, read-only at the same path as on the host (and in a pod).
@@ -638,9 +647,9 @@ export class HostsTarget implements Target {
     return { writes, digest };
   }
 
-  /** Loopback unless clients on other hosts need the ports. */
-  private bindAddress(spec: WorkloadSpec): string {
-    return spec.exposure === "loopback" ? "127.0.0.1" : "0.0.0.0";
+  /** Loopback unless clients on other hosts need the ports, then the host's `listenAddress`. */
+  private bindAddress(spec: WorkloadSpec, host: Host): string {
+    return spec.exposure === "loopback" ? "127.0.0.1" : (host.config.listenAddress ?? "0.0.0.0");
   }
 
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
@@ -676,6 +685,11 @@ export class HostsTarget implements Target {
     // Not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
     return run.urn.apply(() => spec.done);
   }
+}
+
+/** Ports a workload binds beyond loopback (no `bind`: every interface). */
+function reachablePorts<P extends { bind?: string }>(ports: readonly P[]): P[] {
+  return ports.filter((p) => p.bind === undefined || !(p.bind.startsWith("127.") || p.bind === "::1"));
 }
 
 /** Where the WSL2 port-forwarding script is filed for a WSL host (it runs on the Windows side). */
