@@ -54,6 +54,22 @@ jaeger_pkg=github.com/jaegertracing/jaeger/internal/version
 build jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
   "-s -w -X $jaeger_pkg.latestVersion=$jaeger_version -X $jaeger_pkg.commitSHA=$jaeger_commit -X $jaeger_pkg.date=$jaeger_date"
 
+# The integration suite's Kubernetes API server (README "Kubernetes against a real API server"):
+# kube-apiserver and kubectl from one k8s.io/kubernetes release (its staging modules replaced by
+# their v0.X.Y releases in go.mod), etcd from go.etcd.io/etcd/server/v3 at the release that
+# Kubernetes' client requires. TRACESTACK_TOOLCHAIN_KUBE=0 skips the three (the Kubernetes
+# integration test then fails, saying how to build them).
+if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
+  kube_version="$(sed -n 's|^// kube-release: ||p' "$root/tools/toolchain/kube/go.mod")"
+  kube_minor="${kube_version#v1.}"; kube_minor="${kube_minor%%.*}"
+  kube_date="$(cd "$root/tools/toolchain/kube" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+  kube_pkg=k8s.io/component-base/version
+  kube_ldflags="-s -w -X $kube_pkg.gitVersion=$kube_version -X $kube_pkg.gitMajor=1 -X $kube_pkg.gitMinor=$kube_minor -X $kube_pkg.gitTreeState=clean -X $kube_pkg.buildDate=$kube_date"
+  build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"
+  build kubectl kube k8s.io/kubernetes/cmd/kubectl "$kube_ldflags"
+  build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
+fi
+
 # The command provider: github.com/pulumi/pulumi-command/provider is not served by the Go module
 # proxy in any version (README "The toolchain"); a stand-in of ours speaks its protocol.
 ln -sfn "$root/tools/toolchain/command-provider/pulumi-resource-command" "$bin/pulumi-resource-command"
@@ -63,3 +79,8 @@ echo "  pulumi                   $("$bin/pulumi" version)"
 echo "  pulumi-resource-command  1.2.1 (stand-in: tools/toolchain/command-provider)"
 echo "  otelcol-contrib          $("$bin/otelcol-contrib" --version)"
 echo "  jaeger                   $("$bin/jaeger" version 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')"
+if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
+  echo "  kube-apiserver           $("$bin/kube-apiserver" --version)"
+  echo "  kubectl                  $("$bin/kubectl" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
+  echo "  etcd                     $("$bin/etcd" --version | sed -n 's/^etcd Version: //p')"
+fi
