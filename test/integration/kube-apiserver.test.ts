@@ -272,6 +272,9 @@ describe("field ownership", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/conflict with "memory-team"/);
     expect(r.stderr).toContain('.spec.template.spec.containers[name="honcho"].env[name="OTEL_SERVICE_NAME"].value');
+    // The owner drops the variable again: the patch applies.
+    k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [])));
+    k.ok(applyArgs(patch), JSON.stringify(patch));
   });
 });
 

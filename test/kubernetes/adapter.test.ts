@@ -84,6 +84,12 @@ describe("Elasticsearch through the adapter", () => {
     expect(protectedTypes).toEqual(["kubernetes:apps/v1:StatefulSet"]);
   });
 
+  it("replaces its digest-named Secret create-before-delete: the old one outlives the rollout", () => {
+    const secrets = out.children.filter((c) => c.type === "kubernetes:core/v1:Secret");
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const c of secrets) expect((c.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, c.name).toBe(false);
+  });
+
   it("never changes the StatefulSet's claim templates (immutable: a change would replace the StatefulSet)", () => {
     const sts = find(out.children, (c) => c.type === "kubernetes:apps/v1:StatefulSet");
     expect(sts.opts.ignoreChanges).toEqual(["spec.volumeClaimTemplates"]);
