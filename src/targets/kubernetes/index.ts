@@ -54,6 +54,13 @@ function projectedItems(files: WorkloadFile[]): { items?: { key: string; path: s
   return files.some((f) => f.name.includes("/")) ? { items: files.map((f) => ({ key: configKey(f.name), path: f.name })) } : {};
 }
 
+/** `target.skipAwait`: the object's metadata gets `pulumi.com/skipAwait: "true"`. */
+const skipAwaitTransformation: pulumi.ResourceTransformation = (a) => {
+  const props = a.props as { metadata?: pulumi.Input<{ annotations?: pulumi.Input<Record<string, pulumi.Input<string>>> }> };
+  const metadata = pulumi.output(props.metadata ?? {}).apply((m) => ({ ...m, annotations: { ...(m.annotations ?? {}), [SKIP_AWAIT_ANNOTATION]: "true" } }));
+  return { props: { ...a.props, metadata }, opts: a.opts };
+};
+
 /** Record a manifest under files/<namespace>/<kind>-<name>.yaml for the offline render. */
 function recordManifest(namespace: string, component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
   const name = pathName ?? (body as { metadata: { name: string } }).metadata.name;
@@ -123,8 +130,13 @@ export class KubernetesTarget implements Target {
     return `${workload.name}.${this.namespace}.svc`;
   }
 
+  /** Options every object gets: `target.skipAwait` annotates it. */
+  awaitOptions(): pulumi.CustomResourceOptions {
+    return this.config.skipAwait ? { transformations: [skipAwaitTransformation] } : {};
+  }
+
   private opts(owner: pulumi.ComponentResource, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    return { parent: owner, provider: this.cluster.provider, dependsOn: [this.cluster.namespace], ...extra };
+    return { parent: owner, provider: this.cluster.provider, dependsOn: [this.cluster.namespace], ...this.awaitOptions(), ...extra };
   }
 
   private record(component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
