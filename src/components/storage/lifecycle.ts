@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel } from "../../config/index";
+import { DEFAULT_ELASTICSEARCH_VERSION } from "../../config/versions";
 import { BOOTSTRAP_SCRIPT, renderBootstrap } from "../../render/elasticsearch/bootstrap";
 import type { Target } from "../../targets/types";
 
@@ -41,7 +42,7 @@ export class IndexLifecycle extends pulumi.ComponentResource {
     const image =
       es.mode === "deploy"
         ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}`
-        : "docker.elastic.co/elasticsearch/elasticsearch:8.19.0";
+        : `docker.elastic.co/elasticsearch/elasticsearch:${DEFAULT_ELASTICSEARCH_VERSION}`;
     this.done = args.target.runJob(this, {
       name: `${name}-bootstrap`,
       component: "index-lifecycle",
