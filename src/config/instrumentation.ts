@@ -7,7 +7,6 @@
 import { z } from "zod";
 // The systemd grammar lives with its renderer (a leaf module): one reader for the check and the render.
 import { parseExecLine } from "../render/systemd/unit";
-import { vllmOwnerArgs } from "../render/instrumentation/env";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import { onlyOnTarget } from "./placement";
@@ -349,4 +348,19 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
     problems.push(onlyOnTarget("hosts", ["instrumentation", "hosts"], { instead: "on Kubernetes use tracestack:instrumentation.dcgmExporter" }));
   }
   return problems;
+}
+
+/** The env var holding vLLM's OTLP traces endpoint on Kubernetes, which its owner's args reference. */
+export const VLLM_TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+
+/**
+ * vLLM's tracing flags as its owner adds them to the container's args on Kubernetes: the endpoint
+ * by reference to the env tracestack delivers (the kubelet expands `$(VAR)` in args), so tracestack
+ * never owns the args list and the flags stay the same when the agent's address or port changes.
+ */
+export function vllmOwnerArgs(s: Pick<InstrumentedService, "collectDetailedTraces">): string[] {
+  return [
+    `--otlp-traces-endpoint=$(${VLLM_TRACES_ENDPOINT_ENV})`,
+    ...(s.collectDetailedTraces ? [`--collect-detailed-traces=${[...new Set(s.collectDetailedTraces)].join(",")}`] : []),
+  ];
 }

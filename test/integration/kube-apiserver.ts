@@ -19,7 +19,7 @@ import { PROJECT_DIR } from "../helpers/render";
 const BIN = join(PROJECT_DIR, ".toolchain/bin");
 
 /** A toolchain binary; missing, the suite fails with how to build it. */
-export function toolchainBinary(name: "kube-apiserver" | "kubectl" | "etcd"): string {
+export function toolchainBinary(name: "kube-apiserver" | "kubectl" | "etcd" | "pulumi-resource-kubernetes"): string {
   const p = join(BIN, name);
   if (!existsSync(p)) {
     throw new Error(`${p} is missing: build it with \`npm run toolchain\` (README "The toolchain"; TRACESTACK_TOOLCHAIN_KUBE=0 skips it there, and this test then fails)`);

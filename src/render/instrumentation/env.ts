@@ -144,20 +144,8 @@ export function formatRatio(r: number): string {
   return Number.isInteger(r) ? `${r}.0` : s.includes("e") ? r.toFixed(12).replace(/0+$/, "") : s;
 }
 
-/** The env var holding vLLM's OTLP traces endpoint on Kubernetes, which its owner's args reference. */
-export const VLLM_TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-
-/**
- * vLLM's tracing flags as its owner adds them to the container's args on Kubernetes: the endpoint
- * by reference to the env tracestack delivers (the kubelet expands `$(VAR)` in args), so tracestack
- * never owns the args list and the flags stay the same when the agent's address or port changes.
- */
-export function vllmOwnerArgs(s: InstrumentedService): string[] {
-  return [
-    `--otlp-traces-endpoint=$(${VLLM_TRACES_ENDPOINT_ENV})`,
-    ...(s.collectDetailedTraces ? [`--collect-detailed-traces=${[...new Set(s.collectDetailedTraces)].join(",")}`] : []),
-  ];
-}
+// vLLM on Kubernetes: the endpoint env the owner's args reference (config/instrumentation.ts).
+export { VLLM_TRACES_ENDPOINT_ENV, vllmOwnerArgs } from "../../config/instrumentation";
 
 /** vLLM's tracing flags, appended to the container's own args. */
 export function vllmTracingArgs(s: InstrumentedService, agent: AgentEndpoint): string[] {
