@@ -68,6 +68,23 @@ if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
   build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"
   build kubectl kube k8s.io/kubernetes/cmd/kubectl "$kube_ldflags"
   build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
+
+  # The Kubernetes provider: our main (tools/toolchain/kubernetes-provider/main.go, upstream's own
+  # five lines) embeds the two files upstream's go:generate writes and gitignores; they are written
+  # here from the module's schema.json (version stamped) and terraform-mapping.json.
+  k8sp_dir="$root/tools/toolchain/kubernetes-provider"
+  k8sp_version="$(cd "$k8sp_dir" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
+  k8sp_src="$(cd "$k8sp_dir" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/cmd/pulumi-resource-kubernetes"
+  node -e '
+    const fs = require("node:fs");
+    const [src, out, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(`${src}/schema.json`, "utf8"));
+    schema.version = version;
+    fs.writeFileSync(`${out}/schema-embed.json`, JSON.stringify(schema));
+    fs.writeFileSync(`${out}/terraform-mapping-embed.json`, JSON.stringify(JSON.parse(fs.readFileSync(`${src}/terraform-mapping.json`, "utf8"))));
+  ' "$k8sp_src" "$k8sp_dir" "${k8sp_version#v}"
+  build pulumi-resource-kubernetes kubernetes-provider . \
+    "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${k8sp_version#v}"
 fi
 
 # The command provider: github.com/pulumi/pulumi-command/provider is not served by the Go module
@@ -83,4 +100,5 @@ if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
   echo "  kube-apiserver           $("$bin/kube-apiserver" --version)"
   echo "  kubectl                  $("$bin/kubectl" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
   echo "  etcd                     $("$bin/etcd" --version | sed -n 's/^etcd Version: //p')"
+  echo "  pulumi-resource-kubernetes ${k8sp_version#v}"
 fi
