@@ -50,7 +50,7 @@ function applyAll(k: KubeApiServer, r: RenderResult, extra: string[] = []): { pa
 }
 
 const NAMESPACES = ["observability", "memory", "inference"];
-const KINDS = "configmaps,secrets,services,serviceaccounts,deployments,statefulsets,daemonsets,jobs,networkpolicies,poddisruptionbudgets,ingresses,persistentvolumeclaims";
+const KINDS = "configmaps,secrets,services,serviceaccounts,deployments,statefulsets,daemonsets,jobs,networkpolicies,poddisruptionbudgets,ingresses,persistentvolumeclaims,roles,rolebindings";
 
 interface Live {
   kind: string;

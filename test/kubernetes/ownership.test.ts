@@ -153,11 +153,14 @@ describe("Prometheus on Kubernetes", () => {
     expect(policy.ingress.find((i) => i.ports[0].port === port)?.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/part-of": "tracestack" } } }]);
   });
 
-  it("may list and watch pods, and mounts the token that needs", () => {
-    const role = manifest(r, "ClusterRole", "tracestack-observability-prometheus");
+  it("may list and watch the pods of its own namespace only, and mounts the token that needs", () => {
+    const role = manifest(r, "Role", "prometheus-read");
+    expect(role.metadata.namespace).toBe("observability");
     expect(role.rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
-    const binding = manifest(r, "ClusterRoleBinding", "tracestack-observability-prometheus");
+    const binding = manifest(r, "RoleBinding", "prometheus-read");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "prometheus-read" });
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "prometheus", namespace: "observability" }]);
+    expect(maybeManifest(r, "ClusterRole", "tracestack-observability-prometheus")).toBeUndefined();
     expect((manifest(r, "StatefulSet", "prometheus").spec as { template: PodTemplate }).template.spec.automountServiceAccountToken).toBe(true);
   });
 });

@@ -151,7 +151,8 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     replicas: 1,
     // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
     hostNetwork: true,
-    ...(hosts ? {} : { clusterRead: POD_DISCOVERY_RBAC }),
+    // Pod discovery of the agents, in the stack's namespace only.
+    ...(hosts ? {} : { namespaceRead: POD_DISCOVERY_RBAC }),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };

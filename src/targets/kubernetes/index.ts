@@ -27,7 +27,7 @@ import { ingressControllerRule, ingressSpec } from "./exposure";
 import { clusterObjectMeta, digestName, labels, objectMeta, selector, SKIP_AWAIT_ANNOTATION } from "./names";
 import { DEFAULT_DENY_INGRESS, workloadPolicy } from "./network";
 import { podTemplate } from "./pod";
-import { clusterRoleRules, needsApiToken } from "./rbac";
+import { clusterRoleRules, namespaceRoleRules, needsApiToken } from "./rbac";
 
 export { FIELD_MANAGER, FIELD_MANAGER_ANNOTATION, labels } from "./names";
 
@@ -187,7 +187,7 @@ export class KubernetesTarget implements Target {
     return { volume, dependsOn: [configMap, secretObj].filter((x): x is NonNullable<typeof x> => !!x) };
   }
 
-  /** ServiceAccount; for a workload that reads the API, its ClusterRole and binding too. */
+  /** ServiceAccount; for a workload that reads the API, its Role (own namespace) or ClusterRole and binding too. */
   private identity(owner: pulumi.ComponentResource, spec: WorkloadSpec): pulumi.Resource[] {
     const lbl = labels(spec.name, spec.component);
     const automount = needsApiToken(spec);
@@ -195,6 +195,21 @@ export class KubernetesTarget implements Target {
     this.record(spec.component, "v1", "ServiceAccount", saBody);
     const sa = new k8s.core.v1.ServiceAccount(spec.name, saBody, this.opts(owner));
     if (!automount) return [sa];
+    const out: pulumi.Resource[] = [sa];
+    if ((spec.namespaceRead ?? []).length > 0) {
+      const meta = objectMeta(`${spec.name}-read`, this.namespace, lbl);
+      const roleBody: k8s.rbac.v1.RoleArgs = { metadata: meta, rules: namespaceRoleRules(spec) };
+      this.record(spec.component, "rbac.authorization.k8s.io/v1", "Role", roleBody);
+      const role = new k8s.rbac.v1.Role(`${spec.name}-read`, roleBody, this.opts(owner));
+      const bindingBody: k8s.rbac.v1.RoleBindingArgs = {
+        metadata: meta,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${spec.name}-read` },
+        subjects: [{ kind: "ServiceAccount", name: spec.name, namespace: this.namespace }],
+      };
+      this.record(spec.component, "rbac.authorization.k8s.io/v1", "RoleBinding", bindingBody);
+      out.push(new k8s.rbac.v1.RoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] })));
+    }
+    if ((spec.clusterRead ?? []).length === 0) return out;
     const roleMeta = clusterObjectMeta(this.namespace, spec.name, lbl);
     const roleBody: k8s.rbac.v1.ClusterRoleArgs = { metadata: roleMeta, rules: clusterRoleRules(spec) };
     this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRole", roleBody);
@@ -205,8 +220,8 @@ export class KubernetesTarget implements Target {
       subjects: [{ kind: "ServiceAccount", name: spec.name, namespace: this.namespace }],
     };
     this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", bindingBody);
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] }));
-    return [sa, binding];
+    out.push(new k8s.rbac.v1.ClusterRoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] })));
+    return out;
   }
 
   /**
