@@ -71,7 +71,7 @@ if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
 fi
 
 # The Kubernetes provider, only with TRACESTACK_TOOLCHAIN_K8S_PROVIDER=1 (README "The toolchain":
-# about 11 minutes cold, and no test runs `pulumi up` through it yet). Without it, no earlier
+# about 11 minutes cold; its `pulumi up` test is not in the suite yet). Without it, no earlier
 # build stays linked: the engine then finds no kubernetes plugin, as on CI.
 if [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-0}" = 1 ]; then
   # Our main (tools/toolchain/kubernetes-provider/main.go, upstream's own
