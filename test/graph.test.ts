@@ -95,14 +95,21 @@ describe("the k8s stack", () => {
     expect(spec.replicas).toBe(3);
     const env = spec.template.spec.containers[0].env;
     expect(env.find((e) => e.name === "xpack.security.enabled")?.value).toBe("true");
-    expect(env.find((e) => e.name === "ELASTIC_PASSWORD")?.valueFrom).toEqual({ secretKeyRef: { name: "elasticsearch-env", key: "ELASTIC_PASSWORD" } });
+    // The digest-named Secret of the env (a changed password is a new Secret and a new pod template).
+    const envSecret = (find(r.plan, "kubernetes:core/v1:Secret", "elasticsearch-env").inputs.metadata as { name: string }).name;
+    expect(envSecret).toMatch(/^elasticsearch-env-[0-9a-f]{10}$/);
+    expect(env.find((e) => e.name === "ELASTIC_PASSWORD")?.valueFrom).toEqual({ secretKeyRef: { name: envSecret, key: "ELASTIC_PASSWORD" } });
     expect(ofType(r.plan, "random:index/randomPassword:RandomPassword").map((p) => p.name)).toContain("elasticsearch-elastic-password");
   });
 
-  it("gives Jaeger a Deployment with probes on 13133 and a config checksum, started after the bootstrap Job", () => {
+  it("gives Jaeger a Deployment with probes on 13133 mounting its digest-named config, started after the bootstrap Job", () => {
     const dep = find(r.plan, "kubernetes:apps/v1:Deployment", "jaeger");
-    const tpl = (dep.inputs.spec as { template: { metadata: { annotations: Record<string, string> }; spec: { containers: { readinessProbe: { httpGet: { port: number } }; livenessProbe: unknown }[] } } }).template;
-    expect(tpl.metadata.annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
+    type Tpl = { metadata: { annotations: Record<string, string> }; spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[]; containers: { readinessProbe: { httpGet: { port: number } }; livenessProbe: unknown }[] } };
+    const tpl = (dep.inputs.spec as { template: Tpl }).template;
+    const configMap = (find(r.plan, "kubernetes:core/v1:ConfigMap", "jaeger-config").inputs as { metadata: { name: string }; immutable: boolean });
+    expect(configMap.immutable).toBe(true);
+    expect(configMap.metadata.name).toMatch(/^jaeger-config-[0-9a-f]{10}$/);
+    expect(tpl.spec.volumes[0].projected?.sources.map((x) => x.configMap?.name).filter(Boolean)).toEqual([configMap.metadata.name]);
     const job = find(r.plan, "kubernetes:batch/v1:Job", "index-lifecycle-bootstrap");
     const jobName = (job.inputs.metadata as { name: string }).name;
     expect(jobName).toMatch(/^index-lifecycle-bootstrap-[0-9a-f]{8}$/);

@@ -203,11 +203,12 @@ export const instrumentedServiceSchema = z.strictObject({
   gpu: gpuModel.optional(),
   /** Server paths whose spans are dropped (OTel Python excluded-URL regexes). @default /health, /healthz, /readyz, /metrics */
   healthPaths: z.array(listItem).default(DEFAULT_HEALTH_PATHS),
-  /** Kubernetes: patch the Deployment (server-side apply, env and args) or publish a ConfigMap the owner adds as envFrom. @default patch */
+  /** Kubernetes: patch the Deployment's env (server-side apply) or publish a ConfigMap the owner adds as envFrom. @default patch */
   k8sMode: z.enum(K8S_MODES).default("patch"),
   /**
-   * Kubernetes, vllm in patch mode: the container's own args. `args` is an atomic list under
-   * server-side apply, so the patch carries the whole list with the tracing flags appended.
+   * Removed: tracestack no longer patches a container's args (server-side apply owns `args` as one
+   * list, so a patch took all of vLLM's arguments from its owner). The owner adds the tracing
+   * flags the patched Deployment's `tracestack.dev/owner-adds-args` annotation lists. Refused when set.
    */
   args: z.array(containerArg).optional(),
   /** vLLM `--collect-detailed-traces` modules (model, worker, all; costs latency). */
@@ -331,14 +332,13 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
         if (other) problems.push({ path: [...path, "container"], message: `${showValue(p.container ?? p.deployment)} in ${p.namespace}/${p.deployment} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per container` });
         else seen.set(key, name);
       }
-      if (s.kind === "vllm" && s.k8sMode === "patch" && s.args === undefined) {
-        problems.push({
-          path: [...base(name), "args"],
-          message: `is required for a vllm service patched on Kubernetes: server-side apply owns args as one list, so give the container's own args (the tracing flags are appended); allowed: a list of strings, or k8sMode: configmap`,
-        });
-      }
     }
-    if (s.args !== undefined && s.kind !== "vllm") {
+    if (s.args !== undefined && s.kind === "vllm") {
+      problems.push({
+        path: [...base(name), "args"],
+        message: `is no longer used: tracestack patches only the container's env, never its args (server-side apply owns args as one list); remove it and add ${vllmOwnerArgs(s).map((a) => JSON.stringify(a)).join(", ")} to the Deployment's own container args`,
+      });
+    } else if (s.args !== undefined) {
       problems.push({ path: [...base(name), "args"], message: `is only used for kind "vllm" (${name} is ${showValue(s.kind)}); remove it` });
     }
     if (s.collectDetailedTraces !== undefined && s.kind !== "vllm") {
@@ -357,4 +357,19 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
     problems.push(onlyOnTarget("hosts", ["instrumentation", "hosts"], { instead: "on Kubernetes use tracestack:instrumentation.dcgmExporter" }));
   }
   return problems;
+}
+
+/** The env var holding vLLM's OTLP traces endpoint on Kubernetes, which its owner's args reference. */
+export const VLLM_TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+
+/**
+ * vLLM's tracing flags as its owner adds them to the container's args on Kubernetes: the endpoint
+ * by reference to the env tracestack delivers (the kubelet expands `$(VAR)` in args), so tracestack
+ * never owns the args list and the flags stay the same when the agent's address or port changes.
+ */
+export function vllmOwnerArgs(s: Pick<InstrumentedService, "collectDetailedTraces">): string[] {
+  return [
+    `--otlp-traces-endpoint=$(${VLLM_TRACES_ENDPOINT_ENV})`,
+    ...(s.collectDetailedTraces ? [`--collect-detailed-traces=${[...new Set(s.collectDetailedTraces)].join(",")}`] : []),
+  ];
 }

@@ -86,6 +86,13 @@ export const kubernetesTargetSchema = z.strictObject({
   /** StorageClass for persistent volumes. @default the cluster's default class */
   storageClass: dnsSubdomain("gp3").optional(),
   /**
+   * Don't wait for objects to become ready (`pulumi.com/skipAwait` on every object): only for an
+   * API server without nodes, where no pod ever runs (the integration suite's). Never on a real
+   * cluster: `up` would finish before a rollout does, and a replaced config object would be deleted
+   * while old pods still mount it. @default false
+   */
+  skipAwait: z.boolean().default(false),
+  /**
    * Publish the Jaeger UI and Grafana through `networking.k8s.io/v1` Ingress objects. Absent (or a
    * UI without its entry): not published; reach it with `kubectl port-forward`. NetworkPolicies
    * admit a published UI's port only from the ingress controller's namespace. @default not published

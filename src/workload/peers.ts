@@ -7,6 +7,8 @@ import type { NetworkPeer } from "./types";
 
 /** Grafana: queries Jaeger, Prometheus and Elasticsearch. */
 export const GRAFANA_WORKLOAD = "grafana";
+/** The collector's node agents: send OTLP to the gateway, scrape node-local exporters (DCGM). */
+export const COLLECTOR_AGENT_WORKLOAD = "otel-agent";
 /** Prometheus: scrapes every metrics port. */
 export const PROMETHEUS_WORKLOAD = "prometheus";
 /** The ILM bootstrap Job (IndexLifecycle "index-lifecycle"): writes policies, templates and aliases to Elasticsearch. */

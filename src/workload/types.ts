@@ -147,6 +147,12 @@ export interface WorkloadSpec {
    */
   clusterRead?: ClusterReadRule[];
   /**
+   * Kubernetes: the workload reads these objects of its own namespace only (e.g. Prometheus's pod
+   * discovery of the agent DaemonSet): a Role and RoleBinding there, and then a mounted token.
+   * @default none
+   */
+  namespaceRead?: ClusterReadRule[];
+  /**
    * Path of the binary inside the image (its ENTRYPOINT), run by the config-validating init
    * container with `release.validateArgs`, e.g. `/cmd/jaeger/jaeger-linux`. @default the image's entrypoint
    */

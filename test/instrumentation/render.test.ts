@@ -102,10 +102,10 @@ describe("instrumentation on the k8s stack", () => {
 
   type Patch = { metadata: { annotations: Record<string, string> }; spec: { template: { spec: { containers: { name: string; env: { name: string; value?: string; valueFrom?: unknown }[]; args?: string[] }[] } } } };
 
-  it("patches the memory API's Deployment with server-side apply under its own field manager, env only", () => {
+  it("patches the memory API's Deployment with server-side apply under its own field manager, env only, not forced, not awaited", () => {
     const p = find(r.plan, "kubernetes:apps/v1:DeploymentPatch", "instrumentation-memory-honcho");
     const body = p.inputs as unknown as Patch;
-    expect(body.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "tracestack-instrumentation" });
+    expect(body.metadata.annotations).toEqual({ "pulumi.com/patchFieldManager": "tracestack-instrumentation", "pulumi.com/skipAwait": "true" });
     const c = body.spec.template.spec.containers[0];
     expect(c.name).toBe("honcho");
     expect(c.args).toBeUndefined();
@@ -117,9 +117,14 @@ describe("instrumentation on the k8s stack", () => {
     expect(r.manifest.artifacts.find((a) => a.path === "files/memory/deploymentpatch-honcho.yaml")).toMatchObject({ kind: "k8s-manifest", target: "memory" });
   });
 
-  it("appends vLLM's tracing flags to its own args and names the GPU", () => {
-    const c = (find(r.plan, "kubernetes:apps/v1:DeploymentPatch", "instrumentation-inference-vllm").inputs as unknown as Patch).spec.template.spec.containers[0];
-    expect(c.args).toEqual(["--model", "meta-llama/Llama-3.1-8B-Instruct", "--port", "8000", "--otlp-traces-endpoint", "http://$(HOST_IP):4317", "--collect-detailed-traces", "model"]);
+  it("gives vLLM the traces endpoint as env, leaves its args to the owner (naming the flags to add) and names the GPU", () => {
+    const patch = find(r.plan, "kubernetes:apps/v1:DeploymentPatch", "instrumentation-inference-vllm").inputs as unknown as Patch;
+    const c = patch.spec.template.spec.containers[0];
+    expect(c.args).toBeUndefined();
+    expect(c.env.find((e) => e.name === "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?.value).toBe("http://$(HOST_IP):4317");
+    expect(JSON.parse(patch.metadata.annotations["tracestack.dev/owner-adds-args"])).toEqual({
+      vllm: ["--otlp-traces-endpoint=$(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)", "--collect-detailed-traces=model"],
+    });
     expect(c.env.find((e) => e.name === "OTEL_RESOURCE_ATTRIBUTES")?.value).toContain("gpu.model=NVIDIA%20H100%2080GB%20HBM3");
   });
 

@@ -83,6 +83,35 @@ describe("Elasticsearch through the adapter", () => {
     const protectedTypes = out.children.filter((c) => c.opts.protect).map((c) => c.type);
     expect(protectedTypes).toEqual(["kubernetes:apps/v1:StatefulSet"]);
   });
+
+  it("replaces its digest-named Secret create-before-delete: the old one outlives the rollout", () => {
+    const secrets = out.children.filter((c) => c.type === "kubernetes:core/v1:Secret");
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const c of secrets) expect((c.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, c.name).toBe(false);
+  });
+
+  it("never changes the StatefulSet's claim templates (immutable: a change would replace the StatefulSet)", () => {
+    const sts = find(out.children, (c) => c.type === "kubernetes:apps/v1:StatefulSet");
+    expect(sts.opts.ignoreChanges).toEqual(["spec.volumeClaimTemplates"]);
+  });
+
+  it("owns each replica's claim as the controller names it, retained on delete, not awaited, created before the StatefulSet", () => {
+    const claims = out.children.filter((c) => c.type === "kubernetes:core/v1:PersistentVolumeClaim");
+    expect(claims.map((c) => c.name)).toEqual(["data-elasticsearch-0", "data-elasticsearch-1", "data-elasticsearch-2"]);
+    for (const c of claims) {
+      expect(c.opts.retainOnDelete, c.name).toBe(true);
+      expect((c.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, c.name).toBeFalsy();
+    }
+    const manifests = out.manifests.filter((m) => m.kind === "PersistentVolumeClaim");
+    for (const m of manifests) {
+      expect(m.metadata.annotations?.["pulumi.com/skipAwait"]).toBe("true");
+      expect((m.spec as { resources: unknown }).resources).toEqual({ requests: { storage: "50Gi" } });
+    }
+    const sts = out.children.findIndex((c) => c.type === "kubernetes:apps/v1:StatefulSet");
+    expect(out.children.findIndex((c) => c.type === "kubernetes:core/v1:PersistentVolumeClaim")).toBeLessThan(sts);
+    // Its dependencies: the ServiceAccount, the env Secret and the three claims.
+    expect((out.children[sts].opts.dependsOn as pulumi.Resource[]).length).toBe(2 + claims.length);
+  });
 });
 
 describe("a per-node workload that reads the API (the collector agent's k8sattributes)", () => {

@@ -32,7 +32,7 @@ describe("the k8s stack's pods and identities", () => {
   it("runs every pod non-root under the RuntimeDefault seccomp profile, with an API token only where RBAC grants reads", () => {
     const bound = new Set(
       manifests(r)
-        .filter((m) => m.doc.kind === "ClusterRoleBinding")
+        .filter((m) => m.doc.kind === "ClusterRoleBinding" || m.doc.kind === "RoleBinding")
         .flatMap((m) => (m.doc.subjects as { name: string }[]).map((s) => s.name)),
     );
     for (const { name, template } of ours()) {
@@ -79,13 +79,15 @@ describe("the k8s stack's pods and identities", () => {
     }
   });
 
-  it("gives Jaeger and Elasticsearch ServiceAccounts without a token, and grants only cluster reads, never writes or namespaced Roles", () => {
+  it("gives Jaeger and Elasticsearch ServiceAccounts without a token, and grants only reads, never writes; a namespaced Role only to Prometheus", () => {
     for (const name of ["elasticsearch", "jaeger"]) {
       expect(manifest(r, "ServiceAccount", name).automountServiceAccountToken).toBe(false);
     }
-    const kinds = manifests(r).map((m) => m.doc.kind);
-    for (const k of ["Role", "RoleBinding"]) expect(kinds).not.toContain(k);
-    for (const role of manifests(r).filter((m) => m.doc.kind === "ClusterRole")) {
+    expect(manifests(r).filter((m) => m.doc.kind === "Role" || m.doc.kind === "RoleBinding").map((m) => `${m.doc.kind}/${m.doc.metadata.name}`).sort()).toEqual([
+      "Role/prometheus-read",
+      "RoleBinding/prometheus-read",
+    ]);
+    for (const role of manifests(r).filter((m) => m.doc.kind === "ClusterRole" || m.doc.kind === "Role")) {
       for (const rule of role.doc.rules as { verbs: string[] }[]) {
         for (const verb of rule.verbs) expect(["get", "list", "watch"], `${role.path}: ${verb}`).toContain(verb);
       }

@@ -13,7 +13,10 @@ import type { PodTemplate } from "./helpers";
 import { manifest, workloadSpec } from "./helpers";
 
 const template = (r: RenderResult, kind: string, name: string) => (manifest(r, kind, name).spec as { template: PodTemplate }).template;
-const checksum = (r: RenderResult, kind: string, name: string) => template(r, kind, name).metadata.annotations?.["checksum/config"];
+type Volumes = { volumes: { projected?: { sources: { configMap?: { name: string }; secret?: { name: string } }[] } }[] };
+/** The config objects a workload's pods mount (digest-named ConfigMaps and Secrets). */
+const mounted = (r: RenderResult, kind: string, name: string) =>
+  (template(r, kind, name).spec as unknown as Volumes).volumes.flatMap((v) => (v.projected?.sources ?? []).map((s) => s.configMap?.name ?? s.secret?.name ?? ""));
 
 describe("a Jaeger config change", () => {
   let before: RenderResult;
@@ -23,11 +26,22 @@ describe("a Jaeger config change", () => {
     after = await render("k8s", withValue(stackValues("k8s"), "jaeger.logLevel", "debug"));
   });
 
-  it("changes Jaeger's pod template checksum and not Elasticsearch's", () => {
-    expect(checksum(before, "Deployment", "jaeger")).toMatch(/^[0-9a-f]{64}$/);
-    expect(checksum(after, "Deployment", "jaeger")).not.toBe(checksum(before, "Deployment", "jaeger"));
-    expect(checksum(after, "StatefulSet", "elasticsearch")).toBe(checksum(before, "StatefulSet", "elasticsearch"));
+  it("mounts a new, differently named ConfigMap in Jaeger's pods and leaves Elasticsearch's as they were", () => {
+    const [b, a] = [mounted(before, "Deployment", "jaeger"), mounted(after, "Deployment", "jaeger")];
+    expect(b[0]).toMatch(/^jaeger-config-[0-9a-f]{10}$/);
+    expect(a[0]).toMatch(/^jaeger-config-[0-9a-f]{10}$/);
+    expect(a[0]).not.toBe(b[0]);
+    // The Secret (the Elasticsearch password) did not change: the same object.
+    expect(a[1]).toBe(b[1]);
+    expect(mounted(after, "StatefulSet", "elasticsearch")).toEqual(mounted(before, "StatefulSet", "elasticsearch"));
     expect(before.files["files/observability/statefulset-elasticsearch.yaml"]).toBe(after.files["files/observability/statefulset-elasticsearch.yaml"]);
+  });
+
+  it("keeps every config object immutable, so the old pods' object never changes under them", () => {
+    for (const r of [before, after]) {
+      const objs = [manifest(r, "ConfigMap", mounted(r, "Deployment", "jaeger")[0]), manifest(r, "Secret", mounted(r, "Deployment", "jaeger")[1])];
+      for (const o of objs) expect((o as { immutable?: boolean }).immutable, o.metadata.name).toBe(true);
+    }
   });
 });
 

@@ -71,7 +71,6 @@ export function k8sStack(projectDir: string, n: number): Record<string, unknown>
       placement: { namespace: "inference", deployment: d, container: "vllm" },
       gpu: "NVIDIA H100 80GB HBM3",
       sampleRatio: 1.0,
-      args: ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--port", "8000"],
     };
   }
   return { ...v, instrumentation: { ...v.instrumentation, services } };

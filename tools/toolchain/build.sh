@@ -54,6 +54,46 @@ jaeger_pkg=github.com/jaegertracing/jaeger/internal/version
 build jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
   "-s -w -X $jaeger_pkg.latestVersion=$jaeger_version -X $jaeger_pkg.commitSHA=$jaeger_commit -X $jaeger_pkg.date=$jaeger_date"
 
+# The integration suite's Kubernetes API server (README "Kubernetes against a real API server"):
+# kube-apiserver and kubectl from one k8s.io/kubernetes release (its staging modules replaced by
+# their v0.X.Y releases in go.mod), etcd from go.etcd.io/etcd/server/v3 at the release that
+# Kubernetes' client requires. TRACESTACK_TOOLCHAIN_KUBE=0 skips the three (the Kubernetes
+# integration test then fails, saying how to build them).
+if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
+  kube_version="$(sed -n 's|^// kube-release: ||p' "$root/tools/toolchain/kube/go.mod")"
+  kube_minor="${kube_version#v1.}"; kube_minor="${kube_minor%%.*}"
+  kube_date="$(cd "$root/tools/toolchain/kube" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+  kube_pkg=k8s.io/component-base/version
+  kube_ldflags="-s -w -X $kube_pkg.gitVersion=$kube_version -X $kube_pkg.gitMajor=1 -X $kube_pkg.gitMinor=$kube_minor -X $kube_pkg.gitTreeState=clean -X $kube_pkg.buildDate=$kube_date"
+  build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"
+  build kubectl kube k8s.io/kubernetes/cmd/kubectl "$kube_ldflags"
+  build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
+fi
+
+# The Kubernetes provider, only with TRACESTACK_TOOLCHAIN_K8S_PROVIDER=1 (README "The toolchain":
+# about 11 minutes cold; its `pulumi up` test is not in the suite yet). Without it, no earlier
+# build stays linked: the engine then finds no kubernetes plugin, as on CI.
+if [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-0}" = 1 ]; then
+  # Our main (tools/toolchain/kubernetes-provider/main.go, upstream's own
+  # five lines) embeds the two files upstream's go:generate writes and gitignores; they are written
+  # here from the module's schema.json (version stamped) and terraform-mapping.json.
+  k8sp_dir="$root/tools/toolchain/kubernetes-provider"
+  k8sp_version="$(cd "$k8sp_dir" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
+  k8sp_src="$(cd "$k8sp_dir" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/cmd/pulumi-resource-kubernetes"
+  node -e '
+    const fs = require("node:fs");
+    const [src, out, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(`${src}/schema.json`, "utf8"));
+    schema.version = version;
+    fs.writeFileSync(`${out}/schema-embed.json`, JSON.stringify(schema));
+    fs.writeFileSync(`${out}/terraform-mapping-embed.json`, JSON.stringify(JSON.parse(fs.readFileSync(`${src}/terraform-mapping.json`, "utf8"))));
+  ' "$k8sp_src" "$k8sp_dir" "${k8sp_version#v}"
+  build pulumi-resource-kubernetes kubernetes-provider . \
+    "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${k8sp_version#v}"
+else
+  rm -f "$bin/pulumi-resource-kubernetes"
+fi
+
 # The command provider: github.com/pulumi/pulumi-command/provider is not served by the Go module
 # proxy in any version (README "The toolchain"); a stand-in of ours speaks its protocol.
 ln -sfn "$root/tools/toolchain/command-provider/pulumi-resource-command" "$bin/pulumi-resource-command"
@@ -63,3 +103,11 @@ echo "  pulumi                   $("$bin/pulumi" version)"
 echo "  pulumi-resource-command  1.2.1 (stand-in: tools/toolchain/command-provider)"
 echo "  otelcol-contrib          $("$bin/otelcol-contrib" --version)"
 echo "  jaeger                   $("$bin/jaeger" version 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')"
+if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
+  echo "  kube-apiserver           $("$bin/kube-apiserver" --version)"
+  echo "  kubectl                  $("$bin/kubectl" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
+  echo "  etcd                     $("$bin/etcd" --version | sed -n 's/^etcd Version: //p')"
+fi
+if [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-0}" = 1 ]; then
+  echo "  pulumi-resource-kubernetes ${k8sp_version#v}"
+fi

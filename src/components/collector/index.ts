@@ -13,6 +13,7 @@ import {
   K8S_NODE_NAME_ENV,
   LOADBALANCING_K8S_RBAC,
   agentRenderInput,
+  agentScrapeEnv,
   gatewayEndpoints,
   gatewayRenderInput,
   memorySettings,
@@ -20,18 +21,19 @@ import {
   renderGatewayConfig,
 } from "../../render/collector/index";
 import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
-import { HOST_IP_ENV } from "../../render/instrumentation/env";
 import { agentBind, gatewayBind, TLS_GATEWAY_K8S_NAME } from "../../config/index";
 import { caPath, clientTlsFiles, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
-import { METRICS_SCRAPERS } from "../../workload/peers";
+import { COLLECTOR_AGENT_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
 import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const COLLECTOR_COMPONENT = "collector";
 export const GATEWAY_WORKLOAD = "otel-gateway";
-export const AGENT_WORKLOAD = "otel-agent";
+export const AGENT_WORKLOAD = COLLECTOR_AGENT_WORKLOAD;
+/** Name of the agent's internal-telemetry port (Prometheus discovers the agent pods by it on Kubernetes). */
+export const AGENT_METRICS_PORT = "metrics";
 export const GATEWAY_CONFIG_DIR = "/etc/tracestack/otel-gateway";
 export const AGENT_CONFIG_DIR = "/etc/tracestack/otel-agent";
 /** The otelcol-contrib image runs as this uid (its Dockerfile's `USER 10001`). */
@@ -165,7 +167,7 @@ export class CollectorGateway extends pulumi.ComponentResource {
 /** Applications on the node (any namespace on Kubernetes) send OTLP to their node's agent. */
 const AGENT_OTLP_CLIENTS: NetworkPeer[] = [{ anyNamespace: true }];
 
-export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string, tls?: StackTls): WorkloadSpec {
+export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string, tls?: StackTls, scrapes: readonly MetricsScrape[] = []): WorkloadSpec {
   const c = model.collector;
   const a = c.agent;
   const bind = agentBind(model, host);
@@ -192,13 +194,13 @@ export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string
       { name: "otlp-grpc", port: a.ports.otlpGrpc, bind: bind.otlp },
       { name: "otlp-http", port: a.ports.otlpHttp, bind: bind.otlp },
       { name: "health", port: a.ports.health, bind: bind.health },
-      { name: "metrics", port: a.ports.metrics, bind: bind.metrics },
+      { name: AGENT_METRICS_PORT, port: a.ports.metrics, bind: bind.metrics },
     ],
     health: { port: a.ports.health, path: COLLECTOR_HEALTH_PATH },
     ingressFrom: [
       { port: "otlp-grpc", from: AGENT_OTLP_CLIENTS },
       { port: "otlp-http", from: AGENT_OTLP_CLIENTS },
-      { port: "metrics", from: METRICS_SCRAPERS },
+      { port: AGENT_METRICS_PORT, from: METRICS_SCRAPERS },
     ],
     volumes: [],
     user: { name: "otelcol", uid: OTELCOL_UID },
@@ -208,8 +210,8 @@ export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string
       ? {
           perNode: true,
           hostPorts: ["otlp-grpc", "otlp-http"],
-          // HOST_IP: the node's address, which the DCGM scrape target names (`${env:HOST_IP}:<port>`).
-          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", [HOST_IP_ENV]: "status.hostIP" },
+          // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
+          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
           clusterRead,
         }
       : {}),
@@ -262,7 +264,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
           : {}),
       }),
     );
-    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls));
+    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes));
     this.registerOutputs({});
   }
 }

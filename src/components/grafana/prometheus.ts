@@ -15,7 +15,9 @@ import type { PrometheusScrapeInput, ScrapeJob } from "../../render/grafana/inde
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD, PROMETHEUS_WORKLOAD } from "../../workload/peers";
 import type { WorkloadSpec } from "../../workload/types";
-import { AGENT_WORKLOAD, GATEWAY_HEADLESS_SERVICE, GATEWAY_WORKLOAD } from "../collector/index";
+import { selector } from "../../targets/kubernetes/names";
+import type { ClusterReadRule } from "../../workload/types";
+import { AGENT_METRICS_PORT, AGENT_WORKLOAD, GATEWAY_HEADLESS_SERVICE, GATEWAY_WORKLOAD } from "../collector/index";
 import { JAEGER_WORKLOAD } from "../jaeger/index";
 
 export const PROMETHEUS_COMPONENT = "prometheus";
@@ -82,7 +84,7 @@ export interface ScrapeTargetsInput {
  * `host:port` targets per scrape job, as the deployed Prometheus reaches them: loopback on its own
  * host, host addresses elsewhere; on Kubernetes Service DNS names, one per gateway pod (through the
  * headless Service: each replica holds its own share of the span metrics). The agent DaemonSet's
- * pods can't be listed statically, so on Kubernetes only the gateway's telemetry is scraped.
+ * pods can't be listed statically: on Kubernetes Prometheus discovers them (`prometheusPodDiscovery`).
  */
 export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInput): PrometheusScrapeInput["targets"] {
   const m = i.model;
@@ -111,6 +113,15 @@ export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInp
   }
   return out;
 }
+
+/** Kubernetes: the agent DaemonSet's pods, discovered through the API and scraped on their metrics port. */
+export function prometheusPodDiscovery(model: StackModel): PrometheusScrapeInput["podDiscovery"] {
+  if (model.target.kind !== "kubernetes") return undefined;
+  return { collectorAgents: { namespace: model.target.namespace, labels: selector(AGENT_WORKLOAD), portName: AGENT_METRICS_PORT } };
+}
+
+/** Pod discovery lists and watches pods (Prometheus's kubernetes_sd_configs, role pod). */
+const POD_DISCOVERY_RBAC: ClusterReadRule[] = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }];
 
 export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, configYaml: string): WorkloadSpec {
   const hosts = model.target.kind === "hosts";
@@ -142,6 +153,8 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     hostNetwork: true,
     // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
     reloadSignal: "HUP",
+    // Pod discovery of the agents, in the stack's namespace only.
+    ...(hosts ? {} : { namespaceRead: POD_DISCOVERY_RBAC }),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };
@@ -170,6 +183,7 @@ export class Prometheus extends pulumi.ComponentResource {
         this.configYaml = renderPrometheusConfigYaml({
           scrapeInterval: p.scrapeInterval,
           targets: prometheusScrapeTargets(p, { ...args, target: args.target }),
+          podDiscovery: prometheusPodDiscovery(m),
           externalLabels: { environment: m.environment },
         });
         const spec = prometheusWorkload(m, p, this.configYaml);

@@ -20,6 +20,7 @@ import type { MetricsScrape } from "../../render/collector/agent";
 import {
   DCGM_EXPORTER_NAME,
   dcgmExporterDaemonSetBody,
+  dcgmExporterPeers,
   deploymentPatchBody,
   deploysDcgmExporter,
   envConfigMapBody,
@@ -175,6 +176,8 @@ function deployOnKubernetes(
       path: `daemonset-${DCGM_EXPORTER_NAME}.yaml`,
       manifest: { apiVersion: "apps/v1", kind: "DaemonSet", ...body },
     });
-    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, { parent: owner, provider, dependsOn: [target.cluster.namespace] });
+    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, { parent: owner, provider, dependsOn: [target.cluster.namespace], ...target.awaitOptions() });
+    // Under the namespace's default deny: the node's agent scrapes the exporter's metrics port.
+    target.admit(owner, dcgmExporterPeers(cfg));
   }
 }

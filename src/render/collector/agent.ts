@@ -52,6 +52,40 @@ export interface MetricsScrape {
   targets: readonly string[];
   /** HTTP path of the metrics. @default /metrics */
   metricsPath?: string;
+  /**
+   * Env vars the agent needs for `targets` (each `${env:NAME}` a target names), name → the pod
+   * field that sets it on Kubernetes (downward API), e.g. `{ HOST_IP: "status.hostIP" }`. The agent
+   * workload gets every one (`agentScrapeEnv`); a target naming an undeclared var is refused.
+   */
+  agentEnv?: Readonly<Record<string, string>>;
+}
+
+/** `${env:NAME}` references in a scrape's targets. */
+function envReferences(s: MetricsScrape): string[] {
+  return [...new Set(s.targets.flatMap((t) => [...t.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1])))].sort();
+}
+
+/**
+ * The env the agent needs for its scrapes (name → pod field path), merged over every scrape.
+ * Throws when a target names an env var its scrape does not declare, or two scrapes set one var
+ * from different fields: the contract is checked where it is made, not found empty at run time.
+ */
+export function agentScrapeEnv(scrapes: readonly MetricsScrape[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of scrapes) {
+    for (const name of envReferences(s)) {
+      if (s.agentEnv?.[name] === undefined) {
+        throw new Error(`scrape job ${JSON.stringify(s.jobName)}: target names \${env:${name}} but the scrape declares no agentEnv ${name}; declared: ${JSON.stringify(s.agentEnv ?? {})}`);
+      }
+    }
+    for (const [name, field] of Object.entries(s.agentEnv ?? {})) {
+      if (out[name] !== undefined && out[name] !== field) {
+        throw new Error(`scrape job ${JSON.stringify(s.jobName)}: agentEnv ${name} from ${field}, but another scrape sets it from ${out[name]}`);
+      }
+      out[name] = field;
+    }
+  }
+  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
 }
 
 export interface AgentRenderInput {
@@ -174,6 +208,7 @@ export function renderAgentConfig(input: AgentRenderInput): Record<string, unkno
   const chain = Object.keys(processors); // memory_limiter first, batch last
 
   const scrapes = input.extraMetricsScrapes ?? [];
+  agentScrapeEnv(scrapes); // every ${env:…} a target names is declared
   const receivers: Record<string, unknown> = { otlp: otlpReceiver(input.ports.otlpGrpc, input.ports.otlpHttp, bind.otlp) };
   if (scrapes.length > 0) {
     receivers.prometheus = {

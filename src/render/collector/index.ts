@@ -1,4 +1,4 @@
-export { renderAgentConfig, K8S_ATTRIBUTES_RBAC, K8S_NODE_NAME_ENV, LOADBALANCING_K8S_RBAC, NODE_KINDS } from "./agent";
+export { agentScrapeEnv, renderAgentConfig, K8S_ATTRIBUTES_RBAC, K8S_NODE_NAME_ENV, LOADBALANCING_K8S_RBAC, NODE_KINDS } from "./agent";
 export type { AgentRenderInput, GatewayEndpoints, MetricsScrape, NodeKind } from "./agent";
 export { ANY_ADDRESS } from "./common";
 export type { TelemetryPorts } from "./common";

@@ -19,6 +19,37 @@ export interface PrometheusScrapeInput {
   targets: { spanMetrics: readonly string[] } & Partial<Record<Exclude<ScrapeJob, "spanMetrics">, readonly string[]>>;
   /** Labels added to every series, e.g. `{ environment: "home" }`. */
   externalLabels?: Record<string, string>;
+  /**
+   * Kubernetes: jobs whose targets are discovered pods (Prometheus `kubernetes_sd_configs`, role
+   * pod), e.g. the agent DaemonSet's pods, which no static list can name. Needs list/watch on pods.
+   */
+  podDiscovery?: Partial<Record<Exclude<ScrapeJob, "spanMetrics">, PodDiscovery>>;
+}
+
+/** Pods of one workload, scraped on one named container port. */
+export interface PodDiscovery {
+  namespace: string;
+  /** Label selector of the pods, e.g. `{ "app.kubernetes.io/name": "otel-agent" }`. */
+  labels: Record<string, string>;
+  /** Name of the container port serving the metrics. */
+  portName: string;
+}
+
+/** The `kubernetes_sd_configs` and relabelling of a pod-discovery job: one target per pod, labelled with its node. */
+function podDiscoveryConfig(d: PodDiscovery): Record<string, unknown> {
+  const selector = Object.keys(d.labels)
+    .sort()
+    .map((k) => `${k}=${d.labels[k]}`)
+    .join(",");
+  return {
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [d.namespace] }, selectors: [{ role: "pod", label: selector }] }],
+    relabel_configs: [
+      // One target per container port: keep the metrics port only.
+      { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: d.portName, action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+    ],
+  };
 }
 
 /** Metrics path per job (each of these serves `/metrics`; kept explicit so a change is one line). */
@@ -50,6 +81,11 @@ export function renderPrometheusConfig(input: PrometheusScrapeInput): Record<str
 
   const scrapeConfigs: Record<string, unknown>[] = [];
   for (const job of JOB_ORDER) {
+    const discovery = job === "spanMetrics" ? undefined : input.podDiscovery?.[job];
+    if (discovery) {
+      scrapeConfigs.push({ job_name: SCRAPE_JOBS[job], metrics_path: METRICS_PATH[job], ...podDiscoveryConfig(discovery) });
+      continue;
+    }
     const targets = [...new Set(input.targets[job] ?? [])].sort();
     if (targets.length === 0) continue;
     for (const t of targets) {

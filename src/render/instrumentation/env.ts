@@ -144,6 +144,9 @@ export function formatRatio(r: number): string {
   return Number.isInteger(r) ? `${r}.0` : s.includes("e") ? r.toFixed(12).replace(/0+$/, "") : s;
 }
 
+// vLLM on Kubernetes: the endpoint env the owner's args reference (config/instrumentation.ts).
+export { VLLM_TRACES_ENDPOINT_ENV, vllmOwnerArgs } from "../../config/instrumentation";
+
 /** vLLM's tracing flags, appended to the container's own args. */
 export function vllmTracingArgs(s: InstrumentedService, agent: AgentEndpoint): string[] {
   return [

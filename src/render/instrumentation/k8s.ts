@@ -1,9 +1,12 @@
 /**
  * Kubernetes objects for instrumentation: server-side-apply patches of the owners'
- * Deployments (env and args only, under a field manager of their own), ConfigMaps for
+ * Deployments (env only, under a field manager of their own), ConfigMaps for
  * envFrom, and the DCGM exporter DaemonSet on GPU nodes. Pure: plain bodies.
  */
 import type { InstrumentationConfig } from "../../config/instrumentation";
+import { ownedAnnotations } from "../../targets/kubernetes/names";
+import { COLLECTOR_AGENT_WORKLOAD } from "../../workload/peers";
+import type { WorkloadSpec } from "../../workload/types";
 import type { K8sServicePlan } from "./plan";
 
 /**
@@ -24,27 +27,33 @@ export function instrumentationLabels(component: string): Record<string, string>
   return { "app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "tracestack", "app.kubernetes.io/managed-by": "pulumi" };
 }
 
+/** Annotation on a patched Deployment: per container, the args its owner adds (JSON). */
+export const OWNER_ARGS_ANNOTATION = "tracestack.dev/owner-adds-args";
+
 /**
- * A DeploymentPatch body: `patchForce` takes over only the fields this manager applies
- * (conflicts on env entries or args are resolved in its favour; everything else stays the owner's).
+ * A DeploymentPatch body: only the containers' env entries tracestack sets, under a field manager
+ * of its own (README "Field ownership"). Not forced: an env entry the owner's manifest also sets
+ * makes `up` fail with the API server's conflict naming the field and its manager, instead of
+ * taking the owner's value. `skipAwait`: the owner's rollout is the owner's; `up` doesn't wait on it.
  * https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
  */
 export function deploymentPatchBody(namespace: string, deployment: string, containers: readonly K8sServicePlan[]): Record<string, unknown> {
+  const sorted = [...containers].sort((a, b) => a.container.localeCompare(b.container));
+  const ownerArgs = Object.fromEntries(sorted.filter((c) => c.ownerArgs).map((c) => [c.container, c.ownerArgs!]));
   return {
     metadata: {
       name: deployment,
       namespace,
       annotations: {
-        "pulumi.com/patchForce": "true",
         "pulumi.com/patchFieldManager": PATCH_FIELD_MANAGER,
+        "pulumi.com/skipAwait": "true",
+        ...(Object.keys(ownerArgs).length > 0 ? { [OWNER_ARGS_ANNOTATION]: JSON.stringify(ownerArgs) } : {}),
       },
     },
     spec: {
       template: {
         spec: {
-          containers: [...containers]
-            .sort((a, b) => a.container.localeCompare(b.container))
-            .map((c) => c.patch!),
+          containers: sorted.map((c) => c.patch!),
         },
       },
     },
@@ -60,6 +69,7 @@ export function envConfigMapBody(p: K8sServicePlan): Record<string, unknown> {
       namespace: p.namespace,
       labels: instrumentationLabels("instrumentation"),
       annotations: {
+        ...ownedAnnotations(),
         "tracestack.dev/service": p.name,
         "tracestack.dev/for": `deployment/${p.deployment} container ${p.container}`,
         // envFrom values are not $(VAR)-expanded: HOST_IP and the endpoint go into the container's env.
@@ -72,6 +82,16 @@ export function envConfigMapBody(p: K8sServicePlan): Record<string, unknown> {
 
 export const DCGM_EXPORTER_NAME = "dcgm-exporter";
 
+/** The exporter as the target's `admit()` takes it: its metrics port, admitted from the node agents. */
+export function dcgmExporterPeers(cfg: InstrumentationConfig): Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom"> {
+  return {
+    name: DCGM_EXPORTER_NAME,
+    component: "gpu-metrics",
+    ports: [{ name: "metrics", port: cfg.dcgmExporter.port }],
+    ingressFrom: [{ port: "metrics", from: [{ workload: COLLECTOR_AGENT_WORKLOAD }] }],
+  };
+}
+
 /**
  * NVIDIA's DCGM exporter on every GPU node: scheduled by the GPU feature discovery label
  * `nvidia.com/gpu.present`, tolerating the `nvidia.com/gpu` taint, its port published on the
@@ -83,7 +103,7 @@ export function dcgmExporterDaemonSetBody(cfg: InstrumentationConfig, namespace:
   const labels = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, ...instrumentationLabels("gpu-metrics") };
   const selector = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, "app.kubernetes.io/part-of": "tracestack" };
   return {
-    metadata: { name: DCGM_EXPORTER_NAME, namespace, labels },
+    metadata: { name: DCGM_EXPORTER_NAME, namespace, labels, annotations: ownedAnnotations() },
     spec: {
       selector: { matchLabels: selector },
       updateStrategy: { type: "RollingUpdate" },

@@ -8,9 +8,15 @@ import type { InstrumentationConfig, InstrumentedService } from "../../config/in
 import type { MetricsScrape } from "../collector/agent";
 import { sha256 } from "../yaml";
 import type { AgentEndpoint, EnvVar } from "./env";
-import { HOST_IP_ENV, renderOtelEnv, vllmTracingArgs } from "./env";
+import { HOST_IP_ENV, renderOtelEnv, tracesUrl, VLLM_TRACES_ENDPOINT_ENV, vllmOwnerArgs } from "./env";
 import { dropinPath, renderDropin, renderEnvFile, renderLaunchdEnv } from "./files";
 import { k8sEnvLiteral } from "./k8s";
+
+/**
+ * Kubernetes env vars whose values reference `$(HOST_IP)` on purpose (the node agent's endpoint);
+ * every other value is made literal for the kubelet (`k8sEnvLiteral`).
+ */
+export const HOST_IP_REFERENCES: ReadonlySet<string> = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT", VLLM_TRACES_ENDPOINT_ENV]);
 
 /** The collector agent's OTLP ports when the stack sets none (`tracestack:collector.agent.ports`). */
 export const DEFAULT_AGENT_PORTS = { otlpGrpc: 4317, otlpHttp: 4318 } as const;
@@ -40,11 +46,14 @@ export interface HostServicePlan {
   digest: string;
 }
 
-/** A container entry of a DeploymentPatch (server-side apply: env merges by name, args is atomic). */
+/**
+ * A container entry of a DeploymentPatch: env only. Server-side apply merges `env` by name, so
+ * the patch's field manager owns exactly its own entries; `args` is one atomic field, which a
+ * patch would take from the owner whole — never patched (the owner adds `ownerArgs`).
+ */
 export interface PatchContainer {
   name: string;
   env: Record<string, unknown>[];
-  args?: string[];
 }
 
 export interface K8sServicePlan {
@@ -58,6 +67,12 @@ export interface K8sServicePlan {
   /** patch: the container entry; configmap: the ConfigMap's data and what the owner adds. */
   mode: "patch" | "configmap";
   patch?: PatchContainer;
+  /**
+   * Arguments the owner adds to the container's own args (vLLM's tracing flags): they reference
+   * the env the patch or ConfigMap delivers (`$(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)`, which the
+   * kubelet expands in args), so they never change when the endpoint does.
+   */
+  ownerArgs?: string[];
   configMap?: { name: string; data: Record<string, string>; ownerAdds: Record<string, unknown> };
 }
 
@@ -120,16 +135,23 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
   // The node's agent: the downward API's status.hostIP, declared before its $(HOST_IP) users.
   const hostIp = { name: HOST_IP_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } };
   // The endpoint references $(HOST_IP) on purpose; every other value is literal for the kubelet.
-  const endpointVars = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+  // vLLM takes its endpoint as a flag only: the owner's args say `$(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)`.
+  if (s.kind === "vllm") env.push([VLLM_TRACES_ENDPOINT_ENV, tracesUrl(agent, s.protocol)]);
+  const endpointVars = HOST_IP_REFERENCES;
   const envEntry = ([k, v]: EnvVar) => ({ name: k, value: endpointVars.has(k) ? v : k8sEnvLiteral(v) });
-  const base = { target: "kubernetes" as const, name, service: s, env, namespace: p.namespace!, deployment: p.deployment!, container: p.container ?? p.deployment! };
-  const args = s.kind === "vllm" ? [...(s.args ?? []), ...vllmTracingArgs(s, agent)] : undefined;
+  const ownerArgs = s.kind === "vllm" ? vllmOwnerArgs(s) : undefined;
+  const base = {
+    target: "kubernetes" as const,
+    name,
+    service: s,
+    env,
+    namespace: p.namespace!,
+    deployment: p.deployment!,
+    container: p.container ?? p.deployment!,
+    ...(ownerArgs ? { ownerArgs } : {}),
+  };
   if (s.k8sMode === "patch") {
-    return {
-      ...base,
-      mode: "patch",
-      patch: { name: base.container, env: [hostIp, ...env.map(envEntry)], ...(args ? { args } : {}) },
-    };
+    return { ...base, mode: "patch", patch: { name: base.container, env: [hostIp, ...env.map(envEntry)] } };
   }
   // envFrom values are not $(VAR)-expanded: the endpoint stays in the container's own env.
   const cmName = `${name.replace(/[._]/g, "-")}-otel-env`.slice(0, 63);
@@ -142,7 +164,7 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
       ownerAdds: {
         envFrom: [{ configMapRef: { name: cmName } }],
         env: [hostIp, ...env.filter(([k]) => endpointVars.has(k)).map(envEntry)],
-        ...(s.kind === "vllm" ? { appendArgs: vllmTracingArgs(s, agent) } : {}),
+        ...(ownerArgs ? { appendArgs: ownerArgs } : {}),
       },
     },
   };
@@ -214,7 +236,15 @@ export function instrumentationScrapes(cfg: InstrumentationConfig, target: Targe
 /** Kubernetes: the DCGM exporter's hostPort on the agent's own node (the agent DaemonSet sets HOST_IP from status.hostIP). */
 export function kubernetesScrapes(cfg: InstrumentationConfig, target: Target): MetricsScrape[] {
   if (target.kind !== "kubernetes" || !deploysDcgmExporter(cfg, target)) return [];
-  return [{ jobName: "dcgm-exporter", targets: [`\${env:${HOST_IP_ENV}}:${cfg.dcgmExporter.port}`], metricsPath: "/metrics" }];
+  // The exporter's hostPort on the agent's own node: the agent needs the node's address.
+  return [
+    {
+      jobName: "dcgm-exporter",
+      targets: [`\${env:${HOST_IP_ENV}}:${cfg.dcgmExporter.port}`],
+      metricsPath: "/metrics",
+      agentEnv: { [HOST_IP_ENV]: "status.hostIP" },
+    },
+  ];
 }
 
 /** Kubernetes: a DCGM exporter DaemonSet when enabled and a service runs on a GPU (vllm, or a `gpu` named). */

@@ -1,10 +1,11 @@
 /**
  * The Kubernetes target: workloads realized as typed @pulumi/kubernetes objects in one
  * namespace, through an explicit provider (kubeconfig and context from config) that applies
- * server-side under the `tracestack` field manager. Config files become a ConfigMap and a
- * Secret projected into the config directory; their checksum annotates the pod template, so a
- * config change rolls exactly the workload whose config changed, and an init container checks
- * the new config with the binary itself before the pod may replace a running one.
+ * server-side under the `tracestack` field manager. Config files become an immutable ConfigMap
+ * and Secret named by their content's digest, projected into the config directory: a config
+ * change is a new object and a new pod template, so it rolls exactly the workload whose config
+ * changed, an init container checks the new config with the binary itself before the pod may
+ * replace a running one, and old pods keep the old object until the rollout is done.
  *
  * Around each workload: a ServiceAccount (a token only for workloads that read the API, with a
  * ClusterRole of just those reads), a NetworkPolicy admitting only the declared sources under
@@ -18,15 +19,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
 import type { KubernetesTarget as KubernetesTargetConfig } from "../../config/schema";
-import { sha256, shortHash } from "../../render/yaml";
+import { shortHash } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import type { DeployedWorkload, Target } from "../types";
 import { disruptionBudget } from "./disruption";
 import { ingressControllerRule, ingressSpec } from "./exposure";
-import { clusterObjectMeta, labels, objectMeta, selector } from "./names";
+import { clusterObjectMeta, digestName, labels, objectMeta, selector, SKIP_AWAIT_ANNOTATION } from "./names";
 import { DEFAULT_DENY_INGRESS, workloadPolicy } from "./network";
 import { podTemplate } from "./pod";
-import { clusterRoleRules, needsApiToken } from "./rbac";
+import { clusterRoleRules, namespaceRoleRules, needsApiToken } from "./rbac";
 
 export { FIELD_MANAGER, FIELD_MANAGER_ANNOTATION, labels } from "./names";
 
@@ -52,6 +53,13 @@ export function configKey(fileName: string): string {
 function projectedItems(files: WorkloadFile[]): { items?: { key: string; path: string }[] } {
   return files.some((f) => f.name.includes("/")) ? { items: files.map((f) => ({ key: configKey(f.name), path: f.name })) } : {};
 }
+
+/** `target.skipAwait`: the object's metadata gets `pulumi.com/skipAwait: "true"`. */
+const skipAwaitTransformation: pulumi.ResourceTransformation = (a) => {
+  const props = a.props as { metadata?: pulumi.Input<{ annotations?: pulumi.Input<Record<string, pulumi.Input<string>>> }> };
+  const metadata = pulumi.output(props.metadata ?? {}).apply((m) => ({ ...m, annotations: { ...(m.annotations ?? {}), [SKIP_AWAIT_ANNOTATION]: "true" } }));
+  return { props: { ...a.props, metadata }, opts: a.opts };
+};
 
 /** Record a manifest under files/<namespace>/<kind>-<name>.yaml for the offline render. */
 function recordManifest(namespace: string, component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
@@ -122,53 +130,64 @@ export class KubernetesTarget implements Target {
     return `${workload.name}.${this.namespace}.svc`;
   }
 
+  /** Options every object gets: `target.skipAwait` annotates it. */
+  awaitOptions(): pulumi.CustomResourceOptions {
+    return this.config.skipAwait ? { transformations: [skipAwaitTransformation] } : {};
+  }
+
   private opts(owner: pulumi.ComponentResource, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    return { parent: owner, provider: this.cluster.provider, dependsOn: [this.cluster.namespace], ...extra };
+    return { parent: owner, provider: this.cluster.provider, dependsOn: [this.cluster.namespace], ...this.awaitOptions(), ...extra };
   }
 
   private record(component: string, apiVersion: string, kind: string, body: object, pathName?: string): void {
     recordManifest(this.namespace, component, apiVersion, kind, body, pathName);
   }
 
+  /**
+   * The workload's config files as immutable objects named by their content's digest
+   * (`<name>-config-<digest>`, `<name>-secret-<digest>`), referenced from the pod template. A new
+   * config is a new object and a new pod template: the rollout starts new pods that validate it
+   * (init container) while the old pods keep mounting the old, unchanged object; the provider
+   * replaces the object create-before-delete (the logical name stays), so the old one is deleted
+   * only after the workload that mounted it has been updated (its rollout awaited). Immutable:
+   * nothing, not even a `kubectl edit`, changes what a running pod's projected volume shows.
+   */
   private configObjects(owner: pulumi.ComponentResource, name: string, component: string, files: WorkloadFile[]) {
     const plain = files.filter((f) => !f.secret);
     const secret = files.filter((f) => f.secret);
-    const meta = (n: string) => objectMeta(n, this.namespace, labels(name, component));
+    const meta = <N>(n: N) => objectMeta(n, this.namespace, labels(name, component));
     let configMap: k8s.core.v1.ConfigMap | undefined;
     let secretObj: k8s.core.v1.Secret | undefined;
+    const sources: k8s.types.input.core.v1.VolumeProjection[] = [];
     if (plain.length > 0) {
-      const body: k8s.core.v1.ConfigMapArgs = { metadata: meta(`${name}-config`), data: Object.fromEntries(plain.map((f) => [configKey(f.name), f.content])) };
-      this.record(component, "v1", "ConfigMap", body);
+      const data = Object.fromEntries(plain.map((f) => [configKey(f.name), f.content]));
+      const cmName = digestName(`${name}-config`, data);
+      const body: k8s.core.v1.ConfigMapArgs = { metadata: meta(cmName), immutable: true, data };
+      this.record(component, "v1", "ConfigMap", body, `${name}-config`);
       for (const f of plain) {
         recordArtifact({ kind: f.kind, component, target: this.namespace, path: `configmap-${name}-config/${f.name}`, content: f.content });
       }
-      configMap = new k8s.core.v1.ConfigMap(`${name}-config`, body, this.opts(owner));
+      configMap = new k8s.core.v1.ConfigMap(`${name}-config`, body, this.opts(owner, { deleteBeforeReplace: false }));
+      sources.push({ configMap: { name: cmName, ...projectedItems(plain) } });
     }
     if (secret.length > 0) {
+      const data = Object.fromEntries(secret.map((f) => [configKey(f.name), f.content]));
+      const secretName = digestName(`${name}-secret`, data);
       const body: k8s.core.v1.SecretArgs = {
-        metadata: meta(`${name}-secret`),
+        metadata: meta(secretName),
         type: "Opaque",
+        immutable: true,
         stringData: Object.fromEntries(secret.map((f) => [configKey(f.name), pulumi.secret(f.content)])),
       };
-      this.record(component, "v1", "Secret", body);
-      secretObj = new k8s.core.v1.Secret(`${name}-secret`, body, this.opts(owner));
+      this.record(component, "v1", "Secret", body, `${name}-secret`);
+      secretObj = new k8s.core.v1.Secret(`${name}-secret`, body, this.opts(owner, { deleteBeforeReplace: false }));
+      sources.push({ secret: { name: secretName, ...projectedItems(secret) } });
     }
-    const volume = {
-      name: "config",
-      projected: {
-        defaultMode: 0o440,
-        sources: [
-          ...(configMap ? [{ configMap: { name: `${name}-config`, ...projectedItems(plain) } }] : []),
-          ...(secretObj ? [{ secret: { name: `${name}-secret`, ...projectedItems(secret) } }] : []),
-        ],
-      },
-    };
-    // A digest of secret files reveals nothing of them: it stays readable in the pod annotation.
-    const checksum = pulumi.unsecret(pulumi.all(files.map((f) => pulumi.output(f.content))).apply((c) => sha256(c.join("\0"))));
-    return { volume, checksum, dependsOn: [configMap, secretObj].filter((x): x is NonNullable<typeof x> => !!x) };
+    const volume = { name: "config", projected: { defaultMode: 0o440, sources } };
+    return { volume, dependsOn: [configMap, secretObj].filter((x): x is NonNullable<typeof x> => !!x) };
   }
 
-  /** ServiceAccount; for a workload that reads the API, its ClusterRole and binding too. */
+  /** ServiceAccount; for a workload that reads the API, its Role (own namespace) or ClusterRole and binding too. */
   private identity(owner: pulumi.ComponentResource, spec: WorkloadSpec): pulumi.Resource[] {
     const lbl = labels(spec.name, spec.component);
     const automount = needsApiToken(spec);
@@ -176,6 +195,21 @@ export class KubernetesTarget implements Target {
     this.record(spec.component, "v1", "ServiceAccount", saBody);
     const sa = new k8s.core.v1.ServiceAccount(spec.name, saBody, this.opts(owner));
     if (!automount) return [sa];
+    const out: pulumi.Resource[] = [sa];
+    if ((spec.namespaceRead ?? []).length > 0) {
+      const meta = objectMeta(`${spec.name}-read`, this.namespace, lbl);
+      const roleBody: k8s.rbac.v1.RoleArgs = { metadata: meta, rules: namespaceRoleRules(spec) };
+      this.record(spec.component, "rbac.authorization.k8s.io/v1", "Role", roleBody);
+      const role = new k8s.rbac.v1.Role(`${spec.name}-read`, roleBody, this.opts(owner));
+      const bindingBody: k8s.rbac.v1.RoleBindingArgs = {
+        metadata: meta,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${spec.name}-read` },
+        subjects: [{ kind: "ServiceAccount", name: spec.name, namespace: this.namespace }],
+      };
+      this.record(spec.component, "rbac.authorization.k8s.io/v1", "RoleBinding", bindingBody);
+      out.push(new k8s.rbac.v1.RoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] })));
+    }
+    if ((spec.clusterRead ?? []).length === 0) return out;
     const roleMeta = clusterObjectMeta(this.namespace, spec.name, lbl);
     const roleBody: k8s.rbac.v1.ClusterRoleArgs = { metadata: roleMeta, rules: clusterRoleRules(spec) };
     this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRole", roleBody);
@@ -186,8 +220,8 @@ export class KubernetesTarget implements Target {
       subjects: [{ kind: "ServiceAccount", name: spec.name, namespace: this.namespace }],
     };
     this.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", bindingBody);
-    const binding = new k8s.rbac.v1.ClusterRoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] }));
-    return [sa, binding];
+    out.push(new k8s.rbac.v1.ClusterRoleBinding(`${spec.name}-read`, bindingBody, this.opts(owner, { dependsOn: [this.cluster.namespace, role, sa] })));
+    return out;
   }
 
   /**
@@ -231,22 +265,27 @@ export class KubernetesTarget implements Target {
     const ns = this.namespace;
     const lbl = labels(spec.name, spec.component);
     const meta = (n: string) => objectMeta(n, ns, lbl);
-    const { volume, checksum, dependsOn } = this.configObjects(owner, spec.name, spec.component, spec.files);
+    const { volume, dependsOn } = this.configObjects(owner, spec.name, spec.component, spec.files);
     const identity = this.identity(owner, spec);
 
     const secretEnvNames = Object.keys(spec.secretEnv ?? {}).sort();
     let envSecret: k8s.core.v1.Secret | undefined;
+    let envSecretName: pulumi.Input<string> | undefined;
     if (secretEnvNames.length > 0) {
+      // Digest-named and immutable like the config objects: a changed secret value is a new
+      // Secret and a new pod template; a restarted old container still reads the old value.
+      envSecretName = digestName(`${spec.name}-env`, Object.fromEntries(secretEnvNames.map((k) => [k, spec.secretEnv![k]])));
       const body: k8s.core.v1.SecretArgs = {
-        metadata: meta(`${spec.name}-env`),
+        metadata: { ...meta(`${spec.name}-env`), name: envSecretName },
         type: "Opaque",
+        immutable: true,
         stringData: Object.fromEntries(secretEnvNames.map((k) => [k, pulumi.secret(spec.secretEnv![k])])),
       };
-      this.record(spec.component, "v1", "Secret", body);
-      envSecret = new k8s.core.v1.Secret(`${spec.name}-env`, body, this.opts(owner));
+      this.record(spec.component, "v1", "Secret", body, `${spec.name}-env`);
+      envSecret = new k8s.core.v1.Secret(`${spec.name}-env`, body, this.opts(owner, { deleteBeforeReplace: false }));
     }
 
-    const template = podTemplate(spec, { labels: lbl, checksum, configVolume: volume, automountToken: needsApiToken(spec) });
+    const template = podTemplate(spec, { labels: lbl, configVolume: volume, envSecretName, automountToken: needsApiToken(spec) });
     const servicePorts = spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" }));
     const serviceBody: k8s.core.v1.ServiceArgs = {
       metadata: meta(spec.name),
@@ -313,7 +352,11 @@ export class KubernetesTarget implements Target {
     };
     this.record(spec.component, "v1", "Service", headlessBody);
     new k8s.core.v1.Service(headlessName, headlessBody, this.opts(owner));
-    const storageClass = this.config.storageClass;
+    const claimSpec = (size: string): k8s.types.input.core.v1.PersistentVolumeClaimSpec => ({
+      accessModes: ["ReadWriteOnce"],
+      ...(this.config.storageClass ? { storageClassName: this.config.storageClass } : {}),
+      resources: { requests: { storage: size } },
+    });
     const body: k8s.apps.v1.StatefulSetArgs = {
       metadata: meta(spec.name),
       spec: {
@@ -324,19 +367,39 @@ export class KubernetesTarget implements Target {
         template,
         // The volumes outlive the StatefulSet and any scale-down: data is deleted by hand only.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-        volumeClaimTemplates: spec.volumes.map((v) => ({
-          metadata: { name: v.name, labels: lbl },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            ...(storageClass ? { storageClassName: storageClass } : {}),
-            resources: { requests: { storage: v.size } },
-          },
-        })),
+        volumeClaimTemplates: spec.volumes.map((v) => ({ metadata: { name: v.name, labels: lbl }, spec: claimSpec(v.size) })),
       },
     };
     this.record(spec.component, "apps/v1", "StatefulSet", body);
     // Data is protected: the StatefulSet can't be deleted by pulumi without lifting `protect`.
-    const sts = new k8s.apps.v1.StatefulSet(spec.name, body, this.opts(owner, { protect: true, retainOnDelete: true, dependsOn: deps }));
+    // volumeClaimTemplates is immutable (a change would replace the StatefulSet: an outage, and the
+    // retained claims keep their old size), so a later `storageSize` never changes it: the claims
+    // carry the size.
+    const claims: pulumi.Resource[] = [];
+    // Each replica's claim, named as the StatefulSet controller names it (`<template>-<set>-<ordinal>`)
+    // and created before the StatefulSet, so the controller adopts it: a `storageSize` change is
+    // applied to the existing claims, which the cluster expands in place where the storage class
+    // has `allowVolumeExpansion` and rejects otherwise (the API server's message names the claim;
+    // shrinking is always rejected). Retained on delete and on scale-down, like the StatefulSet's
+    // own retention policy. Not awaited: under a WaitForFirstConsumer storage class a claim binds
+    // only once the StatefulSet's pod uses it.
+    for (const v of spec.volumes) {
+      for (let i = 0; i < spec.replicas; i++) {
+        const claimName = `${v.name}-${spec.name}-${i}`;
+        const claimMeta = meta(claimName);
+        const claimBody: k8s.core.v1.PersistentVolumeClaimArgs = {
+          metadata: { ...claimMeta, annotations: { ...claimMeta.annotations, [SKIP_AWAIT_ANNOTATION]: "true" } },
+          spec: claimSpec(v.size),
+        };
+        this.record(spec.component, "v1", "PersistentVolumeClaim", claimBody);
+        claims.push(new k8s.core.v1.PersistentVolumeClaim(claimName, claimBody, this.opts(owner, { retainOnDelete: true })));
+      }
+    }
+    const sts = new k8s.apps.v1.StatefulSet(
+      spec.name,
+      body,
+      this.opts(owner, { protect: true, retainOnDelete: true, ignoreChanges: ["spec.volumeClaimTemplates"], dependsOn: [...deps, ...claims] }),
+    );
     return { ready: sts.metadata.name };
   }
 

@@ -35,14 +35,14 @@ export function validatedConfigPaths(spec: WorkloadSpec): string[] {
 }
 
 /** Init containers running `<binary> <validateArgs> <file>` on each mounted config. */
-export function validateInitContainers(spec: WorkloadSpec, configMount: k8s.types.input.core.v1.VolumeMount): Container[] {
+export function validateInitContainers(spec: WorkloadSpec, configMount: k8s.types.input.core.v1.VolumeMount, envSecretName?: pulumi.Input<string>): Container[] {
   const validateArgs = spec.release?.validateArgs ?? [];
   return validatedConfigPaths(spec).map((path, i) => ({
     name: i === 0 ? "validate-config" : `validate-config-${i}`,
     image: spec.image,
     ...(spec.containerBinary ? { command: [spec.containerBinary] } : {}),
     args: [...validateArgs, path],
-    env: containerEnv(spec),
+    env: containerEnv(spec, envSecretName),
     resources: {
       requests: { cpu: "50m", memory: "64Mi" },
       limits: { memory: spec.resources.memory },
@@ -78,9 +78,10 @@ export function topologySpread(spec: Pick<WorkloadSpec, "name" | "replicas" | "p
 
 export interface PodTemplateInputs {
   labels: Record<string, string>;
-  /** Digest of the workload's config files: a change rolls this workload only. */
-  checksum: pulumi.Input<string>;
+  /** The projected volume of the workload's digest-named config objects: a change rolls this workload only. */
   configVolume: k8s.types.input.core.v1.Volume;
+  /** Name of the digest-named Secret holding `spec.secretEnv`. */
+  envSecretName?: pulumi.Input<string>;
   /** The ServiceAccount mounts a token (only for workloads that read the API). */
   automountToken: boolean;
 }
@@ -90,13 +91,13 @@ export interface PodTemplateInputs {
  * init containers that validate its config get the same: a config reads `${env:…}` (the agent's
  * K8S_NODE_NAME for its k8sattributes filter), and the binary's `validate` resolves it.
  */
-function containerEnv(spec: WorkloadSpec): k8s.types.input.core.v1.EnvVar[] {
+function containerEnv(spec: WorkloadSpec, envSecretName: pulumi.Input<string> = `${spec.name}-env`): k8s.types.input.core.v1.EnvVar[] {
   const secretEnvNames = Object.keys(spec.secretEnv ?? {}).sort();
   return [
     ...Object.keys(spec.env)
       .sort()
       .map((k) => ({ name: k, value: spec.env[k] })),
-    ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key: k } } })),
+    ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: envSecretName, key: k } } })),
     ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
     ...Object.keys(spec.fieldEnv ?? {})
       .sort()
@@ -110,7 +111,7 @@ export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTempla
     name: spec.name,
     image: spec.image,
     args: spec.args,
-    env: containerEnv(spec),
+    env: containerEnv(spec, p.envSecretName),
     ports: spec.ports.map((port) => ({
       name: port.name,
       containerPort: port.port,
@@ -127,17 +128,14 @@ export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTempla
     securityContext: containerSecurity(spec),
     volumeMounts: [configMount, ...spec.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })), { name: "tmp", mountPath: "/tmp" }],
   };
-  const initContainers = validateInitContainers(spec, configMount);
+  const initContainers = validateInitContainers(spec, configMount, p.envSecretName);
   return {
     metadata: {
       labels: p.labels,
-      annotations: {
-        "checksum/config": p.checksum,
-        // A data dependency on whatever must finish first (e.g. the ILM bootstrap Job).
-        ...(spec.startAfter && spec.startAfter.length > 0
-          ? { "tracestack.dev/start-after": pulumi.all(spec.startAfter).apply((v) => v.join(",")) }
-          : {}),
-      },
+      // A data dependency on whatever must finish first (e.g. the ILM bootstrap Job).
+      ...(spec.startAfter && spec.startAfter.length > 0
+        ? { annotations: { "tracestack.dev/start-after": pulumi.all(spec.startAfter).apply((v) => v.join(",")) } }
+        : {}),
     },
     spec: {
       serviceAccountName: spec.name,
