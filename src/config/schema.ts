@@ -5,7 +5,7 @@
  * Defaults are resolved here, once, into the model the renderers read.
  */
 import { z } from "zod";
-import { collectorSchema } from "./collector";
+import { collectorSchema, goDuration } from "./collector";
 import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
 import {
@@ -256,6 +256,26 @@ export const lifecycleSchema = z
   })
   .prefault({});
 
+/** The most a smoke test may wait: within the Kubernetes Job's deadline (900 s), with room for one retry. */
+export const SMOKE_TEST_MAX_SECONDS = 600;
+
+export const smokeTestSchema = z
+  .strictObject({
+    /**
+     * After every deploy that changes the pipeline (an agent's, the gateway's or Jaeger's config or
+     * version), send a marked synthetic trace through a collector agent and wait until Jaeger has
+     * stored it (src/components/smoke). @default true
+     */
+    enabled: z.boolean().default(true),
+    /** How long to wait for the trace to be stored (a Go duration; at least the gateway's decisionWait + 10s, at most 10m). @default 2m */
+    timeout: goDuration.default("2m"),
+    /** A trace not stored in time only warns (the stack output says so) instead of failing the deploy. @default false */
+    warnOnly: z.boolean().default(false),
+    /** Host whose agent the trace is sent through (hosts target). @default the collector gateway's host */
+    host: dnsLabel.optional(),
+  })
+  .prefault({});
+
 // ---------------------------------------------------------------------------
 // The whole stack
 // ---------------------------------------------------------------------------
@@ -276,6 +296,8 @@ export const stackConfigSchema = z.strictObject({
   grafana: grafanaSchema,
   /** Prometheus scraping the span metrics, or an existing one by URL (src/config/grafana.ts). @default { mode: "deploy" } */
   prometheus: prometheusSchema,
+  /** The deploy smoke test: a marked trace through an agent, looked up in Jaeger (src/components/smoke). @default enabled, 2m */
+  smokeTest: smokeTestSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */
@@ -293,5 +315,6 @@ export type ElasticsearchDeploy = z.output<typeof elasticsearchDeploySchema>;
 export type ElasticsearchExisting = z.output<typeof elasticsearchExistingSchema>;
 export type JaegerConfig = z.output<typeof jaegerSchema>;
 export type LifecycleConfig = z.output<typeof lifecycleSchema>;
+export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type ReleaseSource = z.output<typeof releaseSource>;
 export type Resources = { cpu: string; memory: string };

@@ -5,7 +5,8 @@
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { StackConfig } from "./schema";
-import { collectorProblems } from "./collector";
+import { SMOKE_TEST_MAX_SECONDS } from "./schema";
+import { collectorProblems, goDurationSeconds } from "./collector";
 import { grafanaCrossCheck } from "./grafana";
 import { hostListeners, portCollisions } from "./listeners";
 import { placementProblems } from "./placement";
@@ -92,5 +93,35 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   // Grafana and Prometheus: placement, versions, and the port collisions they take part in
   // (their listeners after the stack's own, so each collision is reported once).
   problems.push(...grafanaCrossCheck(cfg));
+  problems.push(...smokeTestProblems(cfg));
+  return problems;
+}
+
+/** Seconds the marked trace needs at least: the gateway holds it for decisionWait, then the exports and Jaeger's bulk flush. */
+export function smokeTestMinSeconds(cfg: StackConfig): number {
+  return goDurationSeconds(cfg.collector.sampling.decisionWait) + 10;
+}
+
+function smokeTestProblems(cfg: StackConfig): ConfigProblem[] {
+  const s = cfg.smokeTest;
+  const problems: ConfigProblem[] = [];
+  const t = cfg.target;
+  if (s.host !== undefined) {
+    if (t.kind !== "hosts") {
+      problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+    } else if (!t.hosts[s.host]) {
+      problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is not a declared host; allowed: one of ${Object.keys(t.hosts).sort().join(", ")} (every host runs an agent)` });
+    }
+  }
+  const seconds = goDurationSeconds(s.timeout);
+  const min = smokeTestMinSeconds(cfg);
+  if (seconds < min || seconds > SMOKE_TEST_MAX_SECONDS) {
+    problems.push({
+      path: ["smokeTest", "timeout"],
+      message:
+        `${showValue(s.timeout)} is outside what the smoke test can use: the gateway holds the trace for tracestack:collector.sampling.decisionWait (${cfg.collector.sampling.decisionWait}) before it is exported; ` +
+        `allowed: a duration from ${min}s to ${SMOKE_TEST_MAX_SECONDS / 60}m`,
+    });
+  }
   return problems;
 }

@@ -21,6 +21,7 @@ import {
 } from "../../render/collector/index";
 import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
 import { HOST_IP_ENV } from "../../render/instrumentation/env";
+import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
 import { METRICS_SCRAPERS } from "../../workload/peers";
@@ -139,7 +140,15 @@ export class CollectorGateway extends pulumi.ComponentResource {
     const m = args.model;
     const c = gatewayConfigFor(m.collector, m.target);
     this.configYaml = toYaml(
-      renderGatewayConfig(gatewayRenderInput(c, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: args.jaegerOtlpEndpoint })),
+      renderGatewayConfig(
+        gatewayRenderInput(c, {
+          environment: m.environment,
+          target: m.target,
+          jaegerOtlpEndpoint: args.jaegerOtlpEndpoint,
+          // The deploy smoke test's trace is always kept (src/components/smoke).
+          ...(m.smokeTest.enabled ? { keepMarked: SMOKE_TEST_TRACE.marker } : {}),
+        }),
+      ),
     );
     const spec = gatewayWorkload(m, this.configYaml);
     args.target.deployWorkload(this, spec);

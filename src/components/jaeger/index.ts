@@ -41,6 +41,8 @@ export interface JaegerArgs {
    * collector gateway fronts it. @default any namespace (`DEFAULT_OTLP_CLIENTS`)
    */
   otlpClients?: NetworkPeer[];
+  /** Besides Grafana, who may call the UI's HTTP query API (the deploy smoke test's Job). */
+  queryClients?: NetworkPeer[];
 }
 
 export function jaegerRelease(j: JaegerConfig): NativeRelease {
@@ -66,6 +68,7 @@ export function jaegerWorkload(
   password: pulumi.Input<string>,
   startAfter: pulumi.Input<string>[],
   otlpClients: NetworkPeer[] = DEFAULT_OTLP_CLIENTS,
+  queryClients: NetworkPeer[] = [],
 ): WorkloadSpec {
   return {
     name: JAEGER_WORKLOAD,
@@ -94,7 +97,7 @@ export function jaegerWorkload(
     ingressFrom: [
       { port: "otlp-grpc", from: otlpClients },
       { port: "otlp-http", from: otlpClients },
-      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }] },
+      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }, ...queryClients] },
       { port: "metrics", from: METRICS_SCRAPERS },
     ],
     webUi: { key: "jaeger", port: "ui" },
@@ -130,7 +133,7 @@ export class Jaeger extends pulumi.ComponentResource {
         metricsBackendUrl: args.metricsBackendUrl,
       }),
     );
-    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients);
+    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients, args.queryClients);
     args.target.deployWorkload(this, spec);
 
     const addr = args.target.address(spec);

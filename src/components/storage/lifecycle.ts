@@ -23,6 +23,12 @@ export interface IndexLifecycleArgs {
 
 export const BOOTSTRAP_DIR = "/etc/tracestack/es-bootstrap";
 
+/** The image of the stack's Kubernetes Jobs (bash and curl): Elasticsearch's, at the deployed version. */
+export function jobImage(m: StackModel): string {
+  const es = m.elasticsearch;
+  return es.mode === "deploy" ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}` : "docker.elastic.co/elasticsearch/elasticsearch:8.19.0";
+}
+
 export class IndexLifecycle extends pulumi.ComponentResource {
   /** Resolves once the policy, templates, indices and aliases are in place. */
   readonly done: pulumi.Output<string>;
@@ -37,11 +43,7 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       lifecycle: m.lifecycle,
       indices: { span: m.jaeger.spans, service: m.jaeger.services },
     });
-    const es = m.elasticsearch;
-    const image =
-      es.mode === "deploy"
-        ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}`
-        : "docker.elastic.co/elasticsearch/elasticsearch:8.19.0";
+    const image = jobImage(m);
     this.done = args.target.runJob(this, {
       name: `${name}-bootstrap`,
       component: "index-lifecycle",

@@ -7,6 +7,7 @@ import type { CollectorConfig } from "../../config/collector";
 import type { Target } from "../../config/schema";
 import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
 import type { GatewayRenderInput } from "./gateway";
+import type { TraceMarker } from "../smoke/index";
 
 /** Where agents reach the gateway: the gateway host's address on hosts, the headless Service on Kubernetes. */
 export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string): GatewayEndpoints {
@@ -25,6 +26,8 @@ export interface GatewayInputContext {
   target: Target;
   /** Jaeger's OTLP gRPC receiver, `host:port`. */
   jaegerOtlpEndpoint: string;
+  /** A marked trace the gateway always keeps (the deploy smoke test's). */
+  keepMarked?: TraceMarker;
 }
 
 export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContext): GatewayRenderInput {
@@ -44,6 +47,7 @@ export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContex
       slowThresholdMs: s.slowThresholdMs,
       decisionCacheWindowSeconds: goDurationSeconds(s.decisionCacheWindow),
       toolStatusKeep: [...s.toolStatusKeep],
+      ...(ctx.keepMarked ? { keepMarked: ctx.keepMarked } : {}),
     },
     redaction: { extraBlockedKeys: [...cfg.redaction.extraBlockedKeys], extraBlockedValuePatterns: [...cfg.redaction.extraBlockedValuePatterns] },
   };

@@ -660,7 +660,7 @@ export class HostsTarget implements Target {
         create: argv.apply((a) => asRoot(runJobScript(spec.env, a))),
         triggers: [fingerprint, ...(spec.after ?? [])],
       },
-      { dependsOn: writes },
+      { dependsOn: [...writes, ...(spec.dependsOn ?? [])] },
     );
     return run.stdout;
   }

@@ -396,7 +396,7 @@ export class KubernetesTarget implements Target {
     };
     this.record(spec.component, "batch/v1", "Job", body, spec.name);
     // The provider waits for the Job to complete before dependents proceed.
-    const job = new k8s.batch.v1.Job(spec.name, body, this.opts(owner, { dependsOn, deleteBeforeReplace: true }));
+    const job = new k8s.batch.v1.Job(spec.name, body, this.opts(owner, { dependsOn: [...dependsOn, ...(spec.dependsOn ?? [])], deleteBeforeReplace: true }));
     return job.metadata.name;
   }
 }
