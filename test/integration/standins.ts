@@ -144,7 +144,7 @@ export interface BulkDocument {
  * cluster health, ILM policies, index templates, indices with aliases (an index PUT twice is a 400,
  * like the real one), HEAD /_alias/<name>, `_bulk` (NDJSON, gzip-compressed when Jaeger's
  * `http_compression` is on; every document recorded, each item a 201), `_search`/`_msearch`
- * (no hits). Responses carry `X-Elastic-Product: Elasticsearch`, as 8.x's do (the v8 Go client
+ * over the recorded documents (the queries Jaeger's reader sends for a trace by ID; see `search`). Responses carry `X-Elastic-Product: Elasticsearch`, as 8.x's do (the v8 Go client
  * refuses a server without it). Requests without the expected basic credentials get a 401.
  */
 export class FakeElasticsearch {
@@ -208,10 +208,21 @@ export class FakeElasticsearch {
     }
     if (method === "HEAD" && parts[0] === "_alias" && parts[1]) return reply(this.aliases.has(parts[1]) ? 200 : 404);
     if ((method === "POST" || method === "PUT") && parts[parts.length - 1] === "_bulk" && parts.length <= 2) return reply(200, this.bulk(body, parts.length === 2 ? parts[0] : undefined));
-    if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_search" && parts.length <= 2) return reply(200, emptySearch());
+    if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_search" && parts.length <= 2) {
+      const r = this.search(parts.length === 2 ? parts[0] : "_all", JSON.parse(body || "{}") as SearchBody);
+      return "error" in r ? reply(400, r) : reply(200, r);
+    }
     if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_msearch" && parts.length <= 2) {
-      const n = Math.floor(body.split("\n").filter((l) => l.trim()).length / 2);
-      return reply(200, { took: 1, responses: Array.from({ length: n }, () => ({ ...emptySearch(), status: 200 })) });
+      // NDJSON pairs: a header (its `index`, else the path's) and a search body.
+      const lines = body.split("\n").filter((l) => l.trim());
+      const responses: unknown[] = [];
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const header = JSON.parse(lines[i]) as { index?: string | string[] };
+        const index = header.index === undefined ? (parts.length === 2 ? parts[0] : "_all") : ([] as string[]).concat(header.index).join(",");
+        const r = this.search(index, JSON.parse(lines[i + 1]) as SearchBody);
+        responses.push("error" in r ? r : { ...r, status: 200 });
+      }
+      return reply(200, { took: 1, responses });
     }
     if (method === "PUT" && parts.length === 1 && !parts[0].startsWith("_")) {
       if (this.indices.has(parts[0])) return reply(400, { error: { type: "resource_already_exists_exception" }, status: 400 });
@@ -221,6 +232,64 @@ export class FakeElasticsearch {
       return reply(200, { acknowledged: true, index: parts[0] });
     }
     return reply(400, { error: { type: "illegal_argument_exception", reason: `stand-in: unexpected ${method} ${url.pathname}` }, status: 400 });
+  }
+
+  /** Concrete indices an index expression names: comma-separated names, aliases resolved, `*` wildcards. */
+  private resolveIndices(expr: string): Set<string> {
+    const known = new Set([...this.indices.keys(), ...this.documents.map((d) => d.index)]);
+    const out = new Set<string>();
+    for (const name of expr.split(",").map(decodeURIComponent)) {
+      if (name === "_all" || name === "*") known.forEach((i) => out.add(i));
+      else if (name.includes("*")) {
+        const re = new RegExp(`^${name.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+        known.forEach((i) => re.test(i) && out.add(i));
+        [...this.aliases].forEach(([a, v]) => re.test(a) && out.add(v.index));
+      } else if (this.aliases.has(name)) out.add(this.aliases.get(name)!.index);
+      else out.add(name);
+    }
+    return out;
+  }
+
+  /**
+   * A search over the recorded documents, as far as Jaeger's reader asks (jaeger v1.76.0
+   * internal/storage/v1/elasticsearch/spanstore/reader.go multiRead, olivere/elastic v7 bodies):
+   * `bool` (must, filter, should, must_not), `term`, `terms`, `range`, `match_all`; `size`,
+   * `sort` on one field, `search_after`, `track_total_hits`, `terminate_after`. Aggregations answer
+   * empty. A query type it does not know is a 400 `parsing_exception`, as real Elasticsearch gives
+   * for an unknown query.
+   */
+  search(indexExpr: string, body: SearchBody): Record<string, unknown> {
+    const indices = this.resolveIndices(indexExpr);
+    let matcher: (doc: Record<string, unknown>) => boolean;
+    try {
+      matcher = compileQuery(body.query ?? { match_all: {} });
+    } catch (e) {
+      return { error: { type: "parsing_exception", reason: (e as Error).message }, status: 400 };
+    }
+    let hits = this.documents.filter((d) => indices.has(d.index) && matcher(d.source));
+    const sort = body.sort?.[0];
+    const sortField = sort === undefined ? undefined : typeof sort === "string" ? sort : Object.keys(sort)[0];
+    const desc = sort !== undefined && typeof sort !== "string" && (sort as Record<string, { order?: string }>)[sortField!]?.order === "desc";
+    if (sortField) {
+      hits = [...hits].sort((a, b) => (Number(field(a.source, sortField)) - Number(field(b.source, sortField))) * (desc ? -1 : 1));
+      if (body.search_after) {
+        const after = Number(body.search_after[0]);
+        hits = hits.filter((d) => (desc ? Number(field(d.source, sortField)) < after : Number(field(d.source, sortField)) > after));
+      }
+    }
+    const total = hits.length;
+    const page = hits.slice(0, body.size ?? 10);
+    return {
+      took: 1,
+      timed_out: false,
+      _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+      hits: {
+        total: { value: total, relation: "eq" },
+        max_score: page.length > 0 ? 1 : null,
+        hits: page.map((d) => ({ _index: d.index, _id: d.id, _score: 1, _source: d.source, ...(sortField ? { sort: [field(d.source, sortField)] } : {}) })),
+      },
+      aggregations: {},
+    };
   }
 
   /** `_bulk`: action lines (index/create carry a source line, delete none); every write a 201. */
@@ -247,6 +316,62 @@ export class FakeElasticsearch {
   }
 }
 
-function emptySearch(): Record<string, unknown> {
-  return { took: 1, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, hits: { total: { value: 0, relation: "eq" }, max_score: null, hits: [] }, aggregations: {} };
+interface SearchBody {
+  query?: Record<string, unknown>;
+  size?: number;
+  sort?: (string | Record<string, unknown>)[];
+  search_after?: unknown[];
+}
+
+/** A dotted field of a document (`process.serviceName`). */
+function field(doc: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = doc;
+  for (const k of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[k] : undefined;
+  return cur;
+}
+
+/** One leaf of a term/range clause: `{field: value}` or `{field: {value, boost}}`. */
+function leaf(clause: unknown): [string, Record<string, unknown>] {
+  const [name, v] = Object.entries(clause as Record<string, unknown>)[0];
+  return [name, v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v }];
+}
+
+function compileQuery(q: Record<string, unknown>): (doc: Record<string, unknown>) => boolean {
+  const [type, arg] = Object.entries(q)[0] ?? ["match_all", {}];
+  const list = (x: unknown) => (x === undefined ? [] : Array.isArray(x) ? x : [x]).map((c) => compileQuery(c as Record<string, unknown>));
+  switch (type) {
+    case "match_all":
+      return () => true;
+    case "bool": {
+      const b = arg as Record<string, unknown>;
+      const must = [...list(b.must), ...list(b.filter)];
+      const should = list(b.should);
+      const mustNot = list(b.must_not);
+      const minShould = b.minimum_should_match !== undefined ? Number(b.minimum_should_match) : must.length > 0 ? 0 : should.length > 0 ? 1 : 0;
+      return (d) => must.every((m) => m(d)) && !mustNot.some((m) => m(d)) && should.filter((m) => m(d)).length >= minShould;
+    }
+    case "term": {
+      const [name, v] = leaf(arg);
+      return (d) => field(d, name) === v.value;
+    }
+    case "terms": {
+      const [name, values] = Object.entries(arg as Record<string, unknown[]>).filter(([k]) => k !== "boost")[0];
+      return (d) => values.includes(field(d, name));
+    }
+    case "range": {
+      const [name, r] = leaf(arg);
+      const lower = r.gte ?? r.gt ?? r.from;
+      const upper = r.lte ?? r.lt ?? r.to;
+      const incLower = r.gt === undefined && r.include_lower !== false;
+      const incUpper = r.lt === undefined && r.include_upper !== false;
+      return (d) => {
+        const x = Number(field(d, name));
+        if (lower !== undefined && lower !== null && (incLower ? x < Number(lower) : x <= Number(lower))) return false;
+        if (upper !== undefined && upper !== null && (incUpper ? x > Number(upper) : x >= Number(upper))) return false;
+        return true;
+      };
+    }
+    default:
+      throw new Error(`unknown query [${type}]`);
+  }
 }
