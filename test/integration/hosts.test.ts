@@ -20,7 +20,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, exec, freePort, killStaleGuest, type Result } from "./guest";
 import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
-import { FakeElasticsearch, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
+import { FakeElasticsearch, PrometheusQueryRecorder, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
+import { APP_KEEP_PERCENT, APP_SLOW_THRESHOLD_MS, appE2E } from "./app/e2e";
+import { appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
 
 const HOST = "it";
 /** The second guest, for moving a workload. */
@@ -53,7 +55,7 @@ interface GuestHost {
   hostKey: string;
 }
 
-function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
+function stackConfig(p: { releasePort: number; esPort: number; promPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
   const releases = `http://${HOST_FROM_GUEST}:${p.releasePort}`;
   return {
     environment: "integration",
@@ -76,12 +78,16 @@ function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<str
       version: built.collector,
       gateway: { host: HOST, ports: { otlpGrpc: 4417, otlpHttp: 4418, health: 13135, metrics: 8890, spanmetrics: 8891 } },
       agent: { ports: { otlpGrpc: 4317, otlpHttp: 4318, health: 13134, metrics: 8889 } },
-      ...(p.keepPercent !== undefined ? { sampling: { keepPercent: p.keepPercent } } : {}),
+      // The app's E2E (test/integration/app/): a percentage a binomial bound can tell apart, slow traces in seconds.
+      sampling: { keepPercent: p.keepPercent ?? APP_KEEP_PERCENT, slowThresholdMs: APP_SLOW_THRESHOLD_MS },
       release: { baseUrl: `${releases}/otelcol` },
     },
     // Not under test here: rendered only (no host), so no remote command touches the guest.
     grafana: { mode: "existing", url: "http://127.0.0.1:3000" },
-    prometheus: { mode: "existing", url: "http://127.0.0.1:9090" },
+    // Jaeger's Monitor tab queries it: a recorder of the PromQL (standins.ts) on the test's host.
+    prometheus: { mode: "existing", url: `http://${HOST_FROM_GUEST}:${p.promPort}` },
+    // The two-service FastAPI app's units get tracestack's OTEL_* drop-ins (test/integration/app/).
+    instrumentation: appInstrumentation(HOST),
   };
 }
 
@@ -90,9 +96,10 @@ const guests: Record<string, Guest> = {};
 let booting: Promise<Guest> | undefined;
 let releaseServer: { server: Server; port: number; fetched: string[] };
 const es = new FakeElasticsearch(ES_USER, ES_PASSWORD);
+const prom = new PrometheusQueryRecorder();
 let engine: Engine;
 let agent: ChildProcess | undefined;
-let base: { releasePort: number; esPort: number; jaegerSha256?: string };
+let base: { releasePort: number; esPort: number; promPort: number; jaegerSha256?: string };
 let hosts: Record<string, GuestHost>;
 /** The remote commands of the engine's state after the first deploy. */
 let commands: RemoteCommand[];
@@ -182,10 +189,13 @@ beforeAll(async () => {
     return guests[HOST];
   });
   booting.catch(() => undefined);
+  const wheels = timed("app wheels (pip download or cache)", () => ensureWheels(log));
+  wheels.catch(() => undefined);
 
   releaseServer = await startFileServer(join(RUN_DIR, "releases"));
   await es.start();
-  base = { releasePort: releaseServer.port, esPort: es.port };
+  await prom.start();
+  base = { releasePort: releaseServer.port, esPort: es.port, promPort: prom.port };
   built.jaeger = builtJaegerVersion(BIN_DIR);
   built.collector = builtCollectorVersionOf(BIN_DIR);
   await timed("release tarballs (build or cache)", async () => {
@@ -205,6 +215,10 @@ beforeAll(async () => {
 
   engine = new Engine(join(RUN_DIR, "engine"), HOST, { SSH_AUTH_SOCK: sock });
   await booting;
+  // The app's units exist before the first up places their drop-ins (they start in the app's tests).
+  const appTar = await packApp(join(RUN_DIR, "releases"), (await wheels).dir);
+  const installed = await timed("app install on the guest (pip from the wheel directory)", () => sudo(installScript(`http://${HOST_FROM_GUEST}:${releaseServer.port}/${appTar}`)));
+  expect(installed.code, installed.stdout + installed.stderr).toBe(0);
   await engine.init(stackConfig({ ...base, hosts }));
   // The README's secret path: the key on stdin, stored encrypted.
   await engine.setSecret("sshPrivateKey", readFileSync(image.key, "utf8"));
@@ -233,6 +247,7 @@ afterAll(async () => {
   agent?.kill();
   if (releaseServer) await close(releaseServer.server);
   if (es.server) await close(es.server);
+  if (prom.server) await close(prom.server);
 }, 120_000);
 
 describe.sequential("the hosts target on a real Debian host, driven by the real Pulumi engine (qemu, SSH, systemd)", () => {
@@ -357,6 +372,9 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     expect(es.requests.filter((r) => r.path.endsWith("_bulk")).every((r) => r.authorized && r.status === 200)).toBe(true);
   });
 
+  // The deploy smoke test and the two-service app, end to end (test/integration/app/e2e.ts).
+  appE2E({ host: HOST, guest: () => guests[HOST], sudo: (s) => sudo(s), engine: () => engine, commands: () => commands, es, prom, log, timed });
+
   it("`pulumi preview --expect-no-changes` passes, and a second `pulumi up` changes and restarts nothing", async () => {
     const before = await snapshot();
     const esBefore = es.requests.length;
@@ -441,13 +459,16 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     const before = await snapshot();
     engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
     const { preview } = await timed("preview (sampling)", () => engine.preview());
-    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`]);
+    // The deploy smoke test re-runs too: the gateway's config is part of the pipeline it checks.
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`, `${HOST}-smoke-test`]);
     await up("pulumi up (sampling)");
     const after = await snapshot();
     expect(diff(before, after).map((d) => d.split(":\n")[0]).sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-gateway"]);
     expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
     const cfg = await sudo("cat /etc/tracestack/otel-gateway/config.yaml");
     expect(cfg.stdout).toMatch(/sampling_percentage: 50\b/);
+    const out = JSON.parse((await engine.must(["stack", "output", "--json"])).stdout) as { smokeTest?: string };
+    expect(out.smokeTest, "the smoke test ran again for the new gateway config and passed").toMatch(/^smoke test passed: trace [0-9a-f]{32} stored in \d+s/);
   });
 
   it("a workload moved to another host: the old host is cleaned up (service stopped, unit and files removed, data kept), the new one runs it", async () => {

@@ -375,3 +375,73 @@ function compileQuery(q: Record<string, unknown>): (doc: Record<string, unknown>
       throw new Error(`unknown query [${type}]`);
   }
 }
+
+/**
+ * Prometheus's HTTP query API as far as Jaeger's metrics reader (the Monitor tab) calls it
+ * (`/api/v1/query_range`, `/api/v1/query`, GET or form POST, as client_golang sends them): records
+ * every PromQL query and answers an empty matrix. It is not Prometheus: the test checks the
+ * recorded queries' metric names and labels against the real collector's exposition.
+ */
+export class PrometheusQueryRecorder {
+  readonly queries: string[] = [];
+  server?: Server;
+  port = 0;
+
+  async start(): Promise<number> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const url = new URL(req.url ?? "/", "http://x");
+        const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+        const query = url.searchParams.get("query") ?? form.get("query");
+        const json = (status: number, body: unknown) => {
+          const text = JSON.stringify(body);
+          res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+          res.end(text);
+        };
+        if (!/^\/api\/v1\/query(_range)?$/.test(url.pathname) || query === null) return json(400, { status: "error", errorType: "bad_data", error: `stand-in: unexpected ${req.method} ${url.pathname}` });
+        this.queries.push(query);
+        return json(200, { status: "success", data: { resultType: url.pathname.endsWith("_range") ? "matrix" : "vector", result: [] } });
+      });
+    });
+    this.port = await listen(this.server);
+    return this.port;
+  }
+}
+
+/**
+ * The metric names and label names a PromQL expression refers to (selectors `name{label…}`,
+ * `by`/`without` lists), with the literal values its matchers require (`=`, or `=~` on a plain word).
+ */
+export function promqlReferences(expr: string): { metric: string; labels: string[]; values: Record<string, string> }[] {
+  const out: { metric: string; labels: string[]; values: Record<string, string> }[] = [];
+  const grouping = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(",").map((s) => s.trim()).filter(Boolean));
+  for (const m of expr.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
+    const matchers = [...m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"([^"]*)"|`([^`]*)`)/g)];
+    const values: Record<string, string> = {};
+    for (const x of matchers) {
+      const v = x[3] ?? x[4];
+      if ((x[2] === "=" || x[2] === "=~") && /^[A-Za-z0-9_.-]+$/.test(v)) values[x[1]] = v;
+    }
+    out.push({ metric: m[1], labels: [...new Set([...matchers.map((x) => x[1]), ...grouping])], values });
+  }
+  return out;
+}
+
+/** Prometheus text exposition: every metric name with its label names and the values each label has. */
+export function exposition(text: string): Map<string, Map<string, Set<string>>> {
+  const out = new Map<string, Map<string, Set<string>>>();
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+\S+/.exec(line);
+    if (!m) continue;
+    const labels = out.get(m[1]) ?? new Map<string, Set<string>>();
+    for (const l of (m[3] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      const set = labels.get(l[1]) ?? new Set<string>();
+      set.add(l[2]);
+      labels.set(l[1], set);
+    }
+    out.set(m[1], labels);
+  }
+  return out;
+}
