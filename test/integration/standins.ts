@@ -206,7 +206,13 @@ export class FakeElasticsearch {
       this.templates.set(parts[1], JSON.parse(body));
       return reply(200, { acknowledged: true });
     }
-    if (method === "HEAD" && parts[0] === "_alias" && parts[1]) return reply(this.aliases.has(parts[1]) ? 200 : 404);
+    if ((method === "HEAD" || method === "GET") && parts[0] === "_alias" && parts[1]) {
+      // HEAD announces the GET body's length, like Elasticsearch (and sends none).
+      const a = this.aliases.get(parts[1]);
+      return a
+        ? reply(200, { [a.index]: { aliases: { [parts[1]]: a.isWriteIndex ? { is_write_index: true } : {} } } })
+        : reply(404, { error: `alias [${parts[1]}] missing`, status: 404 });
+    }
     if ((method === "POST" || method === "PUT") && parts[parts.length - 1] === "_bulk" && parts.length <= 2) return reply(200, this.bulk(body, parts.length === 2 ? parts[0] : undefined));
     if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_search" && parts.length <= 2) {
       const r = this.search(parts.length === 2 ? parts[0] : "_all", JSON.parse(body || "{}") as SearchBody);
