@@ -71,3 +71,16 @@ describe("FakeElasticsearch answers Jaeger's trace-by-ID search from the recorde
     expect(r.stdout).toContain("parsing_exception");
   });
 });
+
+describe("FakeElasticsearch refuses with a 400 what Elasticsearch would (bodies against @elastic/elasticsearch's types)", () => {
+  it.each([
+    ["PUT", "/_ilm/policy/p", '{"policy":{"phases":{"hot":{"actions":{"rollover":{"max_age":"1d","bogus":1}}}}}}', "unknown field [bogus]"],
+    ["PUT", "/_index_template/t", '{"index_patterns":["t-*"],"templat":{}}', "unknown field [templat]"],
+    ["PUT", "/t-new-000001", '{"aliases":{"t-new-write":{"is_write_index":"yes"}}}', "must be boolean"],
+    ["POST", "/_bulk", '{"index":{"_index":"t-jaeger-span-write","_type":"_doc"}}\n{"traceID":"x"}\n', "unknown field [_type]"],
+  ])("%s %s", async (method, path, body, message) => {
+    const r = await exec("curl", ["-sS", "--max-time", "5", ...auth, "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "--data-binary", "@-", `${base}${path}`], { input: body });
+    expect(r.stdout.slice(-3)).toBe("400");
+    expect(r.stdout).toContain(message);
+  });
+});

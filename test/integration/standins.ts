@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathS
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { basename, join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import Ajv, { type ValidateFunction } from "ajv";
 
 export interface Release {
   /** Path under the server root, e.g. jaeger/jaeger-2.20.0-linux-amd64.tar.gz */
@@ -147,6 +148,40 @@ export interface BulkDocument {
  * over the recorded documents (the queries Jaeger's reader sends for a trace by ID; see `search`). Responses carry `X-Elastic-Product: Elasticsearch`, as 8.x's do (the v8 Go client
  * refuses a server without it). Requests without the expected basic credentials get a 401.
  */
+/** The committed JSON Schemas of the request bodies (tools/es-schemas, from @elastic/elasticsearch's types). */
+const SCHEMA_DIR = join(__dirname, "es-schemas");
+type BodyKind = "IlmPutLifecycleBody" | "IndicesPutIndexTemplateBody" | "IndicesCreateBody" | "IndicesPutAliasBody" | "BulkAction";
+let validators: Record<BodyKind, ValidateFunction> | undefined;
+function validator(kind: BodyKind): ValidateFunction {
+  if (!validators) {
+    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
+    const load = (k: BodyKind) => ajv.compile(JSON.parse(readFileSync(join(SCHEMA_DIR, `${k}.json`), "utf8")) as object);
+    validators = {
+      IlmPutLifecycleBody: load("IlmPutLifecycleBody"),
+      IndicesPutIndexTemplateBody: load("IndicesPutIndexTemplateBody"),
+      IndicesCreateBody: load("IndicesCreateBody"),
+      IndicesPutAliasBody: load("IndicesPutAliasBody"),
+      BulkAction: load("BulkAction"),
+    };
+  }
+  return validators[kind];
+}
+
+/**
+ * Why a request body is not what Elasticsearch accepts for `kind` (its client's type), or undefined:
+ * the first unknown field (what Elasticsearch's parser reports as `[x] unknown field [y]`), else
+ * the first type mismatch.
+ */
+export function bodyProblem(kind: BodyKind, body: unknown): string | undefined {
+  const v = validator(kind);
+  if (v(body)) return undefined;
+  const errors = v.errors ?? [];
+  const unknown = errors.find((e) => e.keyword === "additionalProperties");
+  if (unknown) return `[${unknown.instancePath || "/"}] unknown field [${(unknown.params as { additionalProperty: string }).additionalProperty}]`;
+  const e = errors[0];
+  return `[${e?.instancePath || "/"}] ${e?.message ?? "invalid"}`;
+}
+
 export class FakeElasticsearch {
   readonly requests: Recorded[] = [];
   readonly policies = new Map<string, unknown>();
@@ -183,6 +218,22 @@ export class FakeElasticsearch {
       res.end(method === "HEAD" ? undefined : text);
     };
     if (!authorized) return reply(401, { error: { type: "security_exception", reason: "missing authentication credentials for REST request" }, status: 401 });
+    // Bodies checked against the client's types, as Elasticsearch's parsers would (README "Integration test").
+    const invalid = (kind: BodyKind, json: unknown) => {
+      const p = bodyProblem(kind, json);
+      if (p === undefined) return false;
+      const error = { type: "x_content_parse_exception", reason: `${kind}: ${p}` };
+      reply(400, { error: { root_cause: [error], ...error }, status: 400 });
+      return true;
+    };
+    let parsedBody: unknown;
+    if (body.trim() !== "" && !url.pathname.endsWith("_bulk") && !url.pathname.endsWith("_msearch")) {
+      try {
+        parsedBody = JSON.parse(body);
+      } catch (e) {
+        return reply(400, { error: { type: "json_parse_exception", reason: (e as Error).message }, status: 400 });
+      }
+    }
     const parts = url.pathname.split("/").filter(Boolean);
     if (parts.length === 0 && (method === "GET" || method === "HEAD")) {
       return reply(200, {
@@ -195,6 +246,7 @@ export class FakeElasticsearch {
     }
     if (method === "GET" && parts[0] === "_cluster" && parts[1] === "health") return reply(200, { status: "green" });
     if (method === "PUT" && parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
+      if (invalid("IlmPutLifecycleBody", parsedBody ?? {})) return;
       this.policies.set(parts[2], JSON.parse(body));
       return reply(200, { acknowledged: true });
     }
@@ -203,6 +255,7 @@ export class FakeElasticsearch {
       return reply(200, { [parts[2]]: { version: 1, policy: (this.policies.get(parts[2]) as { policy?: unknown }).policy } });
     }
     if (method === "PUT" && parts[0] === "_index_template" && parts[1]) {
+      if (invalid("IndicesPutIndexTemplateBody", parsedBody ?? {})) return;
       this.templates.set(parts[1], JSON.parse(body));
       return reply(200, { acknowledged: true });
     }
@@ -213,7 +266,23 @@ export class FakeElasticsearch {
         ? reply(200, { [a.index]: { aliases: { [parts[1]]: a.isWriteIndex ? { is_write_index: true } : {} } } })
         : reply(404, { error: `alias [${parts[1]}] missing`, status: 404 });
     }
-    if ((method === "POST" || method === "PUT") && parts[parts.length - 1] === "_bulk" && parts.length <= 2) return reply(200, this.bulk(body, parts.length === 2 ? parts[0] : undefined));
+    if ((method === "POST" || method === "PUT") && parts[parts.length - 1] === "_bulk" && parts.length <= 2) {
+      // Every action line against the client's BulkOperationContainer (real Elasticsearch refuses the request on a bad one).
+      const lines = body.split("\n").filter((l) => l.trim() !== "");
+      for (let i = 0; i < lines.length; i++) {
+        const action = JSON.parse(lines[i]) as Record<string, unknown>;
+        const p = bodyProblem("BulkAction", action);
+        if (p) return reply(400, { error: { type: "illegal_argument_exception", reason: `Action/metadata line [${i + 1}]: ${p}` }, status: 400 });
+        if (!("delete" in action)) i++;
+      }
+      return reply(200, this.bulk(body, parts.length === 2 ? parts[0] : undefined));
+    }
+    if ((method === "PUT" || method === "POST") && parts.length === 3 && parts[1] === "_alias" && !parts[0].startsWith("_")) {
+      if (invalid("IndicesPutAliasBody", parsedBody ?? {})) return;
+      const a = (parsedBody ?? {}) as { is_write_index?: boolean };
+      this.aliases.set(parts[2], { index: parts[0], isWriteIndex: a.is_write_index === true });
+      return reply(200, { acknowledged: true });
+    }
     if ((method === "GET" || method === "POST") && parts[parts.length - 1] === "_search" && parts.length <= 2) {
       const r = this.search(parts.length === 2 ? parts[0] : "_all", JSON.parse(body || "{}") as SearchBody);
       return "error" in r ? reply(400, r) : reply(200, r);
@@ -232,6 +301,7 @@ export class FakeElasticsearch {
     }
     if (method === "PUT" && parts.length === 1 && !parts[0].startsWith("_")) {
       if (this.indices.has(parts[0])) return reply(400, { error: { type: "resource_already_exists_exception" }, status: 400 });
+      if (invalid("IndicesCreateBody", parsedBody ?? {})) return;
       const parsed = JSON.parse(body || "{}") as { aliases?: Record<string, { is_write_index?: boolean }> };
       this.indices.set(parts[0], parsed);
       for (const [alias, a] of Object.entries(parsed.aliases ?? {})) this.aliases.set(alias, { index: parts[0], isWriteIndex: a.is_write_index === true });

@@ -136,7 +136,9 @@ export function installScript(url: string): string {
     `install -d -m 0755 ${APP_DIR}`,
     `curl -fsS --max-time 300 ${url} | tar -x -C ${APP_DIR}`,
     `python3 -m venv --without-pip ${APP_DIR}/venv`,
-    `PIP_NO_INPUT=1 ${APP_DIR}/venv/bin/python ${APP_DIR}/wheels/pip-*.whl/pip install -q --no-index --find-links ${APP_DIR}/wheels --require-hashes -r ${APP_DIR}/requirements.lock`,
+    // pip runs from its own wheel (a zip on sys.path): `<wheel>/pip` is a path inside it, not a glob.
+    `pip_wheel="$(ls ${APP_DIR}/wheels/pip-*.whl)"`,
+    `PIP_NO_INPUT=1 ${APP_DIR}/venv/bin/python "$pip_wheel/pip" install -q --no-index --find-links ${APP_DIR}/wheels --require-hashes -r ${APP_DIR}/requirements.lock`,
     `id -u ${APP_USER} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${APP_USER}`,
     `cat > /etc/systemd/system/${SERVICES.memoryApi.unit}.service <<'UNIT'\n${memoryUnit}UNIT`,
     `cat > /etc/systemd/system/${SERVICES.embeddings.unit}.service <<'UNIT'\n${embeddingsUnit}UNIT`,
