@@ -8,47 +8,21 @@
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
-import { placementProblems } from "./placement";
+import type { Listener } from "./listeners";
+import { onlyOnTarget, placementProblems } from "./placement";
 import { RE2_ALLOWED, re2Problem } from "./re2";
-import { absolutePath, dnsLabel, memoryQuantityBytes, port, releaseSource, resources, scalar, versionIn } from "./scalars";
+import { absolutePath, dnsLabel, durationSeconds, goDuration, memoryQuantityBytes, port, releaseSource, resources, scalar, versionIn } from "./scalars";
+import type { Target } from "./target";
+import { COLLECTOR_VERSIONS, DEFAULT_COLLECTOR_VERSION } from "./versions";
 
-export { memoryQuantityBytes };
+// Homes of their own (re-exported for existing importers): versions in ./versions, scalars in ./scalars, RE2 in ./re2.
+export { COLLECTOR_VERSIONS, DEFAULT_COLLECTOR_VERSION, MIN_COLLECTOR_VERSION } from "./versions";
+export { goDuration, memoryQuantityBytes };
 export { re2Check, re2Problem } from "./re2";
-import type { Target } from "./schema";
-import type { Listener } from "./validate";
-import type { VersionRange } from "./versions";
-
-/**
- * otelcol-contrib release used when a stack pins none: 0.161.0, the release whose modules the Go
- * module proxy serves for every component rendered here (tail_sampling and transform are served at
- * v0.161.0 only), so the toolchain builds a collector of exactly that release (tools/toolchain/otelcol)
- * and the integration suite validates every rendered config with it.
- */
-export const DEFAULT_COLLECTOR_VERSION = "0.161.0";
-
-/**
- * Oldest otelcol-contrib release the renderers support: `sending_queue::batch` replaced the
- * exporter `batcher` in core v0.123.0, and the redaction processor masks span event attributes
- * (contrib #38288) and has `blocked_key_patterns` (#37664) since before it.
- */
-export const MIN_COLLECTOR_VERSION = "0.123.0";
 
 // ---------------------------------------------------------------------------
 // Scalars
 // ---------------------------------------------------------------------------
-
-/** A positive Go duration with one unit, e.g. `10s`, `500ms`, `5m`. */
-export const goDuration = z
-  .string()
-  .regex(/^[1-9]\d*(ms|s|m|h)$/, { message: "allowed: a positive duration with unit ms, s, m or h, such as 10s" });
-
-/** Seconds in a duration accepted by `goDuration`. */
-export function goDurationSeconds(d: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
-  if (!m) throw new Error(`not a duration: ${JSON.stringify(d)}`);
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
-  return Number(m[1]) * unit;
-}
 
 /**
  * A pattern the redaction processor compiles with Go's regexp: checked with RE2 itself (src/config/re2.ts).
@@ -74,24 +48,12 @@ const attributeValue = scalar({
   max: 128,
 });
 
-/**
- * Supported otelcol-contrib releases: from 0.123.0 (`sending_queue::batch` replaced the exporter
- * `batcher` in core v0.123.0; the redaction processor masks span event attributes, contrib #38288,
- * and has `blocked_key_patterns`, #37664, since before it) through 0.161.x, the newest release the
- * toolchain builds and validates the rendered configs with (tools/toolchain/otelcol). Component
- * configs still change between 0.x minors, so a newer one is refused until it is verified.
- */
-export const COLLECTOR_VERSIONS: VersionRange = {
-  what: "otelcol-contrib",
-  min: MIN_COLLECTOR_VERSION,
-  below: "0.162.0",
-  why: "sending_queue::batch and redaction blocked_key_patterns need 0.123; 0.161.x is the newest verified",
-  example: DEFAULT_COLLECTOR_VERSION,
-};
-
 // ---------------------------------------------------------------------------
 // The key
 // ---------------------------------------------------------------------------
+
+/** The gateway's queue directory on Kubernetes when the stack sets none (`collector.gateway.queue.directory`). */
+export const DEFAULT_GATEWAY_QUEUE_DIRECTORY = "/var/lib/otelcol/queue";
 
 export const collectorSchema = z
   .strictObject({
@@ -125,13 +87,17 @@ export const collectorSchema = z
           .prefault({}),
         /** CPU request and memory limit; the memory limit sizes `memory_limiter` and GOMEMLIMIT. @default 1 CPU, 2Gi */
         resources: resources("1", "2Gi"),
-        /** Persistent sending queue to Jaeger (`file_storage`). @default 2048 MiB in /var/lib/otelcol/queue */
+        /** Persistent sending queue to Jaeger (`file_storage`). @default 2048 MiB in /var/lib/otelcol/queue (Kubernetes) or the gateway unit's state directory (hosts) */
         queue: z
           .strictObject({
             /** Disk budget of the persistent sending queue to Jaeger, in MiB. @default 2048 */
             sizeMiB: z.number().int().min(64).max(1048576).default(2048),
-            /** Directory of the `file_storage` extension backing the queue. @default /var/lib/otelcol/queue */
-            directory: absolutePath({ example: "/var/lib/otelcol/queue" }).default("/var/lib/otelcol/queue"),
+            /**
+             * Directory of the `file_storage` extension backing the queue, the mount path of its volume
+             * (Kubernetes only: on hosts the queue lives in the gateway unit's state directory, the one
+             * directory its hardened unit may write). @default /var/lib/otelcol/queue
+             */
+            directory: absolutePath({ example: DEFAULT_GATEWAY_QUEUE_DIRECTORY }).optional(),
           })
           .prefault({}),
       })
@@ -215,6 +181,11 @@ export const PROTECTED_ATTRIBUTE_KEYS = [
 // Resolution and cross-checks
 // ---------------------------------------------------------------------------
 
+/** The gateway queue's directory as set, else the default (hosts: the component puts it in the unit's state directory). */
+export function gatewayQueueDirectory(cfg: CollectorConfig): string {
+  return cfg.gateway.queue.directory ?? DEFAULT_GATEWAY_QUEUE_DIRECTORY;
+}
+
 /** Gateway replicas with the target's default: 2 on Kubernetes, 1 on hosts. */
 export function gatewayReplicas(cfg: CollectorConfig, target: Target): number {
   return cfg.gateway.replicas ?? (target.kind === "kubernetes" ? 2 : 1);
@@ -261,12 +232,21 @@ export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckConte
     if (g.replicas !== undefined && g.replicas !== 1) {
       problems.push({ path: ["collector", "gateway", "replicas"], message: `${g.replicas} is not supported on the hosts target; allowed: 1 (or leave it unset)` });
     }
+    if (g.queue.directory !== undefined) {
+      // It was silently replaced by the unit's state directory; refused now, with where the queue goes.
+      problems.push(
+        onlyOnTarget("kubernetes", ["collector", "gateway", "queue", "directory"], {
+          value: g.queue.directory,
+          instead: "on hosts the queue lives in the gateway unit's state directory under /var/lib/tracestack, the one directory its hardened unit may write; remove it",
+        }),
+      );
+    }
   } else if (g.host !== undefined) {
-    problems.push({ path: ["collector", "gateway", "host"], message: `${showValue(g.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+    problems.push(onlyOnTarget("hosts", ["collector", "gateway", "host"], { value: g.host }));
   }
 
   const s = cfg.sampling;
-  if (goDurationSeconds(s.decisionCacheWindow) < goDurationSeconds(s.decisionWait)) {
+  if (durationSeconds(s.decisionCacheWindow) < durationSeconds(s.decisionWait)) {
     problems.push({
       path: ["collector", "sampling", "decisionCacheWindow"],
       message: `${showValue(s.decisionCacheWindow)} must not be shorter than tracestack:collector.sampling.decisionWait (${showValue(s.decisionWait)}); allowed: a duration of at least ${s.decisionWait}`,
@@ -275,7 +255,7 @@ export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckConte
 
   // The spans held while waiting must fit well inside the memory_limiter's soft limit.
   const replicas = gatewayReplicas(cfg, t);
-  const heldBytes = (s.expectedNewTracesPerSecond / replicas) * goDurationSeconds(s.decisionWait) * ASSUMED_TRACE_BYTES;
+  const heldBytes = (s.expectedNewTracesPerSecond / replicas) * durationSeconds(s.decisionWait) * ASSUMED_TRACE_BYTES;
   const memoryBytes = memoryQuantityBytes(g.resources.memory);
   if (heldBytes > memoryBytes / 2) {
     const needMiB = Math.ceil((heldBytes * 2) / 2 ** 20);

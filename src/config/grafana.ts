@@ -9,47 +9,23 @@ import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
 import type { Listener } from "./listeners";
-import { hostListeners, portCollisions } from "./listeners";
-import { placementProblems } from "./placement";
-// Value schemas from ./scalars, not ./schema: schema.ts imports this module's schemas (an import cycle otherwise).
+import { portCollisions } from "./listeners";
+import { onlyOnTarget, placementProblems } from "./placement";
 import { RE2_ALLOWED, re2Problem } from "./re2";
-import { absolutePath, dnsLabel, httpUrl, port, resources, storageQuantity, versionIn } from "./scalars";
-import type { StackConfig, Target } from "./schema";
-import type { VersionRange } from "./versions";
+import { absolutePath, dnsLabel, httpUrl, jaegerSearchDuration, port, promDuration, resources, storageQuantity, versionIn } from "./scalars";
+import type { Target } from "./target";
+import { DEFAULT_GRAFANA_VERSION, DEFAULT_PROMETHEUS_VERSION, GRAFANA_VERSIONS, PROMETHEUS_VERSIONS } from "./versions";
 
-// ---------------------------------------------------------------------------
-// Versions
-// ---------------------------------------------------------------------------
-
-/** grafana/grafana image tag used when a stack pins none. */
-export const DEFAULT_GRAFANA_VERSION = "12.3.1";
-/**
- * Oldest Grafana the rendered files are written for: the dashboard's `schemaVersion` (41) is
- * the one Grafana 12.0 writes, and the datasources use `tracesToLogsV2` and top-level `prune`.
- */
-export const MIN_GRAFANA_VERSION = "12.0.0";
-/** prom/prometheus image tag (without the leading `v`) used when a stack pins none. */
-export const DEFAULT_PROMETHEUS_VERSION = "3.7.3";
-/** Oldest Prometheus whose flags and scrape config tracestack renders. */
-export const MIN_PROMETHEUS_VERSION = "3.0.0";
-
-/** Grafana 12.x: the dashboard schema (41) and datasource links are Grafana 12's; 13 is not verified. */
-export const GRAFANA_VERSIONS: VersionRange = {
-  what: "Grafana",
-  min: MIN_GRAFANA_VERSION,
-  below: "13.0.0",
-  why: "the dashboard schema and datasource links need Grafana 12; 13 is not verified",
-  example: DEFAULT_GRAFANA_VERSION,
-};
-
-/** Prometheus 3.x: its flags and scrape defaults as rendered; 4 is not verified. */
-export const PROMETHEUS_VERSIONS: VersionRange = {
-  what: "Prometheus",
-  min: MIN_PROMETHEUS_VERSION,
-  below: "4.0.0",
-  why: "Prometheus 3 flags and scrape defaults; 4 is not verified",
-  example: DEFAULT_PROMETHEUS_VERSION,
-};
+// Homes of their own (re-exported for existing importers): versions in ./versions, durations in ./scalars.
+export {
+  DEFAULT_GRAFANA_VERSION,
+  DEFAULT_PROMETHEUS_VERSION,
+  GRAFANA_VERSIONS,
+  MIN_GRAFANA_VERSION,
+  MIN_PROMETHEUS_VERSION,
+  PROMETHEUS_VERSIONS,
+} from "./versions";
+export { jaegerSearchDuration, promDuration };
 
 /** Where an existing Grafana reads provisioning files, as the Debian/RPM packages lay it out. */
 export const DEFAULT_PROVISIONING_DIR = "/etc/grafana/provisioning";
@@ -59,18 +35,6 @@ export const DEFAULT_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/tracestack";
 // ---------------------------------------------------------------------------
 // Scalars
 // ---------------------------------------------------------------------------
-
-const directory = (example: string) => absolutePath({ example });
-
-/** A Prometheus duration: `15d`, `12h`, `30s`, `2w`. */
-export const promDuration = z
-  .string()
-  .regex(/^[1-9]\d*(ms|s|m|h|d|w|y)$/, { message: "allowed: a positive duration with unit ms, s, m, h, d, w or y, such as 15d" });
-
-/** A Jaeger search duration (the Grafana Jaeger query editor's Min Duration): `5s`, `1.5s`, `500ms`. */
-export const jaegerSearchDuration = z
-  .string()
-  .regex(/^(0|[1-9]\d*)(\.\d+)?(us|ms|s|m|h)$/, { message: "allowed: a duration with unit us, ms, s, m or h, such as 5s or 500ms" });
 
 /**
  * A label regex for PromQL (Go RE2, fully anchored by Prometheus: it compiles `^(?:<re>)$`). It is
@@ -95,7 +59,11 @@ export const promRegex = z.string().superRefine((s, ctx) => {
 // Grafana
 // ---------------------------------------------------------------------------
 
-export const GRAFANA_RUNTIMES = ["docker", "native"] as const;
+/**
+ * How a host runs Grafana: the grafana/grafana image on the host's Docker engine. (A release
+ * tarball under systemd, "native", is not implemented: the schema refuses it, naming what is allowed.)
+ */
+export const GRAFANA_RUNTIMES = ["docker"] as const;
 export type GrafanaRuntime = (typeof GRAFANA_RUNTIMES)[number];
 
 /** Loki to link traces and logs both ways. Without it, no Loki datasource or link is rendered. */
@@ -127,11 +95,11 @@ export const dashboardsSchema = z
 export const grafanaDeploySchema = z.strictObject({
   /** Deploy Grafana with the stack. */
   mode: z.literal("deploy"),
-  /** Grafana version (the grafana/grafana image tag, or the release tarball for the native runtime). @default 12.3.1 */
+  /** Grafana version (the grafana/grafana image tag). @default 12.3.1 */
   version: versionIn(GRAFANA_VERSIONS).default(DEFAULT_GRAFANA_VERSION),
   /** Host that runs Grafana (hosts target only). */
   host: dnsLabel.optional(),
-  /** How the host runs Grafana: a Docker container or the release tarball under systemd (hosts target only). @default docker */
+  /** How the host runs Grafana: a Docker container (the only runtime so far; hosts target only). @default docker */
   runtime: z.enum(GRAFANA_RUNTIMES).default("docker"),
   /** HTTP port of the UI. @default 3000 */
   port: port.default(3000),
@@ -156,9 +124,9 @@ export const grafanaExistingSchema = z.strictObject({
   /** Host whose Grafana reads the provisioning files (hosts target only). Without it the files are only rendered, for you to copy. */
   host: dnsLabel.optional(),
   /** Grafana's provisioning directory on that host. @default /etc/grafana/provisioning */
-  provisioningDir: directory("/etc/grafana/provisioning").default(DEFAULT_PROVISIONING_DIR),
+  provisioningDir: absolutePath({ example: DEFAULT_PROVISIONING_DIR }).default(DEFAULT_PROVISIONING_DIR),
   /** Directory on that host the dashboard JSON is written to (Grafana must be able to read it). @default /var/lib/grafana/dashboards/tracestack */
-  dashboardsDir: directory("/var/lib/grafana/dashboards/tracestack").default(DEFAULT_DASHBOARDS_DIR),
+  dashboardsDir: absolutePath({ example: DEFAULT_DASHBOARDS_DIR }).default(DEFAULT_DASHBOARDS_DIR),
   loki: lokiSchema.optional(),
   dashboards: dashboardsSchema,
 });
@@ -238,8 +206,12 @@ export const DEFAULT_LISTEN_ADDRESS = "127.0.0.1";
 // Cross-checks
 // ---------------------------------------------------------------------------
 
-/** The validated stack (its `grafana` and `prometheus` keys are this module's). */
-export type StackWithGrafana = StackConfig & { grafana: GrafanaConfig; prometheus: PrometheusConfig };
+/** What the Grafana checks read of the stack: the target and this module's two keys. */
+export interface GrafanaCheckInput {
+  target: Target;
+  grafana: GrafanaConfig;
+  prometheus: PrometheusConfig;
+}
 
 /** Listeners Grafana and Prometheus open on hosts (hosts target only), for port-collision checks. */
 export function grafanaListeners(target: Target, grafana: GrafanaConfig, prometheus: PrometheusConfig): Listener[] {
@@ -250,16 +222,13 @@ export function grafanaListeners(target: Target, grafana: GrafanaConfig, prometh
   return out;
 }
 
-function hostsOnly(path: (string | number)[], value: unknown): ConfigProblem {
-  return { path, message: `${showValue(value)} is only allowed when tracestack:target.kind is "hosts"; remove it` };
-}
-
 /**
  * Checks of `tracestack:grafana` and `tracestack:prometheus` against the target and the rest of
- * the stack. Port collisions are reported only where Grafana or Prometheus takes part; the
+ * the stack. `stackListeners` are the stack's other listeners on hosts (validate.ts
+ * `hostListeners`): collisions are reported only where Grafana or Prometheus takes part; the
  * stack's own collisions are crossCheck's.
  */
-export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
+export function grafanaCrossCheck(cfg: GrafanaCheckInput, stackListeners: readonly Listener[] = []): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { target: t, grafana: g, prometheus: p } = cfg;
 
@@ -271,9 +240,6 @@ export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
       }),
     );
     if (p.mode === "deploy") problems.push(...placementProblems(t, ["prometheus", "host"], p.host, { what: "Prometheus" }));
-    if (g.mode === "deploy" && g.runtime === "native") {
-      problems.push({ path: ["grafana", "runtime"], message: `"native" is not supported yet; allowed: "docker" (the grafana/grafana image on the host's Docker engine)` });
-    }
     // Prometheus set to listen on its host's loopback is out of reach of a Grafana elsewhere
     // (unset, it listens beyond loopback exactly when Grafana runs on another host).
     const promListen = p.mode === "deploy" ? p.listenAddress : undefined;
@@ -284,12 +250,12 @@ export function grafanaCrossCheck(cfg: StackWithGrafana): ConfigProblem[] {
       });
     }
     const mine = grafanaListeners(t, g, p);
-    problems.push(...portCollisions([...hostListeners(cfg), ...mine]).filter((pr) => pr.path[0] === "grafana" || pr.path[0] === "prometheus"));
+    problems.push(...portCollisions([...stackListeners, ...mine]).filter((pr) => pr.path[0] === "grafana" || pr.path[0] === "prometheus"));
   } else {
-    if (g.host !== undefined) problems.push(hostsOnly(["grafana", "host"], g.host));
-    if (g.mode === "deploy" && g.listenAddress !== undefined) problems.push(hostsOnly(["grafana", "listenAddress"], g.listenAddress));
-    if (p.mode === "deploy" && p.host !== undefined) problems.push(hostsOnly(["prometheus", "host"], p.host));
-    if (p.mode === "deploy" && p.listenAddress !== undefined) problems.push(hostsOnly(["prometheus", "listenAddress"], p.listenAddress));
+    if (g.host !== undefined) problems.push(onlyOnTarget("hosts", ["grafana", "host"], { value: g.host }));
+    if (g.mode === "deploy" && g.listenAddress !== undefined) problems.push(onlyOnTarget("hosts", ["grafana", "listenAddress"], { value: g.listenAddress }));
+    if (p.mode === "deploy" && p.host !== undefined) problems.push(onlyOnTarget("hosts", ["prometheus", "host"], { value: p.host }));
+    if (p.mode === "deploy" && p.listenAddress !== undefined) problems.push(onlyOnTarget("hosts", ["prometheus", "listenAddress"], { value: p.listenAddress }));
   }
 
   return problems;

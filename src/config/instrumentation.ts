@@ -3,18 +3,19 @@
  * own (the memory API, the embeddings service, GPU inference, the client edge), delivered
  * without touching their code — systemd drop-ins, an env file or launchd keys on hosts,
  * server-side-apply patches or a ConfigMap on Kubernetes. Pure: no Pulumi here.
- *
- * Self-contained scalars (no import from ./schema, which imports this module).
  */
 import { z } from "zod";
 // The systemd grammar lives with its renderer (a leaf module): one reader for the check and the render.
 import { parseExecLine } from "../render/systemd/unit";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
-import { absolutePath, displayText, pinnedImage, scalar } from "./scalars";
-import type { Target } from "./schema";
-import type { VersionRange } from "./versions";
-import { compareVersions } from "./versions";
+import { onlyOnTarget } from "./placement";
+import { absolutePath, displayText, dnsLabel, pinnedImage, port, scalar } from "./scalars";
+import type { Target } from "./target";
+import { compareVersions, DCGM_VERSIONS, DEFAULT_DCGM_EXPORTER_IMAGE } from "./versions";
+
+// The DCGM exporter's pins live with every other version pin (./versions), re-exported for existing importers.
+export { DCGM_VERSIONS, DEFAULT_DCGM_EXPORTER_IMAGE } from "./versions";
 
 // ---------------------------------------------------------------------------
 // Enums
@@ -44,24 +45,6 @@ export type K8sMode = (typeof K8S_MODES)[number];
 /** vLLM `--collect-detailed-traces` modules (https://docs.vllm.ai/en/latest/cli/serve.html). */
 export const VLLM_DETAILED_TRACE_MODULES = ["model", "worker", "all"] as const;
 
-/**
- * The DCGM exporter image: NVIDIA's published `nvcr.io/nvidia/k8s/dcgm-exporter` tag
- * `<dcgm>-<exporter>-<os>` as in NVIDIA/dcgm-exporter's dcgm-exporter.yaml (4.2.3-4.1.3-ubuntu22.04).
- */
-export const DEFAULT_DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
-/**
- * DCGM exporter image tags tracestack renders the DaemonSet for, by the DCGM version the tag
- * starts with: dcgm-exporter 3.x and 4.x (`DCGM_EXPORTER_KUBERNETES`, the kubelet pod-resources
- * socket and `DCGM_EXPORTER_LISTEN` as rendered here) ship with DCGM 3.3 and later; DCGM 5 is not verified.
- */
-export const DCGM_VERSIONS: VersionRange = {
-  what: "DCGM",
-  min: "3.3.0",
-  below: "5.0.0",
-  why: "dcgm-exporter's Kubernetes mode and flags as rendered; the tag is <dcgm>-<exporter>-<os>",
-  example: "4.2.3",
-};
-
 /** Why a DCGM exporter tag is outside `DCGM_VERSIONS` (NVIDIA's `<dcgm>-<exporter>-<os>` scheme), or undefined. */
 function dcgmTagProblem(tag: string): string | undefined {
   const v = String.raw`(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)`;
@@ -85,13 +68,6 @@ export const DEFAULT_HEALTH_PATHS = ["/health", "/healthz", "/readyz", "/metrics
 // ---------------------------------------------------------------------------
 // Scalars
 // ---------------------------------------------------------------------------
-
-const label = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
-    message: "allowed: lowercase letters, digits and '-', 1-63 characters, starting and ending alphanumeric",
-  });
-const tcpPort = z.number().int().min(1).max(65535);
 
 /** `service.name` as Jaeger lists it; also the key of the service. */
 const serviceName = z
@@ -163,7 +139,7 @@ const gpuModel = displayText("a GPU model", "NVIDIA GeForce RTX 4090");
 
 const dcgmExporter = z.strictObject({
   /** Port of an already running DCGM exporter the node's agent scrapes. @default 9400 */
-  port: tcpPort.default(DEFAULT_DCGM_EXPORTER_PORT),
+  port: port.default(DEFAULT_DCGM_EXPORTER_PORT),
 });
 
 // ---------------------------------------------------------------------------
@@ -177,7 +153,7 @@ const dcgmExporter = z.strictObject({
  */
 export const placementSchema = z.strictObject({
   /** Host the service runs on (hosts target). */
-  host: label.optional(),
+  host: dnsLabel.optional(),
   /** systemd service unit, without `.service`; gets `/etc/systemd/system/<unit>.service.d/tracestack-otel.conf`. */
   unit: unitName.optional(),
   /** A launchd job (macOS): its EnvironmentVariables get the OTEL_* keys. */
@@ -195,11 +171,11 @@ export const placementSchema = z.strictObject({
    */
   envFile: z.union([z.literal(true), userFile]).optional(),
   /** Namespace of the workload (Kubernetes target). */
-  namespace: label.optional(),
+  namespace: dnsLabel.optional(),
   /** Deployment to patch (Kubernetes target). */
-  deployment: label.optional(),
+  deployment: dnsLabel.optional(),
   /** Container in the Deployment's pod template. @default the deployment name */
-  container: label.optional(),
+  container: dnsLabel.optional(),
 });
 
 export const instrumentedServiceSchema = z.strictObject({
@@ -236,7 +212,7 @@ export const instrumentedServiceSchema = z.strictObject({
   /** vLLM `--collect-detailed-traces` modules (model, worker, all; costs latency). */
   collectDetailedTraces: z.array(z.enum(VLLM_DETAILED_TRACE_MODULES)).min(1).optional(),
   /** llama-server's HTTP port, scraped at /metrics by the node's agent. @default 8080 */
-  port: tcpPort.default(8080),
+  port: port.default(8080),
   /** A DCGM exporter beside this service the node's agent scrapes (hosts target). */
   dcgmExporter: dcgmExporter.optional(),
 });
@@ -250,7 +226,7 @@ export const instrumentationSchema = z
     /** Captured header names whose values are sanitized (regexes). @default authorization, cookie, set-cookie, proxy-authorization, x-api-key, .*token.*, .*secret.* */
     sanitizeHeaders: z.array(listItem).default(DEFAULT_SANITIZED_HEADERS),
     /** DCGM exporters already running on hosts, by host name (hosts target). @default {} */
-    hosts: z.record(label, z.strictObject({ dcgmExporter })).default({}),
+    hosts: z.record(dnsLabel, z.strictObject({ dcgmExporter })).default({}),
     /** Kubernetes: a DCGM exporter DaemonSet on GPU nodes (nvidia.com/gpu). Deployed when any service is vllm or names a gpu. */
     dcgmExporter: z
       .strictObject({
@@ -259,7 +235,7 @@ export const instrumentationSchema = z
         /** Image, pinned to a tag `<dcgm>-<exporter>-<os>` (DCGM 3.3 up to 5.0) or a digest; not `latest`. @default nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04 */
         image: pinnedImage(DEFAULT_DCGM_EXPORTER_IMAGE, dcgmTagProblem).default(DEFAULT_DCGM_EXPORTER_IMAGE),
         /** Metrics port, also the hostPort the node's agent scrapes. @default 9400 */
-        port: tcpPort.default(DEFAULT_DCGM_EXPORTER_PORT),
+        port: port.default(DEFAULT_DCGM_EXPORTER_PORT),
       })
       .prefault({}),
   })
@@ -289,7 +265,7 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
     const path = [...base(name), "placement"];
     if (target.kind === "hosts") {
       for (const f of K8S_FIELDS) {
-        if (p[f] !== undefined) problems.push({ path: [...path, f], message: `${showValue(p[f])} is only allowed when tracestack:target.kind is "kubernetes"; remove it` });
+        if (p[f] !== undefined) problems.push(onlyOnTarget("kubernetes", [...path, f], { value: p[f] }));
       }
       const declared = Object.keys(target.hosts).sort();
       if (p.host === undefined) {
@@ -329,16 +305,16 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
       }
     } else {
       for (const f of HOST_FIELDS) {
-        if (p[f] !== undefined) problems.push({ path: [...path, f], message: `${showValue(p[f])} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+        if (p[f] !== undefined) problems.push(onlyOnTarget("hosts", [...path, f], { value: p[f] }));
       }
       for (const f of ["namespace", "deployment"] as const) {
         if (p[f] === undefined) problems.push({ path: [...path, f], message: `is required on the kubernetes target: the ${f} of ${name}` });
       }
       if (s.wrapExecStart !== undefined) {
-        problems.push({ path: [...base(name), "wrapExecStart"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes the image's entrypoint runs opentelemetry-instrument` });
+        problems.push(onlyOnTarget("hosts", [...base(name), "wrapExecStart"], { instead: "on Kubernetes the image's entrypoint runs opentelemetry-instrument" }));
       }
       if (s.dcgmExporter !== undefined) {
-        problems.push({ path: [...base(name), "dcgmExporter"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes use tracestack:instrumentation.dcgmExporter` });
+        problems.push(onlyOnTarget("hosts", [...base(name), "dcgmExporter"], { instead: "on Kubernetes use tracestack:instrumentation.dcgmExporter" }));
       }
       if (p.namespace !== undefined && p.deployment !== undefined) {
         const key = `${p.namespace}/${p.deployment}/${p.container ?? p.deployment}`;
@@ -369,7 +345,7 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
       }
     }
   } else if (Object.keys(cfg.hosts).length > 0) {
-    problems.push({ path: ["instrumentation", "hosts"], message: `is only allowed when tracestack:target.kind is "hosts"; on Kubernetes use tracestack:instrumentation.dcgmExporter` });
+    problems.push(onlyOnTarget("hosts", ["instrumentation", "hosts"], { instead: "on Kubernetes use tracestack:instrumentation.dcgmExporter" }));
   }
   return problems;
 }

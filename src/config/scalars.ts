@@ -140,7 +140,7 @@ export const dnsSubdomain = (example: string) =>
   });
 
 // ---------------------------------------------------------------------------
-// Versions and quantities
+// Versions
 // ---------------------------------------------------------------------------
 
 export const semver = z.string().regex(SEMVER_PATTERN, { message: "allowed: a release version such as 2.20.0" });
@@ -157,10 +157,46 @@ export function versionIn(range: VersionRange) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// Durations: one parser, one schema per upstream grammar
+// ---------------------------------------------------------------------------
+
+const DURATION_UNIT_SECONDS = { us: 1e-6, ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 } as const;
+type DurationUnit = keyof typeof DURATION_UNIT_SECONDS;
+
+/**
+ * Seconds in a duration of one number and one unit (`us`, `ms`, `s`, `m`, `h`, `d`, `w`, `y`), as
+ * every duration scalar below admits it (each allows only the units its upstream reads).
+ */
+export function durationSeconds(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(us|ms|s|m|h|d|w|y)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(d)}`);
+  return Number(m[1]) * DURATION_UNIT_SECONDS[m[2] as DurationUnit];
+}
+
 /** An Elasticsearch time value: `30d`, `12h`, `90m`, `45s`. */
 export const esDuration = z
   .string()
   .regex(/^[1-9]\d*(d|h|m|s)$/, { message: "allowed: a positive duration with unit d, h, m or s, such as 30d" });
+
+/** A positive Go duration with one unit (the collector's settings), e.g. `10s`, `500ms`, `5m`. */
+export const goDuration = z
+  .string()
+  .regex(/^[1-9]\d*(ms|s|m|h)$/, { message: "allowed: a positive duration with unit ms, s, m or h, such as 10s" });
+
+/** A Prometheus duration: `15d`, `12h`, `30s`, `2w`. */
+export const promDuration = z
+  .string()
+  .regex(/^[1-9]\d*(ms|s|m|h|d|w|y)$/, { message: "allowed: a positive duration with unit ms, s, m, h, d, w or y, such as 15d" });
+
+/** A Jaeger search duration (the Grafana Jaeger query editor's Min Duration): `5s`, `1.5s`, `500ms`. */
+export const jaegerSearchDuration = z
+  .string()
+  .regex(/^(0|[1-9]\d*)(\.\d+)?(us|ms|s|m|h)$/, { message: "allowed: a duration with unit us, ms, s, m or h, such as 5s or 500ms" });
+
+// ---------------------------------------------------------------------------
+// Quantities
+// ---------------------------------------------------------------------------
 
 /** An Elasticsearch byte size: `50gb`, `512mb`. */
 export const esByteSize = z

@@ -1,27 +1,39 @@
 /**
  * Checks that span several keys: placements against declared hosts, port collisions,
  * lifecycle ordering, versions the renderers support. Pure: no Pulumi here.
+ *
+ * Below load.ts and above every key module: it gathers each module's checks and listeners.
  */
+import { collectorListeners, collectorProblems } from "./collector";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
+import { grafanaCrossCheck } from "./grafana";
+import { instrumentationProblems } from "./instrumentation";
+import type { Listener } from "./listeners";
+import { portCollisions } from "./listeners";
+import { onlyOnTarget, placementProblems } from "./placement";
+import { durationSeconds } from "./scalars";
 import type { StackConfig } from "./schema";
 import { SMOKE_TEST_MAX_SECONDS } from "./schema";
-import { collectorProblems, goDurationSeconds } from "./collector";
-import { grafanaCrossCheck } from "./grafana";
-import { hostListeners, portCollisions } from "./listeners";
-import { placementProblems } from "./placement";
-import { instrumentationProblems } from "./instrumentation";
 
-// Listeners and collisions live in ./listeners (grafana.ts uses them too, without a cycle through this module).
-export { hostListeners, portCollisions } from "./listeners";
+export { portCollisions } from "./listeners";
 export type { Listener } from "./listeners";
 
-/** Seconds in an Elasticsearch time value (`30d`, `12h`, `90m`, `45s`). */
-export function esDurationSeconds(d: string): number {
-  const m = /^(\d+)(d|h|m|s)$/.exec(d);
-  if (!m) throw new Error(`not a duration: ${d}`);
-  const unit = { d: 86400, h: 3600, m: 60, s: 1 }[m[2] as "d" | "h" | "m" | "s"];
-  return Number(m[1]) * unit;
+/**
+ * Every listener of Jaeger, Elasticsearch and the collector on a host (hosts target only).
+ * Grafana's and Prometheus's (`grafanaListeners`) follow these in `grafanaCrossCheck`.
+ */
+export function hostListeners(cfg: StackConfig): Listener[] {
+  const out: Listener[] = [];
+  if (cfg.target.kind !== "hosts") return out;
+  const j = cfg.jaeger;
+  if (j.host) {
+    for (const [name, p] of Object.entries(j.ports)) out.push({ host: j.host, port: p, path: ["jaeger", "ports", name] });
+  }
+  const es = cfg.elasticsearch;
+  if (es.mode === "deploy" && es.host) out.push({ host: es.host, port: es.port, path: ["elasticsearch", "port"] });
+  out.push(...collectorListeners(cfg.collector, cfg.target));
+  return out;
 }
 
 export function crossCheck(cfg: StackConfig): ConfigProblem[] {
@@ -52,10 +64,10 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
     problems.push(...portCollisions(hostListeners(cfg)));
   } else {
     if (cfg.jaeger.host !== undefined) {
-      problems.push({ path: ["jaeger", "host"], message: `${showValue(cfg.jaeger.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+      problems.push(onlyOnTarget("hosts", ["jaeger", "host"], { value: cfg.jaeger.host }));
     }
     if (es.mode === "deploy" && es.host !== undefined) {
-      problems.push({ path: ["elasticsearch", "host"], message: `${showValue(es.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+      problems.push(onlyOnTarget("hosts", ["elasticsearch", "host"], { value: es.host }));
     }
     if (es.mode === "deploy" && es.nodes === 2) {
       problems.push({ path: ["elasticsearch", "nodes"], message: `2 cannot elect a master after losing one node; allowed: 1, or 3 and more` });
@@ -75,7 +87,7 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   }
 
   const lc = cfg.lifecycle;
-  if (esDurationSeconds(lc.warmAfter) >= esDurationSeconds(lc.deleteAfter)) {
+  if (durationSeconds(lc.warmAfter) >= durationSeconds(lc.deleteAfter)) {
     problems.push({
       path: ["lifecycle", "warmAfter"],
       message: `${showValue(lc.warmAfter)} must be earlier than tracestack:lifecycle.deleteAfter (${showValue(lc.deleteAfter)}); allowed: a duration shorter than deleteAfter`,
@@ -92,14 +104,14 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   problems.push(...collectorProblems(cfg.collector, { target: cfg.target }));
   // Grafana and Prometheus: placement, versions, and the port collisions they take part in
   // (their listeners after the stack's own, so each collision is reported once).
-  problems.push(...grafanaCrossCheck(cfg));
+  problems.push(...grafanaCrossCheck(cfg, hostListeners(cfg)));
   problems.push(...smokeTestProblems(cfg));
   return problems;
 }
 
 /** Seconds the marked trace needs at least: the gateway holds it for decisionWait, then the exports and Jaeger's bulk flush. */
 export function smokeTestMinSeconds(cfg: StackConfig): number {
-  return goDurationSeconds(cfg.collector.sampling.decisionWait) + 10;
+  return durationSeconds(cfg.collector.sampling.decisionWait) + 10;
 }
 
 function smokeTestProblems(cfg: StackConfig): ConfigProblem[] {
@@ -108,12 +120,12 @@ function smokeTestProblems(cfg: StackConfig): ConfigProblem[] {
   const t = cfg.target;
   if (s.host !== undefined) {
     if (t.kind !== "hosts") {
-      problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is only allowed when tracestack:target.kind is "hosts"; remove it` });
+      problems.push(onlyOnTarget("hosts", ["smokeTest", "host"], { value: s.host }));
     } else if (!t.hosts[s.host]) {
       problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is not a declared host; allowed: one of ${Object.keys(t.hosts).sort().join(", ")} (every host runs an agent)` });
     }
   }
-  const seconds = goDurationSeconds(s.timeout);
+  const seconds = durationSeconds(s.timeout);
   const min = smokeTestMinSeconds(cfg);
   if (seconds < min || seconds > SMOKE_TEST_MAX_SECONDS) {
     problems.push({

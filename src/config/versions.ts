@@ -1,8 +1,10 @@
 /**
- * Pinned upstream versions and the version-dependent facts the renderers branch on.
+ * Every pinned upstream version (Jaeger, Elasticsearch, otelcol-contrib, Grafana, Prometheus,
+ * dcgm-exporter), the range each key accepts, and the version-dependent facts the renderers
+ * branch on: one place to find and bump a pin. A leaf of src/config (it imports nothing).
  *
- * Every default here is a release that exists upstream; a stack pins its own with
- * `tracestack:jaeger.version` / `tracestack:elasticsearch.version`.
+ * Every default here is a release that exists upstream; a stack pins its own with the key's
+ * `version` (e.g. `tracestack:jaeger.version`).
  */
 
 /** Jaeger v2 release used when a stack pins none: 2.13.0, the newest the toolchain can build (every later v2 release is refused by the Go module proxy), so every default render is loaded by the real `jaeger validate` in the integration suite; a stack pins 2.14–2.x itself. */
@@ -61,6 +63,100 @@ export const ELASTICSEARCH_VERSIONS: VersionRange = {
   why: "the bootstrap's _index_template API needs 7.8; 10.x is not verified",
   example: DEFAULT_ELASTICSEARCH_VERSION,
 };
+
+// ---------------------------------------------------------------------------
+// The collector
+// ---------------------------------------------------------------------------
+
+/**
+ * otelcol-contrib release used when a stack pins none: 0.161.0, the release whose modules the Go
+ * module proxy serves for every component rendered here (tail_sampling and transform are served at
+ * v0.161.0 only), so the toolchain builds a collector of exactly that release (tools/toolchain/otelcol)
+ * and the integration suite validates every rendered config with it.
+ */
+export const DEFAULT_COLLECTOR_VERSION = "0.161.0";
+
+/**
+ * Oldest otelcol-contrib release the renderers support: `sending_queue::batch` replaced the
+ * exporter `batcher` in core v0.123.0, and the redaction processor masks span event attributes
+ * (contrib #38288) and has `blocked_key_patterns` (#37664) since before it.
+ */
+export const MIN_COLLECTOR_VERSION = "0.123.0";
+
+/**
+ * Supported otelcol-contrib releases: from 0.123.0 (`sending_queue::batch` replaced the exporter
+ * `batcher` in core v0.123.0; the redaction processor masks span event attributes, contrib #38288,
+ * and has `blocked_key_patterns`, #37664, since before it) through 0.161.x, the newest release the
+ * toolchain builds and validates the rendered configs with (tools/toolchain/otelcol). Component
+ * configs still change between 0.x minors, so a newer one is refused until it is verified.
+ */
+export const COLLECTOR_VERSIONS: VersionRange = {
+  what: "otelcol-contrib",
+  min: MIN_COLLECTOR_VERSION,
+  below: "0.162.0",
+  why: "sending_queue::batch and redaction blocked_key_patterns need 0.123; 0.161.x is the newest verified",
+  example: DEFAULT_COLLECTOR_VERSION,
+};
+
+// ---------------------------------------------------------------------------
+// Grafana and Prometheus
+// ---------------------------------------------------------------------------
+
+/** grafana/grafana image tag used when a stack pins none. */
+export const DEFAULT_GRAFANA_VERSION = "12.3.1";
+/**
+ * Oldest Grafana the rendered files are written for: the dashboard's `schemaVersion` (41) is
+ * the one Grafana 12.0 writes, and the datasources use `tracesToLogsV2` and top-level `prune`.
+ */
+export const MIN_GRAFANA_VERSION = "12.0.0";
+/** prom/prometheus image tag (without the leading `v`) used when a stack pins none. */
+export const DEFAULT_PROMETHEUS_VERSION = "3.7.3";
+/** Oldest Prometheus whose flags and scrape config tracestack renders. */
+export const MIN_PROMETHEUS_VERSION = "3.0.0";
+
+/** Grafana 12.x: the dashboard schema (41) and datasource links are Grafana 12's; 13 is not verified. */
+export const GRAFANA_VERSIONS: VersionRange = {
+  what: "Grafana",
+  min: MIN_GRAFANA_VERSION,
+  below: "13.0.0",
+  why: "the dashboard schema and datasource links need Grafana 12; 13 is not verified",
+  example: DEFAULT_GRAFANA_VERSION,
+};
+
+/** Prometheus 3.x: its flags and scrape defaults as rendered; 4 is not verified. */
+export const PROMETHEUS_VERSIONS: VersionRange = {
+  what: "Prometheus",
+  min: MIN_PROMETHEUS_VERSION,
+  below: "4.0.0",
+  why: "Prometheus 3 flags and scrape defaults; 4 is not verified",
+  example: DEFAULT_PROMETHEUS_VERSION,
+};
+
+// ---------------------------------------------------------------------------
+// The DCGM exporter (Kubernetes)
+// ---------------------------------------------------------------------------
+
+/**
+ * The DCGM exporter image: NVIDIA's published `nvcr.io/nvidia/k8s/dcgm-exporter` tag
+ * `<dcgm>-<exporter>-<os>` as in NVIDIA/dcgm-exporter's dcgm-exporter.yaml (4.2.3-4.1.3-ubuntu22.04).
+ */
+export const DEFAULT_DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
+/**
+ * DCGM exporter image tags tracestack renders the DaemonSet for, by the DCGM version the tag
+ * starts with: dcgm-exporter 3.x and 4.x (`DCGM_EXPORTER_KUBERNETES`, the kubelet pod-resources
+ * socket and `DCGM_EXPORTER_LISTEN` as rendered here) ship with DCGM 3.3 and later; DCGM 5 is not verified.
+ */
+export const DCGM_VERSIONS: VersionRange = {
+  what: "DCGM",
+  min: "3.3.0",
+  below: "5.0.0",
+  why: "dcgm-exporter's Kubernetes mode and flags as rendered; the tag is <dcgm>-<exporter>-<os>",
+  example: "4.2.3",
+};
+
+// ---------------------------------------------------------------------------
+// Comparing versions
+// ---------------------------------------------------------------------------
 
 export interface SemVer {
   major: number;

@@ -34,7 +34,7 @@ describe("collector schema", () => {
       gateway: {
         ports: { otlpGrpc: 4417, otlpHttp: 4418, health: 13135, metrics: 8890, spanmetrics: 8891 },
         resources: { cpu: "1", memory: "2Gi" },
-        queue: { sizeMiB: 2048, directory: "/var/lib/otelcol/queue" },
+        queue: { sizeMiB: 2048 },
       },
       agent: { ports: { otlpGrpc: 4317, otlpHttp: 4318, health: 13134, metrics: 8889 }, resources: { cpu: "200m", memory: "256Mi" } },
       sampling: {
@@ -142,6 +142,7 @@ describe("collector cross-checks", () => {
     [{ gateway: { host: "laptop" } }, "hosts", "collector.gateway.host", '"laptop" runs macos'],
     [{ gateway: { host: "gpu1", replicas: 2 } }, "hosts", "collector.gateway.replicas", "2 is not supported on the hosts target; allowed: 1"],
     [{ gateway: { host: "gpu1" } }, "kubernetes", "collector.gateway.host", '"gpu1" is only allowed when tracestack:target.kind is "hosts"'],
+    [{ gateway: { host: "gpu1", queue: { directory: "/data/q" } } }, "hosts", "collector.gateway.queue.directory", '"/data/q" is only allowed when tracestack:target.kind is "kubernetes"; on hosts the queue lives in'],
     [{ sampling: { decisionWait: "1m", decisionCacheWindow: "30s" } }, "kubernetes", "collector.sampling.decisionCacheWindow", '"30s" must not be shorter than tracestack:collector.sampling.decisionWait ("1m")'],
     [{ sampling: { expectedNewTracesPerSecond: 5000 }, gateway: { resources: { memory: "1Gi" } } }, "kubernetes", "collector.gateway.resources.memory", '"1Gi" is too small to hold 5000 traces/s for 10s on 2 replicas'],
     [{ redaction: { extraBlockedKeys: ["x-ticket", "llm.tokens_in"] } }, "kubernetes", "collector.redaction.extraBlockedKeys.1", '"llm.tokens_in" is part of the agent-run attribute schema'],

@@ -4,8 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { parseStackConfig } from "../../src/config/load";
 import type { RenderResult } from "../../tools/render-lib";
-import { render, stackValues } from "../helpers/render";
+import { render, renderFresh, stackValues, withValue } from "../helpers/render";
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -92,6 +93,13 @@ describe("collector wiring on the home hosts", () => {
     expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/tracestack\/otel-gateway$/m);
     expect(unit).toMatch(/^Environment=GOMEMLIMIT=\d+MiB$/m);
   });
+
+  it("refuses a queue directory set on hosts (it was silently replaced by the unit's state directory)", () => {
+    const values = withValue(home, "collector.gateway.queue.directory", "/data/otel-queue");
+    expect(() => parseStackConfig(values, "home")).toThrow(
+      'tracestack:collector.gateway.queue.directory: "/data/otel-queue" is only allowed when tracestack:target.kind is "kubernetes"; on hosts the queue lives in the gateway unit\'s state directory',
+    );
+  });
 });
 
 describe("collector wiring on Kubernetes", () => {
@@ -119,6 +127,15 @@ describe("collector wiring on Kubernetes", () => {
     expect(mounts.map((m) => m.mountPath)).toContain(storage.directory);
     expect(r.outputs.collectorOtlpGrpcEndpoint).toBe("otel-gateway.observability.svc:4417");
   });
+
+  it("keeps the gateway's queue in the directory the stack names, on its volume", async () => {
+    const r = await renderFresh("k8s", withValue(k8s, "collector.gateway.queue.directory", "/data/otel-queue"));
+    const gw = configAt(r, "files/observability/configmap-otel-gateway-config/config.yaml");
+    const storage = Object.entries(gw.extensions as Cfg).find(([k]) => k.startsWith("file_storage"))?.[1] as Cfg;
+    expect(storage.directory).toBe("/data/otel-queue");
+    const sts = YAML.parse(r.files["files/observability/statefulset-otel-gateway.yaml"]) as Cfg;
+    expect(sts.spec.template.spec.containers[0].volumeMounts.map((m: Cfg) => m.mountPath)).toContain("/data/otel-queue");
+  }, 60_000);
 
   it("points the agents at the gateway's headless Service and the gateway at Jaeger", () => {
     const r = results.k8s;

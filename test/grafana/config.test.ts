@@ -9,7 +9,12 @@ import {
   grafanaSchema,
   prometheusSchema,
 } from "../../src/config/grafana";
+import type { StackConfig } from "../../src/config/schema";
+import { hostListeners } from "../../src/config/validate";
 import { stack } from "./fixtures";
+
+/** Grafana's checks as crossCheck runs them: with the stack's other listeners on hosts. */
+const grafanaChecks = (cfg: StackConfig) => grafanaCrossCheck(cfg, hostListeners(cfg));
 
 /** The two keys as the stack file holds them, validated the way the loader does. */
 const keys = z.strictObject({ grafana: grafanaSchema, prometheus: prometheusSchema });
@@ -21,7 +26,7 @@ function messages(raw: Record<string, unknown>): string[] {
 }
 
 const problems = (...args: Parameters<typeof stack>) =>
-  grafanaCrossCheck(stack(...args)).map((p) => `${formatPath(p.path)}: ${p.message}`);
+  grafanaChecks(stack(...args)).map((p) => `${formatPath(p.path)}: ${p.message}`);
 
 describe("grafana and prometheus schemas: defaults", () => {
   it.each([
@@ -71,7 +76,7 @@ describe("grafana and prometheus schemas: defaults", () => {
 
   it.each([
     [{ port: 3300 }, "port", 3300],
-    [{ runtime: "native" }, "runtime", "native"],
+    [{ runtime: "docker" }, "runtime", "docker"],
     [{ dashboards: { slowTraceMinDuration: "1.5s" } }, "dashboards", expect.objectContaining({ slowTraceMinDuration: "1.5s", folder: "Tracestack" })],
     [{ resources: { memory: "1Gi" } }, "resources", { cpu: "250m", memory: "1Gi" }],
   ])("a set value wins over its default: %j", (raw, key, value) => {
@@ -86,7 +91,9 @@ describe("grafana and prometheus schemas: bad input", () => {
       'tracestack:grafana.prot: unknown key "prot"; allowed keys: dashboards, host, listenAddress, loki, mode, port, resources, runtime, storageSize, version. Did you mean "port"?',
     ],
     [{ grafana: { mode: "deploy", port: 70000 } }, "tracestack:grafana.port: 70000 is out of range; allowed: at most 65535"],
-    [{ grafana: { mode: "deploy", runtime: "podman" } }, 'tracestack:grafana.runtime: "podman" is not allowed; allowed values: "docker", "native"'],
+    [{ grafana: { mode: "deploy", runtime: "podman" } }, 'tracestack:grafana.runtime: "podman" is not allowed; allowed values: "docker"'],
+    // The schema said "native" was allowed and a later check refused it: the schema now states what runs.
+    [{ grafana: { mode: "deploy", runtime: "native" } }, 'tracestack:grafana.runtime: "native" is not allowed; allowed values: "docker"'],
     [
       { grafana: { mode: "deploy", version: "latest" } },
       'tracestack:grafana.version: "latest": allowed: a Grafana version from 12.0.0 up to but not including 13.0.0, such as 12.3.1 (the dashboard schema and datasource links need Grafana 12; 13 is not verified)',
@@ -228,7 +235,7 @@ describe("grafanaCrossCheck", () => {
   it("reports the stack's own port collisions only once (crossCheck owns them)", () => {
     const cfg = stack("hosts", { host: "gpu1" }, { host: "gpu1" });
     cfg.jaeger.ports.metrics = cfg.jaeger.ports.ui; // a collision between two Jaeger ports
-    expect(grafanaCrossCheck(cfg)).toEqual([]);
+    expect(grafanaChecks(cfg)).toEqual([]);
   });
 });
 

@@ -1,8 +1,7 @@
 /** Fixture builders for the Grafana tests: one place, each test overrides what it is about. */
 import { stackConfigSchema } from "../../src/config/schema";
-import type { StackConfigInput } from "../../src/config/schema";
+import type { StackConfig, StackConfigInput } from "../../src/config/schema";
 import { grafanaSchema, prometheusSchema } from "../../src/config/grafana";
-import type { StackWithGrafana } from "../../src/config/grafana";
 import type { DatasourcesInput, MetricNames, TracingDashboardInput } from "../../src/render/grafana/index";
 import { defaultMetricNames } from "../../src/render/grafana/index";
 
@@ -76,7 +75,7 @@ type Keys = Record<string, unknown> | undefined;
 const deployUnlessSet = (v: Keys) => (v === undefined || "mode" in v ? v : { mode: "deploy", ...v });
 
 /** A validated stack on hosts or Kubernetes with the given Grafana and Prometheus keys. */
-export function stack(kind: "hosts" | "kubernetes", grafana: Keys, prometheus: Keys): StackWithGrafana {
+export function stack(kind: "hosts" | "kubernetes", grafana: Keys, prometheus: Keys): StackConfig {
   return {
     ...stackConfigSchema.parse(kind === "hosts" ? HOSTS : KUBERNETES),
     grafana: grafanaSchema.parse(deployUnlessSet(grafana)),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { durationSeconds } from "../../src/config/scalars";
 import {
   SCRAPE_JOBS,
   prometheusArgs,
-  promDurationSeconds,
   renderDashboardProvider,
   renderDashboardProviderYaml,
   renderPrometheusConfig,
@@ -96,8 +96,11 @@ describe("renderPrometheusConfig", () => {
     ["15s", 15],
     ["2m", 120],
     ["1w", 604800],
-  ])("reads the duration %s as %d s", (d, s) => {
-    expect(promDurationSeconds(d)).toBe(s);
+    ["30d", 2592000],
+    ["1.5s", 1.5],
+    ["250us", 0.00025],
+  ])("reads the duration %s as %d s (one parser for every duration key)", (d, s) => {
+    expect(durationSeconds(d)).toBe(s);
   });
 });
 

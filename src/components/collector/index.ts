@@ -5,7 +5,7 @@
  * renderers in src/render/collector/; this file only describes the workloads.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
+import { gatewayQueueDirectory, gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
 import type { CollectorConfig } from "../../config/collector";
 import type { Platform, StackModel } from "../../config/index";
 import {
@@ -114,7 +114,7 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     ],
     // Kubernetes: the persistent sending queue (file_storage) on a volume per replica; on hosts
     // the queue lives under the unit's state directory (gatewayConfigFor).
-    volumes: model.target.kind === "kubernetes" ? [{ name: "queue", mountPath: g.queue.directory, size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }] : [],
+    volumes: model.target.kind === "kubernetes" ? [{ name: "queue", mountPath: gatewayQueueDirectory(c), size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }] : [],
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
     replicas: gatewayReplicas(c, model.target),

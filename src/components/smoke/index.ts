@@ -8,7 +8,7 @@
  * stored in time fails the deploy, or only warns with `smokeTest.warnOnly`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { goDurationSeconds } from "../../config/collector";
+import { durationSeconds } from "../../config/scalars";
 import type { StackModel } from "../../config/index";
 import { SMOKE_TEST_PASSED, SMOKE_TEST_SCRIPT, SMOKE_TEST_WARNED, renderSmokeTestScript, smokeTestArgv } from "../../render/smoke/index";
 import { sha256 } from "../../render/yaml";
@@ -56,7 +56,7 @@ export class SmokeTest extends pulumi.ComponentResource {
       env: {},
       dependsOn: args.after,
       // The digest last (smokeTestArgv's order): the only argument that is an Output.
-      args: [...smokeTestArgv({ tracesUrl: args.tracesUrl, queryUrl: args.queryUrl, timeoutSeconds: Math.ceil(goDurationSeconds(s.timeout)), onFailure, pipelineDigest: "" }).slice(0, -1), digest],
+      args: [...smokeTestArgv({ tracesUrl: args.tracesUrl, queryUrl: args.queryUrl, timeoutSeconds: Math.ceil(durationSeconds(s.timeout)), onFailure, pipelineDigest: "" }).slice(0, -1), digest],
     });
     this.result = out.apply((o) => {
       const line = o.trim().split("\n").filter((l) => l.startsWith(SMOKE_TEST_PASSED) || l.startsWith(SMOKE_TEST_WARNED)).pop();

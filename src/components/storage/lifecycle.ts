@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel } from "../../config/index";
+import { DEFAULT_ELASTICSEARCH_VERSION } from "../../config/versions";
 import { BOOTSTRAP_SCRIPT, renderBootstrap } from "../../render/elasticsearch/bootstrap";
 import type { Target } from "../../targets/types";
 
@@ -26,7 +27,7 @@ export const BOOTSTRAP_DIR = "/etc/tracestack/es-bootstrap";
 /** The image of the stack's Kubernetes Jobs (bash and curl): Elasticsearch's, at the deployed version. */
 export function jobImage(m: StackModel): string {
   const es = m.elasticsearch;
-  return es.mode === "deploy" ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}` : "docker.elastic.co/elasticsearch/elasticsearch:8.19.0";
+  return `docker.elastic.co/elasticsearch/elasticsearch:${es.mode === "deploy" ? es.version : DEFAULT_ELASTICSEARCH_VERSION}`;
 }
 
 export class IndexLifecycle extends pulumi.ComponentResource {

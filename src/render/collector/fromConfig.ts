@@ -2,7 +2,8 @@
  * From the validated `collector` config to renderer inputs: the one place config values become
  * bytes, seconds and endpoints. Pure; components call these and then the renderers.
  */
-import { gatewayReplicas, goDurationSeconds, memoryQuantityBytes } from "../../config/collector";
+import { gatewayQueueDirectory, gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
+import { durationSeconds } from "../../config/scalars";
 import type { CollectorConfig } from "../../config/collector";
 import type { Target } from "../../config/schema";
 import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
@@ -39,13 +40,13 @@ export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContex
     jaegerOtlpEndpoint: ctx.jaegerOtlpEndpoint,
     replicas: gatewayReplicas(cfg, ctx.target),
     memoryBytes: memoryQuantityBytes(cfg.gateway.resources.memory),
-    queue: { directory: cfg.gateway.queue.directory, sizeBytes: cfg.gateway.queue.sizeMiB * 2 ** 20 },
+    queue: { directory: gatewayQueueDirectory(cfg), sizeBytes: cfg.gateway.queue.sizeMiB * 2 ** 20 },
     sampling: {
-      decisionWaitSeconds: goDurationSeconds(s.decisionWait),
+      decisionWaitSeconds: durationSeconds(s.decisionWait),
       expectedNewTracesPerSecond: s.expectedNewTracesPerSecond,
       keepPercent: s.keepPercent,
       slowThresholdMs: s.slowThresholdMs,
-      decisionCacheWindowSeconds: goDurationSeconds(s.decisionCacheWindow),
+      decisionCacheWindowSeconds: durationSeconds(s.decisionCacheWindow),
       toolStatusKeep: [...s.toolStatusKeep],
       ...(ctx.keepMarked ? { keepMarked: ctx.keepMarked } : {}),
     },

@@ -20,5 +20,5 @@ export {
 export type { TracingDashboardInput } from "./dashboard";
 export { DASHBOARD_FOLDER_UID, DASHBOARD_PROVIDER_NAME, renderDashboardProvider, renderDashboardProviderYaml } from "./provider";
 export type { DashboardProviderInput } from "./provider";
-export { prometheusArgs, promDurationSeconds, renderPrometheusConfig, renderPrometheusConfigYaml } from "./prometheus";
+export { prometheusArgs, renderPrometheusConfig, renderPrometheusConfigYaml } from "./prometheus";
 export type { PrometheusArgsInput, PrometheusScrapeInput } from "./prometheus";

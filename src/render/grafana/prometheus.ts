@@ -7,6 +7,7 @@
  * Targets are `host:port`; on Kubernetes, Service DNS names.
  * https://prometheus.io/docs/prometheus/latest/configuration/configuration/#scrape_config
  */
+import { durationSeconds } from "../../config/scalars";
 import { toYaml } from "../yaml";
 import type { ScrapeJob } from "./names";
 import { SCRAPE_JOBS } from "./names";
@@ -35,15 +36,6 @@ const JOB_ORDER = Object.keys(SCRAPE_JOBS) as ScrapeJob[];
 
 const TARGET = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[1-9]\d{0,4}$|^\[[0-9A-Fa-f:.]+\]:[1-9]\d{0,4}$/;
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-/** Seconds in a Prometheus duration (`15s`, `1m`, `500ms`). */
-export function promDurationSeconds(d: string): number {
-  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(d);
-  if (!m) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)}`);
-  return Number(m[1]) * UNIT_SECONDS[m[2]];
-}
-
 /** Prometheus's default scrape timeout; it must not exceed the interval. */
 const DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10;
 
@@ -52,7 +44,7 @@ export function renderPrometheusConfig(input: PrometheusScrapeInput): Record<str
     scrape_interval: input.scrapeInterval,
     evaluation_interval: input.scrapeInterval,
   };
-  if (promDurationSeconds(input.scrapeInterval) < DEFAULT_SCRAPE_TIMEOUT_SECONDS) global.scrape_timeout = input.scrapeInterval;
+  if (durationSeconds(input.scrapeInterval) < DEFAULT_SCRAPE_TIMEOUT_SECONDS) global.scrape_timeout = input.scrapeInterval;
   const labels = Object.entries(input.externalLabels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (labels.length > 0) global.external_labels = Object.fromEntries(labels);
 
