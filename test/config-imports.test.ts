@@ -98,6 +98,13 @@ describe("src/config import graph", () => {
   it("finds a cycle when there is one (the check itself)", () => {
     const a = resolve(CONFIG_DIR, "a.ts");
     const b = resolve(CONFIG_DIR, "b.ts");
-    expect(cycles(new Map([[a, [b]], [b, [a]]]))).toEqual([["src/config/a.ts", "src/config/b.ts"]]);
+    expect(
+      cycles(
+        new Map([
+          [a, [b]],
+          [b, [a]],
+        ]),
+      ),
+    ).toEqual([["src/config/a.ts", "src/config/b.ts"]]);
   });
 });

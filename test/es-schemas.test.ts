@@ -13,11 +13,16 @@ import { render } from "./helpers/render";
 
 describe("the Elasticsearch request-body schemas", () => {
   it("are what tools/es-schemas generates from the installed client's types (npm run es-schemas)", () => {
-    for (const [file, text] of Object.entries(generateSchemas())) expect(readFileSync(join(SCHEMA_DIR, file), "utf8"), `${file} is stale: npm run es-schemas`).toBe(text);
+    for (const [file, text] of Object.entries(generateSchemas()))
+      expect(readFileSync(join(SCHEMA_DIR, file), "utf8"), `${file} is stale: npm run es-schemas`).toBe(text);
   }, 60_000);
 
   it.each([
-    ["IlmPutLifecycleBody", { policy: { phases: { hot: { actions: { rollover: { max_age: "1d", max_size_gb: 5 } } } } } }, "[/policy/phases/hot/actions/rollover] unknown field [max_size_gb]"],
+    [
+      "IlmPutLifecycleBody",
+      { policy: { phases: { hot: { actions: { rollover: { max_age: "1d", max_size_gb: 5 } } } } } },
+      "[/policy/phases/hot/actions/rollover] unknown field [max_size_gb]",
+    ],
     ["IndicesPutIndexTemplateBody", { index_patterns: ["a-*"], templat: {} }, "unknown field [templat]"],
     ["IndicesCreateBody", { aliases: { a: { is_write_index: "yes" } } }, "[/aliases/a/is_write_index] must be boolean"],
     ["BulkAction", { index: { _index: "x", _type: "_doc" } }, "[/index] unknown field [_type]"],

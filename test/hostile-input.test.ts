@@ -17,7 +17,8 @@ import { ConfigError, parseStackConfig, showValue } from "../src/config/index";
 import type { StackModel } from "../src/config/index";
 import { confmapEscape, renderGatewayConfig } from "../src/render/collector/index";
 import { gatewayRenderInput } from "../src/render/collector/fromConfig";
-import { environmentLine, escapeResourceValue, k8sEnvLiteral, planInstrumentation, toPlist, xmlEscape } from "../src/render/instrumentation/index";
+import { environmentLine, escapeResourceValue, k8sEnvLiteral, planInstrumentation } from "../src/render/instrumentation/index";
+import { toPlist, xmlEscape } from "../src/render/launchd/plist";
 import type { ServicePlan } from "../src/render/instrumentation/index";
 import { renderLaunchDaemon } from "../src/render/launchd/daemon";
 import { writeFileScript } from "../src/render/scripts/host";
@@ -218,7 +219,7 @@ function execStartArrivesVerbatim(m: StackModel, value: string): void {
 }
 
 /** The gateway's config as the collector reads it (YAML, then `$$` → `$`). */
-function gatewayConfig(m: StackModel): { processors: Record<string, any> } {
+function gatewayConfig(m: StackModel): { processors: Record<string, any> } { // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed YAML tree
   const input = gatewayRenderInput(m.collector, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: "jaeger:4317" });
   return YAML.parse(toYaml(renderGatewayConfig(input)));
 }
@@ -233,7 +234,12 @@ function dashboardExprs(m: StackModel): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) k === "expr" && typeof x === "string" ? out.push(x) : walk(x);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "expr" && typeof x === "string") out.push(x);
+        else walk(x);
+      }
+    }
   };
   walk(JSON.parse(files.dashboard));
   return out;

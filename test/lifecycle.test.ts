@@ -21,11 +21,12 @@ describe("the ILM policy", () => {
     expect(p.delete).toEqual({ min_age: "30d", actions: { delete: {} } });
   });
 
+  type Phases = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the rendered ILM policy's phases
   it.each([
-    ["lifecycle.rolloverMaxAge", "12h", (p: any) => p.hot.actions.rollover.max_age],
-    ["lifecycle.rolloverMaxPrimaryShardSize", "20gb", (p: any) => p.hot.actions.rollover.max_primary_shard_size],
-    ["lifecycle.warmAfter", "3d", (p: any) => p.warm.min_age],
-    ["lifecycle.deleteAfter", "90d", (p: any) => p.delete.min_age],
+    ["lifecycle.rolloverMaxAge", "12h", (p: Phases) => p.hot.actions.rollover.max_age],
+    ["lifecycle.rolloverMaxPrimaryShardSize", "20gb", (p: Phases) => p.hot.actions.rollover.max_primary_shard_size],
+    ["lifecycle.warmAfter", "3d", (p: Phases) => p.warm.min_age],
+    ["lifecycle.deleteAfter", "90d", (p: Phases) => p.delete.min_age],
   ])("%s = %s is rendered", (key, value, pick) => {
     expect(pick(JSON.parse(files(withValue(home, key, value))["ilm-policy.json"]).policy.phases)).toBe(value);
   });

@@ -44,7 +44,12 @@ describe("the deploy smoke test on the hosts target (home)", () => {
     const cmd = find(r.plan, "command:remote:Command", "danarch-smoke-test");
     expect(cmd.parent).toBe(component.urn);
     const [traces, query, timeout, mode, digest] = hostArgs(r);
-    expect({ traces, query, timeout, mode }).toEqual({ traces: "http://127.0.0.1:4318/v1/traces", query: "http://127.0.0.1:16686", timeout: "120", mode: "fail" });
+    expect({ traces, query, timeout, mode }).toEqual({
+      traces: "http://127.0.0.1:4318/v1/traces",
+      query: "http://127.0.0.1:16686",
+      timeout: "120",
+      mode: "fail",
+    });
     expect(digest).toMatch(/^[0-9a-f]{16}$/);
     expect(r.files[SCRIPT]).toMatch(/^#!\/usr\/bin\/env bash\n/);
     expect(r.manifest.artifacts).toContainEqual({ kind: "script", component: "smoke-test", target: "danarch", path: SCRIPT });
@@ -53,7 +58,11 @@ describe("the deploy smoke test on the hosts target (home)", () => {
 
   it("its trace is kept by a gateway tail-sampling policy on the marker the script sends", () => {
     const policy = gatewayPolicies(r).find((p) => p.name === "smoke-test");
-    expect(policy).toEqual({ name: "smoke-test", type: "string_attribute", string_attribute: { key: SMOKE_TEST_TRACE.marker.key, values: [SMOKE_TEST_TRACE.marker.value] } });
+    expect(policy).toEqual({
+      name: "smoke-test",
+      type: "string_attribute",
+      string_attribute: { key: SMOKE_TEST_TRACE.marker.key, values: [SMOKE_TEST_TRACE.marker.value] },
+    });
     expect(r.files[SCRIPT]).toContain(JSON.stringify({ key: SMOKE_TEST_TRACE.marker.key, value: { stringValue: SMOKE_TEST_TRACE.marker.value } }));
   });
 
@@ -103,18 +112,27 @@ describe("the deploy smoke test on Kubernetes (k8s)", () => {
 
 describe("the smokeTest config", () => {
   it.each([
-    ["smokeTest.timeout", "5s", 'tracestack:smokeTest.timeout: "5s" is outside what the smoke test can use: the gateway holds the trace for tracestack:collector.sampling.decisionWait (10s) before it is exported; allowed: a duration from 20s to 10m'],
+    [
+      "smokeTest.timeout",
+      "5s",
+      'tracestack:smokeTest.timeout: "5s" is outside what the smoke test can use: the gateway holds the trace for tracestack:collector.sampling.decisionWait (10s) before it is exported; allowed: a duration from 20s to 10m',
+    ],
     ["smokeTest.timeout", "11m", 'tracestack:smokeTest.timeout: "11m" is outside what the smoke test can use'],
     ["smokeTest.timeout", "2 minutes", "tracestack:smokeTest.timeout"],
     ["smokeTest.host", "danbox", 'tracestack:smokeTest.host: "danbox" is not a declared host; allowed: one of danarch, dans-mac-mini, danwin'],
     ["smokeTest.warnOnly", "yes", "tracestack:smokeTest.warnOnly"],
   ])("%s = %j is refused with its key", (key, value, message) => {
     const p = problems(withValue(home, key, value));
-    expect(p.some((l) => l.includes(message)), p.join("\n")).toBe(true);
+    expect(
+      p.some((l) => l.includes(message)),
+      p.join("\n"),
+    ).toBe(true);
   });
 
   it("a host is refused on Kubernetes", () => {
-    expect(problems(withValue(k8s, "smokeTest.host", "node-1")).join("\n")).toContain('tracestack:smokeTest.host: "node-1" is only allowed when tracestack:target.kind is "hosts"');
+    expect(problems(withValue(k8s, "smokeTest.host", "node-1")).join("\n")).toContain(
+      'tracestack:smokeTest.host: "node-1" is only allowed when tracestack:target.kind is "hosts"',
+    );
   });
 });
 
@@ -144,7 +162,14 @@ async function runScript(script: string, opts: { storeAfter: number; timeout: nu
   const dir = mkdtempSync(join(tmpdir(), "smoke-"));
   writeFileSync(join(dir, "smoke-test.sh"), script);
   const result = await new Promise<{ code: number; stdout: string; stderr: string }>((ok) => {
-    const child = spawn("bash", [join(dir, "smoke-test.sh"), `http://127.0.0.1:${port}/v1/traces`, `http://127.0.0.1:${port}`, String(opts.timeout), opts.mode, "0123456789abcdef"]);
+    const child = spawn("bash", [
+      join(dir, "smoke-test.sh"),
+      `http://127.0.0.1:${port}/v1/traces`,
+      `http://127.0.0.1:${port}`,
+      String(opts.timeout),
+      opts.mode,
+      "0123456789abcdef",
+    ]);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -166,9 +191,14 @@ describe("the rendered smoke-test script (bash, against a local agent and query 
     expect(r.code, r.stderr).toBe(0);
     expect(r.traceId).toMatch(/^[1-9a-f][0-9a-f]{31}$/);
     expect(r.sent).toHaveLength(1);
-    const span = (r.sent[0] as any).resourceSpans[0];
+    type Otlp = { resourceSpans: { resource: { attributes: unknown[] }; scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+    const span = (r.sent[0] as Otlp).resourceSpans[0];
     expect(span.resource.attributes).toEqual([{ key: "service.name", value: { stringValue: SMOKE_TEST_TRACE.serviceName } }]);
-    expect(span.scopeSpans[0].spans[0]).toMatchObject({ name: SMOKE_TEST_TRACE.spanName, spanId: expect.stringMatching(/^[1-9a-f][0-9a-f]{15}$/), attributes: [{ key: SMOKE_TEST_TRACE.marker.key, value: { stringValue: "true" } }] });
+    expect(span.scopeSpans[0].spans[0]).toMatchObject({
+      name: SMOKE_TEST_TRACE.spanName,
+      spanId: expect.stringMatching(/^[1-9a-f][0-9a-f]{15}$/),
+      attributes: [{ key: SMOKE_TEST_TRACE.marker.key, value: { stringValue: "true" } }],
+    });
     expect(r.polls).toBe(2);
     expect(r.stdout.trim()).toMatch(new RegExp(`^smoke test passed: trace ${r.traceId} stored in \\d+s \\(pipeline 0123456789abcdef\\)$`));
   }, 40_000);
@@ -176,7 +206,9 @@ describe("the rendered smoke-test script (bash, against a local agent and query 
   it("fails after the timeout with the last answer, or only warns (exit 0) in warn mode", async () => {
     const failed = await runScript(script, { storeAfter: 1000, timeout: 3, mode: "fail" });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/^tracestack: smoke test failed: trace [0-9a-f]{32} \(service tracestack-smoke-test\) was not stored within 3s: .*answered 404/);
+    expect(failed.stderr).toMatch(
+      /^tracestack: smoke test failed: trace [0-9a-f]{32} \(service tracestack-smoke-test\) was not stored within 3s: .*answered 404/,
+    );
     const warned = await runScript(script, { storeAfter: 1000, timeout: 3, mode: "warn" });
     expect(warned.code).toBe(0);
     expect(warned.stdout).toMatch(/^smoke test failed \(warn only\): trace [0-9a-f]{32} /);

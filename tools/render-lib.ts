@@ -50,6 +50,12 @@ export interface RenderResult {
   manifest: { stack: string; artifacts: { kind: string; component: string; target: string; path: string }[] };
   outputs: Record<string, unknown>;
   resourceCount: number;
+  /**
+   * Resource URN → the URN of the explicit provider it was registered with (e.g. a host's Docker
+   * provider), for the topology diagram (tools/docs). In memory only: not part of plan.json, so
+   * the written render is unchanged; absent on a render read back from its files.
+   */
+  providers?: Record<string, string>;
 }
 
 interface StackFile {
@@ -160,6 +166,7 @@ interface Recorded {
   custom: boolean;
   resource: pulumi.Resource;
   parent?: pulumi.Resource;
+  provider?: pulumi.ProviderResource;
   props: Record<string, unknown>;
 }
 
@@ -210,6 +217,7 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
         custom: pulumi.CustomResource.isInstance(args.resource),
         resource: args.resource,
         parent: args.opts.parent,
+        provider: args.opts.provider,
         props: args.props as Record<string, unknown>,
       });
       return undefined;
@@ -225,8 +233,10 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
   const stackResource = pulumi.runtime.getStackResource();
   const stackUrn = stackResource ? ((await resolveDeep(stackResource.urn)) as string) : undefined;
   if (stackUrn) plan.push({ urn: stackUrn, type: "pulumi:pulumi:Stack", name: `${project}-${opts.stack}`, custom: false, inputs: {} });
+  const providers: Record<string, string> = {};
   for (const r of recorded) {
     const urn = (await resolveDeep(r.resource.urn)) as string;
+    if (r.provider) providers[urn] = (await resolveDeep(r.provider.urn)) as string;
     const parent = r.parent ? ((await resolveDeep(r.parent.urn)) as string) : stackUrn;
     plan.push({ urn, type: r.type, name: r.name, ...(parent ? { parent } : {}), custom: r.custom, inputs: (await resolveDeep(r.props)) as Record<string, unknown> });
   }
@@ -251,5 +261,5 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
   files["plan.json"] = toJson(plan);
   files["manifest.json"] = toJson(manifest);
   files["outputs.json"] = toJson(outputs);
-  return { files, plan, manifest, outputs, resourceCount: plan.length };
+  return { files, plan, manifest, outputs, resourceCount: plan.length, providers };
 }

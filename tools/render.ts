@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     stack,
     stackFile: stackFile ? resolve(stackFile) : undefined,
     // The real entry point, as `pulumi up` loads it (CommonJS through ts-node).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- that CommonJS require is the point
     importProgram: async () => require(join(projectDir, "src", "index.ts")) as unknown,
   });
   const outDir = resolve(out);

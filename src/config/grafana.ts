@@ -112,7 +112,9 @@ export const grafanaDeploySchema = z.strictObject({
   resources: resources("250m", "512Mi"),
   /** Data volume (SQLite database, plugins). @default 2Gi */
   storageSize: storageQuantity.default("2Gi"),
+  /** Loki to link traces and logs both ways. @default no Loki datasource or link */
   loki: lokiSchema.optional(),
+  /** The provisioned tracing dashboard. @default every field's default */
   dashboards: dashboardsSchema,
 });
 
@@ -127,7 +129,9 @@ export const grafanaExistingSchema = z.strictObject({
   provisioningDir: absolutePath({ example: DEFAULT_PROVISIONING_DIR }).default(DEFAULT_PROVISIONING_DIR),
   /** Directory on that host the dashboard JSON is written to (Grafana must be able to read it). @default /var/lib/grafana/dashboards/tracestack */
   dashboardsDir: absolutePath({ example: DEFAULT_DASHBOARDS_DIR }).default(DEFAULT_DASHBOARDS_DIR),
+  /** Loki to link traces and logs both ways. @default no Loki datasource or link */
   loki: lokiSchema.optional(),
+  /** The provisioned tracing dashboard. @default every field's default */
   dashboards: dashboardsSchema,
 });
 

@@ -181,6 +181,7 @@ export const placementSchema = z.strictObject({
 export const instrumentedServiceSchema = z.strictObject({
   /** How the service is instrumented: python-otel, llama-server, vllm or client. */
   kind: z.enum(SERVICE_KINDS),
+  /** Where the service runs and how its environment is delivered (hosts: host plus one of unit, launchd, envFile; Kubernetes: namespace, deployment, container). */
   placement: placementSchema,
   /** Head sampling ratio for root spans (`parentbased_traceidratio`). @default 1.0 */
   sampleRatio: z.number().min(0).max(1).default(1),
@@ -226,7 +227,15 @@ export const instrumentationSchema = z
     /** Captured header names whose values are sanitized (regexes). @default authorization, cookie, set-cookie, proxy-authorization, x-api-key, .*token.*, .*secret.* */
     sanitizeHeaders: z.array(listItem).default(DEFAULT_SANITIZED_HEADERS),
     /** DCGM exporters already running on hosts, by host name (hosts target). @default {} */
-    hosts: z.record(dnsLabel, z.strictObject({ dcgmExporter })).default({}),
+    hosts: z
+      .record(
+        dnsLabel,
+        z.strictObject({
+          /** The DCGM exporter already running on this host, scraped by its agent. */
+          dcgmExporter,
+        }),
+      )
+      .default({}),
     /** Kubernetes: a DCGM exporter DaemonSet on GPU nodes (nvidia.com/gpu). Deployed when any service is vllm or names a gpu. */
     dcgmExporter: z
       .strictObject({

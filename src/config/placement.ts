@@ -19,7 +19,9 @@ export interface PlacementRule {
 export function placementProblems(target: HostsTarget, path: (string | number)[], host: string | undefined, rule: PlacementRule): ConfigProblem[] {
   const declared = Object.keys(target.hosts).sort();
   if (host === undefined) {
-    return rule.required === false ? [] : [{ path, message: `is required: the host that runs ${rule.what}; allowed: one of the declared hosts ${declared.join(", ")}` }];
+    return rule.required === false
+      ? []
+      : [{ path, message: `is required: the host that runs ${rule.what}; allowed: one of the declared hosts ${declared.join(", ")}` }];
   }
   const h = target.hosts[host];
   if (!h) {

@@ -8,7 +8,7 @@
  * zero-width characters) before anything else, and never lets a value reach a shell, an SSH
  * line, a unit file, a plist, a path or a URL unless it has the shape of its kind. The sinks
  * still quote for their own grammar (src/render/scripts/shell.ts, src/render/systemd/unit.ts,
- * src/render/instrumentation/files.ts): a value is checked here and escaped there.
+ * src/render/instrumentation/files.ts, src/render/launchd/plist.ts): a value is checked here and escaped there.
  */
 import { z } from "zod";
 import type { VersionRange } from "./versions";

@@ -23,6 +23,7 @@ export * from "./target";
 // ---------------------------------------------------------------------------
 
 export const elasticsearchDeploySchema = z.strictObject({
+  /** Deploy Elasticsearch with the stack (a Docker container on hosts, a StatefulSet on Kubernetes). */
   mode: z.literal("deploy"),
   /** Elasticsearch version (the official image tag). */
   version: versionIn(ELASTICSEARCH_VERSIONS).default(DEFAULT_ELASTICSEARCH_VERSION),
@@ -39,6 +40,7 @@ export const elasticsearchDeploySchema = z.strictObject({
 });
 
 export const elasticsearchExistingSchema = z.strictObject({
+  /** Use an Elasticsearch cluster you run yourself; tracestack bootstraps its indices and ILM policy. */
   mode: z.literal("existing"),
   /** URL of the cluster, e.g. https://es.example.com:9200 (http or https, no user part). The password is the secret `tracestack:elasticsearchPassword`. */
   url: httpUrl("https://es.example.com:9200"),
@@ -81,6 +83,7 @@ export const jaegerSchema = z
     spans: indexSettings(1, 0),
     /** Service/operation indices. @default 1 shard, 0 replicas */
     services: indexSettings(1, 0),
+    /** Jaeger's listeners. @default 4317, 4318, 16686, 16685, 13133, 8888 */
     ports: z
       .strictObject({
         /** OTLP gRPC receiver. @default 4317 */
@@ -97,7 +100,9 @@ export const jaegerSchema = z
         metrics: port.default(8888),
       })
       .prefault({}),
+    /** CPU request and memory limit. @default 500m, 1Gi */
     resources: resources("500m", "1Gi"),
+    /** Where the Jaeger release tarball comes from and how it is checked (hosts target). @default the upstream GitHub releases */
     release: releaseSource,
     /** Log level. @default info */
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -154,15 +159,19 @@ export const smokeTestSchema = z
 export const stackConfigSchema = z.strictObject({
   /** `deployment.environment` of every span. @default the stack name */
   environment: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: "allowed: lowercase letters, digits, '-', '_' and '.'" }).optional(),
+  /** Where the stack runs: bare hosts over SSH, or a Kubernetes cluster (src/config/target.ts). */
   target: targetSchema,
+  /** Span storage: an Elasticsearch deployed with the stack, or an existing cluster (its password is the secret `tracestack:elasticsearchPassword`). */
   elasticsearch: elasticsearchSchema,
+  /** Jaeger v2: OTLP receivers, the query API and UI, spans stored in Elasticsearch. @default {} */
   jaeger: jaegerSchema,
+  /** The ILM policy of the span and service indices: rollover, warm phase, deletion. @default {} */
   lifecycle: lifecycleSchema,
   /** OTEL_* environment for the services tracestack instruments but does not run (src/config/instrumentation.ts). @default {} */
   instrumentation: instrumentationSchema,
   /** OpenTelemetry Collector node agents and the gateway (src/config/collector.ts). @default {} */
   collector: collectorSchema,
-  /** Grafana: deployed with the stack, or an existing one given the provisioning files (src/config/grafana.ts). @default { mode: "deploy" } */
+  /** Grafana: deployed with the stack (its admin password generated, the secret output `grafanaAdminPassword`), or an existing one given the provisioning files (src/config/grafana.ts). @default { mode: "deploy" } */
   grafana: grafanaSchema,
   /** Prometheus scraping the span metrics, or an existing one by URL (src/config/grafana.ts). @default { mode: "deploy" } */
   prometheus: prometheusSchema,

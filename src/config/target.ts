@@ -5,7 +5,6 @@
 import { z } from "zod";
 import { displayText, dnsLabel, dnsSubdomain, hostName, kubeconfigPath, port, scalar } from "./scalars";
 
-
 export const OS_FAMILIES = ["arch", "debian", "ubuntu", "macos"] as const;
 export type OsFamily = (typeof OS_FAMILIES)[number];
 
@@ -15,7 +14,8 @@ const HOST_ADDRESS =
 /** A POSIX login name (useradd's rule). */
 const POSIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const POSIX_USER_ALLOWED = "allowed: a login name of lower-case letters, digits, '_' and '-', starting with a letter or '_' (at most 32)";
-const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
+const SSH_PUBLIC_KEY =
+  /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
 
 export const hostSchema = z.strictObject({
   /** DNS name or IP address the deployer reaches the host at over SSH (it lands on an ssh command line: checked, never shell text). */
@@ -35,13 +35,18 @@ export const hostSchema = z.strictObject({
    * name, e.g. `ssh-ed25519 AAAA…`). Remote commands and the drift probe then accept that key only;
    * without it any key is accepted (a warning says so), and secrets travel on stdin to whoever answers.
    */
-  hostKey: z.string().regex(SSH_PUBLIC_KEY, { message: "allowed: an SSH public key line, e.g. \"ssh-ed25519 AAAAC3Nza…\" (ssh-keyscan -t ed25519 <address>)" }).optional(),
+  hostKey: z
+    .string()
+    .regex(SSH_PUBLIC_KEY, { message: 'allowed: an SSH public key line, e.g. "ssh-ed25519 AAAAC3Nza…" (ssh-keyscan -t ed25519 <address>)' })
+    .optional(),
   /** GPU model, reported as a resource attribute. */
   gpu: displayText("a GPU model", "NVIDIA GeForce RTX 4090").optional(),
 });
 
 export const hostsTargetSchema = z.strictObject({
+  /** Bare hosts over SSH: systemd (launchd on macOS) and Docker. */
   kind: z.literal("hosts"),
+  /** How the deployer logs in over SSH. @default every field's default */
   ssh: z
     .strictObject({
       /** Default SSH user; the private key comes from the secret `tracestack:sshPrivateKey`, else the SSH agent. @default root */
@@ -59,12 +64,14 @@ export const hostsTargetSchema = z.strictObject({
 });
 
 export const kubernetesTargetSchema = z.strictObject({
+  /** A Kubernetes cluster, through @pulumi/kubernetes. */
   kind: z.literal("kubernetes"),
   /** Namespace of the tracing stack. @default observability */
   namespace: dnsLabel.default("observability"),
   /** kubeconfig context to deploy to. @default the kubeconfig's current context */
   context: scalar({
-    allowed: "a kubeconfig context name of letters, digits, '.', '_', ':', '@', '/', '+' and '-', starting with a letter or digit (at most 253), such as kind-kind or arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+    allowed:
+      "a kubeconfig context name of letters, digits, '.', '_', ':', '@', '/', '+' and '-', starting with a letter or digit (at most 253), such as kind-kind or arn:aws:eks:eu-west-1:123456789012:cluster/prod",
     pattern: /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/,
     max: 253,
   }).optional(),

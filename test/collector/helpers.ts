@@ -38,7 +38,7 @@ export function agentInput(overrides: Partial<AgentRenderInput> = {}): AgentRend
 }
 
 /** Indexing into rendered config objects. */
-export type Tree = any;
+export type Tree = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML, indexed freely
 
 /** The rendered gateway config, for indexing in assertions. */
 export function renderGateway(overrides: Partial<GatewayRenderInput> = {}): Tree {

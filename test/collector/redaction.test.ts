@@ -53,6 +53,34 @@ describe("redaction corpus through RE2", () => {
   });
 });
 
+describe("the redaction transform", () => {
+  const transform = renderGateway().processors["transform/redact"] as {
+    trace_statements: { context: string; statements: string[] }[];
+    log_statements: { context: string; statements: string[] }[];
+  };
+
+  it("writes each statement once in every context (the card patterns were listed twice each)", () => {
+    for (const group of [...transform.trace_statements, ...transform.log_statements]) {
+      expect(new Set(group.statements).size, group.context).toBe(group.statements.length);
+    }
+    expect(rendered.rewrites.filter((w) => w.pattern.includes("3[47]"))).toHaveLength(1);
+  });
+
+  it.each([
+    ["two cards one comma apart", "4111111111111111,5500005555555559 paid", "**** paid"],
+    ["three cards one space apart", "cards 4111 1111 1111 1111 5500 0055 5555 5559 2221000000000009.", "cards ****."],
+    ["two American Express cards", "371449635398431 378282246310005", "****"],
+    ["an American Express card between two others", "4111111111111111 371449635398431 5500005555555559", "**** **** ****"],
+    ["cards in separate places", "first 4111111111111111, then 5500005555555559", "first ****, then ****"],
+  ])("masks %s in one pass of each pattern", (_name, text, redacted) => {
+    expect(redactValue(rendered, text)).toBe(redacted);
+  });
+
+  it("leaves a UUID whose groups look like card digits alone", () => {
+    expect(redactValue(rendered, "41111111-1111-4111-8111-111111111111")).toBe("41111111-1111-4111-8111-111111111111");
+  });
+});
+
 describe("redaction extras", () => {
   const extra = renderedRedaction(
     renderGateway({ redaction: { extraBlockedKeys: ["x.ticket$id"], extraBlockedValuePatterns: [String.raw`\bACME-[0-9]{6}\b`] } }),

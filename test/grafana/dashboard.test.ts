@@ -120,6 +120,15 @@ describe("renderTracingDashboard", () => {
     expect(panel(dash, "Error traces").targets).toEqual([expect.objectContaining({ queryType: "search", service: "$trace_service", tags: "error=true" })]);
   });
 
+  it("writes table panels without options.footer, which Grafana 12.2+ replaced by per-field footer reducers", () => {
+    // The two Jaeger tables carried options.footer {show: false, reducer: ["sum"], fields: ""}, a
+    // panel option Grafana 12.2 removed (grafana/grafana#102948: footers are fieldConfig reducers).
+    const tables = panels(dash).filter((p) => p.type === "table") as (Panel & { options: Record<string, unknown> })[];
+    expect(tables.map((t) => t.title)).toEqual(["Slowest traces", "Error traces"]);
+    for (const t of tables) expect(Object.keys(t.options), t.title).toEqual(["showHeader", "cellHeight"]);
+    expect(renderTracingDashboardJson(dashboardInput())).not.toContain('"footer"');
+  });
+
   it("shows accepted, refused, sent and dropped spans, queue size and tail-sampling decisions", () => {
     const all = exprs(dash).join("\n");
     for (const name of Object.values(defaultMetricNames().collector)) expect(all).toContain(name);

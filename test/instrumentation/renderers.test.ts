@@ -8,9 +8,9 @@ import {
   renderDropin,
   renderLaunchdEnv,
   renderOtelEnv,
-  toPlist,
   vllmTracingArgs,
 } from "../../src/render/instrumentation/index";
+import { toPlist } from "../../src/render/launchd/plist";
 import type { EnvContext } from "../../src/render/instrumentation/index";
 
 const ctx: EnvContext = {

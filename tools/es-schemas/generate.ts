@@ -30,7 +30,10 @@ export function generateSchemas(): Record<string, string> {
   });
   const out: Record<string, string> = {};
   for (const name of BODIES) {
-    const schema = { $comment: `${name} from @elastic/elasticsearch ${clientVersion()} lib/api/typesWithBodyKey.d.ts (tools/es-schemas; npm run es-schemas)`, ...generator.createSchema(name) };
+    const schema = {
+      $comment: `${name} from @elastic/elasticsearch ${clientVersion()} lib/api/typesWithBodyKey.d.ts (tools/es-schemas; npm run es-schemas)`,
+      ...generator.createSchema(name),
+    };
     out[`${name}.json`] = `${JSON.stringify(schema, null, 1)}\n`;
   }
   return out;

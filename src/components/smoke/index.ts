@@ -56,10 +56,23 @@ export class SmokeTest extends pulumi.ComponentResource {
       env: {},
       dependsOn: args.after,
       // The digest last (smokeTestArgv's order): the only argument that is an Output.
-      args: [...smokeTestArgv({ tracesUrl: args.tracesUrl, queryUrl: args.queryUrl, timeoutSeconds: Math.ceil(durationSeconds(s.timeout)), onFailure, pipelineDigest: "" }).slice(0, -1), digest],
+      args: [
+        ...smokeTestArgv({
+          tracesUrl: args.tracesUrl,
+          queryUrl: args.queryUrl,
+          timeoutSeconds: Math.ceil(durationSeconds(s.timeout)),
+          onFailure,
+          pipelineDigest: "",
+        }).slice(0, -1),
+        digest,
+      ],
     });
     this.result = out.apply((o) => {
-      const line = o.trim().split("\n").filter((l) => l.startsWith(SMOKE_TEST_PASSED) || l.startsWith(SMOKE_TEST_WARNED)).pop();
+      const line = o
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith(SMOKE_TEST_PASSED) || l.startsWith(SMOKE_TEST_WARNED))
+        .pop();
       // The provider waited for the Job to complete; its log holds the script's line (a warning in warn-only mode).
       if (args.target.kind !== "hosts") return `Job ${o} completed (kubectl logs job/${o})`;
       if (line?.startsWith(SMOKE_TEST_WARNED)) void pulumi.log.warn(line, this);

@@ -3,10 +3,24 @@
  * per service, LLM inference latency against fixed thresholds, slowest and failed traces from
  * Jaeger, and the collector pipeline's health.
  *
+ * Typed against Grafana's schema with Grafana's own @grafana/grafana-foundation-sdk (pinned): the
+ * dashboard, panels, variables, thresholds and Prometheus queries are the SDK's generated types,
+ * every mode its enum, so a key or value Grafana's schema doesn't have fails the type check. The
+ * SDK's builders are not used: they write their own defaults into every panel (transparent,
+ * repeatDirection, legend and tooltip modes, and on tables the `options.footer` Grafana 12.2+
+ * replaced by per-field footer reducers), so the file would say more than this code decides. The
+ * objects are literal, in a fixed key order: the same input gives the same bytes.
+ *
  * Dashboard files are not expanded by Grafana's provisioning, so `$service` and `$__rate_interval`
  * are written as they are (unlike the datasources file).
  * https://grafana.com/docs/grafana/latest/administration/provisioning/#using-environment-variables
  */
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
+import type * as stat from "@grafana/grafana-foundation-sdk/stat";
+import type * as table from "@grafana/grafana-foundation-sdk/table";
+import type * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { toJson } from "../yaml";
 import type { MetricNames } from "./names";
 import { DATASOURCE_TYPES, DATASOURCE_UIDS, SCRAPE_JOBS, TRACING_DASHBOARD_UID } from "./names";
@@ -37,20 +51,45 @@ export interface TracingDashboardInput {
 }
 
 type DatasourceKey = "prometheus" | "jaeger";
-const ds = (key: DatasourceKey) => ({ type: DATASOURCE_TYPES[key], uid: DATASOURCE_UIDS[key] });
+const ds = (key: DatasourceKey): common.DataSourceRef => ({ type: DATASOURCE_TYPES[key], uid: DATASOURCE_UIDS[key] });
 
-interface GridPos {
-  h: number;
-  w: number;
-  x: number;
-  y: number;
-}
+type GridPos = dashboard.GridPos;
 
-interface PromTarget {
+/** A query as the dashboard JSON holds it (the SDK's cog marker method is not data). */
+type Query<Q> = Omit<Q, "_implementsDataqueryVariant">;
+type PromQuery = Query<prometheus.Dataquery>;
+type PromTarget = Required<Pick<PromQuery, "refId" | "expr" | "legendFormat">>;
+
+/**
+ * A Jaeger search (Grafana's Jaeger datasource query; the SDK has no Jaeger package): the
+ * service, at most `limit` traces, optionally a minimum duration or tags.
+ */
+interface JaegerSearch {
   refId: string;
-  expr: string;
-  legendFormat: string;
+  datasource: common.DataSourceRef;
+  queryType: "search";
+  service: string;
+  limit: number;
+  minDuration?: string;
+  tags?: string;
 }
+
+/** A panel of one plugin: Grafana's panel model with that plugin's options, field config and queries. */
+interface TypedPanel<Options, Custom, Target> extends Omit<dashboard.Panel, "options" | "fieldConfig" | "targets"> {
+  options: Options;
+  fieldConfig: { defaults: dashboard.FieldConfig & { custom?: Custom }; overrides: dashboard.FieldConfigSource["overrides"] };
+  targets: Target[];
+}
+
+type TimeseriesPanel = TypedPanel<timeseries.Options, timeseries.FieldConfig, PromQuery>;
+/** Options Grafana defaults (wideLayout, showPercentChange, orientation, …) are left to it. */
+type StatPanel = TypedPanel<Partial<stat.Options>, never, PromQuery>;
+/** No `footer`: Grafana 12.2+ moved table footers to per-field reducers (grafana/grafana#102948). */
+type TablePanel = TypedPanel<Partial<Omit<table.Options, "footer">>, table.FieldConfig, JaegerSearch>;
+type Panel = dashboard.RowPanel | TimeseriesPanel | StatPanel | TablePanel;
+
+/** Grafana's dashboard model with this dashboard's panels. */
+export type TracingDashboard = Omit<dashboard.Dashboard, "panels"> & { panels: Panel[] };
 
 const RATE = "[$__rate_interval]";
 const QUANTILES = [0.5, 0.95, 0.99] as const;
@@ -62,15 +101,16 @@ class Layout {
   private x = 0;
   private rowH = 0;
   private id = 0;
-  readonly panels: Record<string, unknown>[] = [];
+  readonly panels: Panel[] = [];
 
   row(title: string): void {
     this.newline();
-    this.panels.push({ type: "row", id: ++this.id, title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: this.y }, panels: [] });
+    const row: dashboard.RowPanel = { type: "row", id: ++this.id, title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: this.y }, panels: [] };
+    this.panels.push(row);
     this.y += 1;
   }
 
-  add(w: number, h: number, panel: (id: number, gridPos: GridPos) => Record<string, unknown>): void {
+  add(w: number, h: number, panel: (id: number, gridPos: GridPos) => Panel): void {
     if (this.x + w > 24) this.newline();
     this.panels.push(panel(++this.id, { h, w, x: this.x, y: this.y }));
     this.x += w;
@@ -84,20 +124,20 @@ class Layout {
   }
 }
 
-function thresholds(steps: [string, number | null][]) {
-  return { mode: "absolute", steps: steps.map(([color, value]) => ({ color, value })) };
+function thresholds(steps: [string, number | null][]): dashboard.ThresholdsConfig {
+  return { mode: dashboard.ThresholdsMode.Absolute, steps: steps.map(([color, value]) => ({ color, value })) };
 }
 
 const GREEN_ONLY = thresholds([["green", null]]);
 
-function timeseries(
+function timeseriesPanel(
   title: string,
   description: string,
   unit: string,
   targets: PromTarget[],
-  extra: { thresholds?: ReturnType<typeof thresholds>; thresholdsStyle?: string; stack?: boolean } = {},
+  extra: { thresholds?: dashboard.ThresholdsConfig; thresholdsStyle?: common.GraphThresholdsStyleMode; stack?: boolean } = {},
 ) {
-  return (id: number, gridPos: GridPos) => ({
+  return (id: number, gridPos: GridPos): TimeseriesPanel => ({
     type: "timeseries",
     id,
     title,
@@ -110,26 +150,26 @@ function timeseries(
         min: 0,
         thresholds: extra.thresholds ?? GREEN_ONLY,
         custom: {
-          drawStyle: "line",
+          drawStyle: common.GraphDrawStyle.Line,
           lineWidth: 1,
           fillOpacity: extra.stack ? 30 : 10,
-          showPoints: "never",
-          stacking: { mode: extra.stack ? "normal" : "none", group: "A" },
-          thresholdsStyle: { mode: extra.thresholdsStyle ?? "off" },
+          showPoints: common.VisibilityMode.Never,
+          stacking: { mode: extra.stack ? common.StackingMode.Normal : common.StackingMode.None, group: "A" },
+          thresholdsStyle: { mode: extra.thresholdsStyle ?? common.GraphThresholdsStyleMode.Off },
         },
       },
       overrides: [],
     },
     options: {
-      legend: { displayMode: "table", placement: "bottom", showLegend: true, calcs: ["mean", "max"] },
-      tooltip: { mode: "multi", sort: "desc" },
+      legend: { displayMode: common.LegendDisplayMode.Table, placement: common.LegendPlacement.Bottom, showLegend: true, calcs: ["mean", "max"] },
+      tooltip: { mode: common.TooltipDisplayMode.Multi, sort: common.SortOrder.Descending },
     },
-    targets: targets.map((t) => ({ ...t, datasource: ds("prometheus"), range: true, editorMode: "code" })),
+    targets: targets.map((t) => ({ ...t, datasource: ds("prometheus"), range: true, editorMode: prometheus.QueryEditorMode.Code })),
   });
 }
 
-function jaegerSearch(title: string, description: string, query: Record<string, unknown>) {
-  return (id: number, gridPos: GridPos) => ({
+function jaegerSearch(title: string, description: string, query: Pick<JaegerSearch, "minDuration" | "tags">) {
+  return (id: number, gridPos: GridPos): TablePanel => ({
     type: "table",
     id,
     title,
@@ -137,13 +177,13 @@ function jaegerSearch(title: string, description: string, query: Record<string, 
     gridPos,
     datasource: ds("jaeger"),
     fieldConfig: { defaults: { thresholds: GREEN_ONLY }, overrides: [] },
-    options: { showHeader: true, cellHeight: "sm", footer: { show: false, reducer: ["sum"], fields: "" } },
+    options: { showHeader: true, cellHeight: common.TableCellHeight.Sm },
     targets: [{ refId: "A", datasource: ds("jaeger"), queryType: "search", service: "$trace_service", limit: 20, ...query }],
   });
 }
 
 /** Build the dashboard object: fixed uid, stable panel order and ids. */
-export function renderTracingDashboard(input: TracingDashboardInput): Record<string, unknown> {
+export function renderTracingDashboard(input: TracingDashboardInput): TracingDashboard {
   const s = input.metrics.spanMetrics;
   const c = input.metrics.collector;
   const L = s.labels;
@@ -169,17 +209,17 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
   const l = new Layout();
 
   l.row("Services (span metrics)");
-  l.add(8, 8, timeseries("Request rate", "Spans per second per service, from the spanmetrics connector.", "reqps", [
+  l.add(8, 8, timeseriesPanel("Request rate", "Spans per second per service, from the spanmetrics connector.", "reqps", [
     { refId: "A", expr: `sum by (${L.service}) (rate(${calls()}${RATE}))`, legendFormat: `{{${L.service}}}` },
   ]));
-  l.add(8, 8, timeseries("Error ratio", "Share of spans with status ERROR per service.", "percentunit", [
+  l.add(8, 8, timeseriesPanel("Error ratio", "Share of spans with status ERROR per service.", "percentunit", [
     {
       refId: "A",
       expr: `sum by (${L.service}) (rate(${calls(errorSel)}${RATE})) / sum by (${L.service}) (rate(${calls()}${RATE}))`,
       legendFormat: `{{${L.service}}}`,
     },
   ]));
-  l.add(8, 8, timeseries("Duration p50 / p95 / p99", "Span duration quantiles per service.", "s",
+  l.add(8, 8, timeseriesPanel("Duration p50 / p95 / p99", "Span duration quantiles per service.", "s",
     QUANTILES.map((q, i) => ({
       refId: String.fromCharCode(65 + i),
       expr: quantile(q, svc, L.service),
@@ -188,7 +228,7 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
   ));
 
   l.row("LLM inference");
-  l.add(16, 8, timeseries(
+  l.add(16, 8, timeseriesPanel(
     "LLM inference latency",
     `Duration of inference spans (span name ~ ${d.inferenceSpanNames}). Green below ${warn} s, yellow ${warn}-${critical} s, red above ${critical} s. ` +
       "The spanmetrics histogram needs buckets above these bounds, else quantiles stop at its largest bucket.",
@@ -198,9 +238,9 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
       expr: quantile(q, inference, inferenceBy),
       legendFormat: `${inferenceLegend} p${Math.round(q * 100)}`,
     })),
-    { thresholds: latencySteps, thresholdsStyle: "line+area" },
+    { thresholds: latencySteps, thresholdsStyle: common.GraphThresholdsStyleMode.LineAndArea },
   ));
-  l.add(8, 8, (id, gridPos) => ({
+  l.add(8, 8, (id, gridPos): StatPanel => ({
     type: "stat",
     id,
     title: "LLM inference p95",
@@ -209,10 +249,10 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
     datasource: ds("prometheus"),
     fieldConfig: { defaults: { unit: "s", decimals: 1, thresholds: latencySteps }, overrides: [] },
     options: {
-      colorMode: "background",
-      graphMode: "area",
-      justifyMode: "auto",
-      textMode: "auto",
+      colorMode: common.BigValueColorMode.Background,
+      graphMode: common.BigValueGraphMode.Area,
+      justifyMode: common.BigValueJustifyMode.Auto,
+      textMode: common.BigValueTextMode.Auto,
       reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
     },
     targets: [
@@ -222,7 +262,7 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
         expr: `histogram_quantile(0.95, sum by (le) (rate(${s.durationBucket}{${inference}}[$__range])))${toSeconds}`,
         legendFormat: "p95",
         instant: true,
-        editorMode: "code",
+        editorMode: prometheus.QueryEditorMode.Code,
       },
     ],
   }));
@@ -236,36 +276,36 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
   }));
 
   l.row("Collector pipeline");
-  l.add(6, 8, timeseries("Spans accepted / refused / sent", "Spans per second the collectors' receivers accepted and refused, and their exporters sent, per collector job.", "short", [
+  l.add(6, 8, timeseriesPanel("Spans accepted / refused / sent", "Spans per second the collectors' receivers accepted and refused, and their exporters sent, per collector job.", "short", [
     { refId: "A", expr: `sum by (job) (rate(${c.receiverAcceptedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} accepted" },
     { refId: "B", expr: `sum by (job) (rate(${c.receiverRefusedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} refused" },
     { refId: "C", expr: `sum by (job) (rate(${c.exporterSentSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} sent" },
   ]));
-  l.add(6, 8, timeseries("Spans dropped", "Spans lost: failed sends after retries, a full sending queue, traces the tail sampler had to evict early.", "short", [
+  l.add(6, 8, timeseriesPanel("Spans dropped", "Spans lost: failed sends after retries, a full sending queue, traces the tail sampler had to evict early.", "short", [
     { refId: "A", expr: `sum by (job, exporter) (rate(${c.exporterSendFailedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} {{exporter}} send failed" },
     { refId: "B", expr: `sum by (job, exporter) (rate(${c.exporterEnqueueFailedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} {{exporter}} queue full" },
     { refId: "C", expr: `sum by (job) (rate(${c.tailSamplingDroppedTooEarly}{${collectors}}${RATE}))`, legendFormat: "{{job}} traces dropped too early" },
   ]));
-  l.add(6, 8, timeseries("Exporter queue", "Batches waiting in each exporter's sending queue, against its capacity.", "short", [
+  l.add(6, 8, timeseriesPanel("Exporter queue", "Batches waiting in each exporter's sending queue, against its capacity.", "short", [
     { refId: "A", expr: `max by (job, exporter) (${c.exporterQueueSize}{${collectors}})`, legendFormat: "{{job}} {{exporter}} size" },
     { refId: "B", expr: `max by (job, exporter) (${c.exporterQueueCapacity}{${collectors}})`, legendFormat: "{{job}} {{exporter}} capacity" },
   ]));
-  l.add(6, 8, timeseries("Tail-sampling decisions", "Traces per second kept (sampled=true) and dropped by the gateway's tail sampler, overall and per policy.", "short", [
+  l.add(6, 8, timeseriesPanel("Tail-sampling decisions", "Traces per second kept (sampled=true) and dropped by the gateway's tail sampler, overall and per policy.", "short", [
     { refId: "A", expr: `sum by (sampled) (rate(${c.tailSamplingGlobalTracesSampled}{${collectors}}${RATE}))`, legendFormat: "all sampled={{sampled}}" },
     { refId: "B", expr: `sum by (policy, sampled) (rate(${c.tailSamplingPolicyTracesSampled}{${collectors}}${RATE}))`, legendFormat: "{{policy}} sampled={{sampled}}" },
   ]));
 
   const serviceQuery = `label_values(${s.calls}, ${L.service})`;
-  const variable = (name: string, label: string, multi: boolean) => ({
-    type: "query",
+  const variable = (name: string, label: string, multi: boolean): dashboard.VariableModel => ({
+    type: dashboard.VariableType.Query,
     name,
     label,
     datasource: ds("prometheus"),
     definition: serviceQuery,
     // The classic string form: every Grafana 12 reads it.
     query: serviceQuery,
-    refresh: 2,
-    sort: 1,
+    refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
+    sort: dashboard.VariableSort.AlphabeticalAsc,
     multi,
     includeAll: multi,
     ...(multi ? { allValue: ".+", current: { text: "All", value: "$__all" } } : {}),
@@ -278,7 +318,7 @@ export function renderTracingDashboard(input: TracingDashboardInput): Record<str
     tags: ["tracestack", "tracing"],
     timezone: "browser",
     editable: false,
-    graphTooltip: 1,
+    graphTooltip: dashboard.DashboardCursorSync.Crosshair,
     refresh: "30s",
     time: { from: "now-1h", to: "now" },
     schemaVersion: DASHBOARD_SCHEMA_VERSION,

@@ -17,7 +17,7 @@ export {
   renderTracingDashboard,
   renderTracingDashboardJson,
 } from "./dashboard";
-export type { TracingDashboardInput } from "./dashboard";
+export type { TracingDashboard, TracingDashboardInput } from "./dashboard";
 export { DASHBOARD_FOLDER_UID, DASHBOARD_PROVIDER_NAME, renderDashboardProvider, renderDashboardProviderYaml } from "./provider";
 export type { DashboardProviderInput } from "./provider";
 export { prometheusArgs, renderPrometheusConfig, renderPrometheusConfigYaml } from "./prometheus";

@@ -1,12 +1,12 @@
 /**
  * launchd LaunchDaemons (macOS): a native workload as a system job, the launchd counterpart of
- * src/render/systemd/unit.ts. Serialized with the instrumentation's deterministic plist writer
+ * src/render/systemd/unit.ts. Serialized with the deterministic plist writer of ./plist.ts
  * (keys sorted, tab-indented as `plutil -convert xml1` writes it), so the same input renders
  * byte-identical output and a digest of it decides restarts.
  * https://developer.apple.com/library/archive/documentation/MacOSX/Conceptual/BPSystemStartup/Chapters/CreatingLaunchdJobs.html
  */
-import { toPlist } from "../instrumentation/files";
-import type { PlistValue } from "../instrumentation/files";
+import { toPlist } from "./plist";
+import type { PlistValue } from "./plist";
 
 /** Label prefix of every job tracestack runs: `dev.tracestack.<workload>`. */
 export const LAUNCHD_LABEL_PREFIX = "dev.tracestack";

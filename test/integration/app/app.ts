@@ -22,7 +22,11 @@ export const LOCK_FILE = join(APP_SOURCE, "requirements.lock");
 export const APP_DIR = "/opt/tracestack-it-app";
 export const APP_USER = "itapp";
 /** The guest's Python, which the wheels are fetched for. */
-export const GUEST_PYTHON = { version: "3.11", abi: "cp311", platforms: ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64"] };
+export const GUEST_PYTHON = {
+  version: "3.11",
+  abi: "cp311",
+  platforms: ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64"],
+};
 
 export const SERVICES = {
   memoryApi: { name: "memory-api", unit: "memory-api", port: 8100 },
@@ -68,16 +72,34 @@ export async function ensureWheels(log: (s: string) => void): Promise<{ dir: str
   mkdirSync(tmp, { recursive: true });
   log(`fetching the app's wheels from PyPI (pip download, CPython ${GUEST_PYTHON.version} manylinux x86_64) into ${dir}`);
   const args = [
-    "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
-    "--python-version", GUEST_PYTHON.version, "--implementation", "cp", "--abi", GUEST_PYTHON.abi,
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--require-hashes",
+    "--only-binary=:all:",
+    "--python-version",
+    GUEST_PYTHON.version,
+    "--implementation",
+    "cp",
+    "--abi",
+    GUEST_PYTHON.abi,
     ...GUEST_PYTHON.platforms.flatMap((p) => ["--platform", p]),
-    "-r", LOCK_FILE, "-d", tmp,
+    "-r",
+    LOCK_FILE,
+    "-d",
+    tmp,
   ];
   // The lock is complete (--no-deps): no find-links or index the environment points pip at.
   const env = { ...process.env, PIP_FIND_LINKS: "", PIP_NO_INPUT: "1" };
   const r = await exec("python3", args, { env, timeoutMs: 15 * 60_000 });
-  if (r.code !== 0) throw new Error(`integration test: pip download of the app's wheels failed (needs python3 with pip and PyPI):\n${r.stdout.slice(-2000)}${r.stderr.slice(-3000)}`);
-  const expected = readFileSync(LOCK_FILE, "utf8").split("\n").filter((l) => /^[a-z0-9]/i.test(l)).length;
+  if (r.code !== 0)
+    throw new Error(
+      `integration test: pip download of the app's wheels failed (needs python3 with pip and PyPI):\n${r.stdout.slice(-2000)}${r.stderr.slice(-3000)}`,
+    );
+  const expected = readFileSync(LOCK_FILE, "utf8")
+    .split("\n")
+    .filter((l) => /^[a-z0-9]/i.test(l)).length;
   const got = readdirSync(tmp).filter((f) => f.endsWith(".whl")).length;
   if (got !== expected) throw new Error(`integration test: pip download wrote ${got} wheels, requirements.lock pins ${expected}`);
   copyFileSync(LOCK_FILE, join(tmp, ".complete"));

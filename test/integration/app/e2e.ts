@@ -57,7 +57,8 @@ export function spanAttributes(source: Source, of: "span" | "process" = "span"):
 /** A span document's service (the service index's documents have no `process`). */
 const serviceOf = (d: BulkDocument) => (d.source.process as { serviceName?: string } | undefined)?.serviceName;
 const parentOf = (d: BulkDocument) =>
-  ((d.source.references ?? []) as { refType: string; spanID: string }[]).find((r) => r.refType === "CHILD_OF")?.spanID ?? (d.source.parentSpanID && d.source.parentSpanID !== "0" ? String(d.source.parentSpanID) : undefined);
+  ((d.source.references ?? []) as { refType: string; spanID: string }[]).find((r) => r.refType === "CHILD_OF")?.spanID ??
+  (d.source.parentSpanID && d.source.parentSpanID !== "0" ? String(d.source.parentSpanID) : undefined);
 
 interface Sent {
   mode: "fast" | "error" | "slow";
@@ -114,7 +115,11 @@ export function appE2E(ctx: AppE2EContext): void {
     const [memory, embeddings] = r.stdout.split(/^== /m).slice(1);
     expect(memory).toContain(`/etc/systemd/system/${SERVICES.memoryApi.unit}.service.d/tracestack-otel.conf`);
     expect(memory).toMatch(/Environment=.*OTEL_SERVICE_NAME=memory-api .*OTEL_EXPORTER_OTLP_PROTOCOL=grpc/);
-    expect(memory).toMatch(new RegExp(`ExecStart=.*path=${APP_DIR}/venv/bin/opentelemetry-instrument ; argv\\[\\]=${APP_DIR}/venv/bin/opentelemetry-instrument ${APP_DIR}/venv/bin/uvicorn memory_api:app`));
+    expect(memory).toMatch(
+      new RegExp(
+        `ExecStart=.*path=${APP_DIR}/venv/bin/opentelemetry-instrument ; argv\\[\\]=${APP_DIR}/venv/bin/opentelemetry-instrument ${APP_DIR}/venv/bin/uvicorn memory_api:app`,
+      ),
+    );
     expect(embeddings).toContain(`/etc/systemd/system/${SERVICES.embeddings.unit}.service.d/tracestack-otel.conf`);
     expect(embeddings).toMatch(/Environment=.*OTEL_SERVICE_NAME=embeddings .*OTEL_EXPORTER_OTLP_PROTOCOL=http\/protobuf/);
   });
@@ -132,9 +137,20 @@ export function appE2E(ctx: AppE2EContext): void {
     plan.sort((a, b) => a.run_id.localeCompare(b.run_id));
     const put = await ctx.guest().ssh("cat > /tmp/tracestack-it-plan.json", JSON.stringify(plan));
     expect(put.code, put.stderr).toBe(0);
-    const drive = await ctx.timed("app drive", () => ctx.guest().ssh(`${APP_DIR}/venv/bin/python ${APP_DIR}/driver.py http://127.0.0.1:${SERVICES.memoryApi.port} /tmp/tracestack-it-plan.json`, undefined, 20 * 60_000));
+    const drive = await ctx.timed("app drive", () =>
+      ctx
+        .guest()
+        .ssh(
+          `${APP_DIR}/venv/bin/python ${APP_DIR}/driver.py http://127.0.0.1:${SERVICES.memoryApi.port} /tmp/tracestack-it-plan.json`,
+          undefined,
+          20 * 60_000,
+        ),
+    );
     expect(drive.code, drive.stdout.slice(-2000) + drive.stderr.slice(-3000)).toBe(0);
-    sent = drive.stdout.trim().split("\n").map((l) => JSON.parse(l) as Sent);
+    sent = drive.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Sent);
     expect(sent).toHaveLength(plan.length);
     for (const s of sent) expect([s.mode, s.status]).toEqual([s.mode, s.mode === "error" ? 502 : 200]);
     for (const s of sent) expect([s.trace_id, s.span_id]).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/), expect.stringMatching(/^[0-9a-f]{16}$/)]);
@@ -164,7 +180,9 @@ export function appE2E(ctx: AppE2EContext): void {
     const p = APP_KEEP_PERCENT / 100;
     const sd = Math.sqrt(n * p * (1 - p));
     // 4.5 standard deviations: a false failure about once in 150 000 runs.
-    ctx.log(`app: ${kept} of ${n} fast traces under ${APP_SLOW_THRESHOLD_MS} ms kept (expected ${(n * p).toFixed(1)} ± ${sd.toFixed(1)}; ${COUNTS.fast - n} slower ones left out)`);
+    ctx.log(
+      `app: ${kept} of ${n} fast traces under ${APP_SLOW_THRESHOLD_MS} ms kept (expected ${(n * p).toFixed(1)} ± ${sd.toFixed(1)}; ${COUNTS.fast - n} slower ones left out)`,
+    );
     expect(kept).toBeGreaterThanOrEqual(Math.floor(n * p - 4.5 * sd));
     expect(kept).toBeLessThanOrEqual(Math.ceil(n * p + 4.5 * sd));
   });
@@ -193,7 +211,8 @@ export function appE2E(ctx: AppE2EContext): void {
     expect(docs.length).toBeGreaterThan(0);
     for (const d of docs) {
       const text = JSON.stringify(d.source);
-      for (const [what, value] of Object.entries(PLANTED)) expect(text.includes(value.replace(/^Bearer /, "")), `${what} in ${serviceOf(d)} ${d.source.operationName}`).toBe(false);
+      for (const [what, value] of Object.entries(PLANTED))
+        expect(text.includes(value.replace(/^Bearer /, "")), `${what} in ${serviceOf(d)} ${d.source.operationName}`).toBe(false);
     }
     const bySpan = new Map(docs.map((d) => [`${d.source.traceID}/${d.source.spanID}`, d]));
     const stored = sent.filter((x) => bySpan.has(`${x.trace_id}/${x.span_id}`));
@@ -208,7 +227,12 @@ export function appE2E(ctx: AppE2EContext): void {
       const events = (root.source.logs ?? []) as { fields: { key: string; value: unknown }[] }[];
       const detail = events.flatMap((e) => e.fields).find((f) => f.key === "detail");
       expect(String(detail?.value)).toContain("api_key=****");
-      expect({ run_id: a.run_id, max_tokens: Number(a.max_tokens), model: a["gen_ai.request.model"], llm: a["llm.model"] }).toEqual({ run_id: s.run_id, max_tokens: 256, model: MODEL, llm: MODEL });
+      expect({ run_id: a.run_id, max_tokens: Number(a.max_tokens), model: a["gen_ai.request.model"], llm: a["llm.model"] }).toEqual({
+        run_id: s.run_id,
+        max_tokens: 256,
+        model: MODEL,
+        llm: MODEL,
+      });
       expect([root.source.traceID, root.source.spanID]).toEqual([s.trace_id, s.span_id]);
     }
   });
@@ -219,7 +243,9 @@ export function appE2E(ctx: AppE2EContext): void {
       expect(dropin, `${svc.name}'s drop-in command`).toBeDefined();
       const attrs = /OTEL_RESOURCE_ATTRIBUTES=([^"\n]+)/.exec(dropin!.stdin ?? "")?.[1];
       expect(attrs, dropin!.stdin).toBeDefined();
-      const expected = Object.fromEntries(attrs!.split(",").map((kv) => [kv.split("=")[0], decodeURIComponent(kv.split("=").slice(1).join("=").replace(/%%/g, "%"))]));
+      const expected = Object.fromEntries(
+        attrs!.split(",").map((kv) => [kv.split("=")[0], decodeURIComponent(kv.split("=").slice(1).join("=").replace(/%%/g, "%"))]),
+      );
       expect(expected["deployment.environment"]).toBe("integration");
       const docs = appDocs().filter((d) => serviceOf(d) === svc.name);
       expect(docs.length, svc.name).toBeGreaterThan(0);
@@ -242,11 +268,19 @@ export function appE2E(ctx: AppE2EContext): void {
     const jaegerQueries = ctx.prom.queries.slice(before);
     expect(jaegerQueries.length).toBeGreaterThanOrEqual(3);
     // The dashboard's span-metric queries, from its renderer.
-    const dashboard = renderTracingDashboardJson({ metrics: defaultMetricNames(), dashboards: { slowTraceMinDuration: "5s", inferenceSpanNames: "POST /embed", inferenceServices: ".+" } });
+    const dashboard = renderTracingDashboardJson({
+      metrics: defaultMetricNames(),
+      dashboards: { slowTraceMinDuration: "5s", inferenceSpanNames: "POST /embed", inferenceServices: ".+" },
+    });
     const dashboardQueries: string[] = [];
     const walk = (x: unknown): void => {
       if (Array.isArray(x)) x.forEach(walk);
-      else if (x && typeof x === "object") for (const [k, v] of Object.entries(x)) k === "expr" && typeof v === "string" ? dashboardQueries.push(v) : walk(v);
+      else if (x && typeof x === "object") {
+        for (const [k, v] of Object.entries(x)) {
+          if (k === "expr" && typeof v === "string") dashboardQueries.push(v);
+          else walk(v);
+        }
+      }
     };
     walk(JSON.parse(dashboard));
     expect(dashboardQueries.length).toBeGreaterThan(0);
@@ -268,8 +302,11 @@ export function appE2E(ctx: AppE2EContext): void {
           continue;
         }
         // `le` is on histogram buckets; Grafana's $variables are not label values.
-        for (const l of ref.labels.filter((x) => !labels.has(x))) problems.push(`${who}: ${ref.metric} has no label ${l} (has ${[...labels.keys()].join(", ")})`);
-        for (const [l, v] of Object.entries(ref.values)) if (labels.has(l) && !labels.get(l)!.has(v)) problems.push(`${who}: no ${ref.metric} series with ${l}="${v}" (values: ${[...labels.get(l)!].join(", ")})`);
+        for (const l of ref.labels.filter((x) => !labels.has(x)))
+          problems.push(`${who}: ${ref.metric} has no label ${l} (has ${[...labels.keys()].join(", ")})`);
+        for (const [l, v] of Object.entries(ref.values))
+          if (labels.has(l) && !labels.get(l)!.has(v))
+            problems.push(`${who}: no ${ref.metric} series with ${l}="${v}" (values: ${[...labels.get(l)!].join(", ")})`);
       }
     };
     for (const q of jaegerQueries) check("Jaeger Monitor", q);

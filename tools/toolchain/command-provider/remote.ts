@@ -82,7 +82,7 @@ async function dialWithRetry<T>(msg: string, maxAttempts: number, logger: Logger
     } catch (err) {
       const dials = attempt + 1;
       if (maxAttempts > DIAL_ERROR_UNLIMITED && dials > maxAttempts) {
-        throw new Error(`after ${attempt} failed attempts: ${errorMessage(err)}`);
+        throw new Error(`after ${attempt} failed attempts: ${errorMessage(err)}`, { cause: err });
       }
       const limit = maxAttempts === -1 ? "inf" : String(maxAttempts);
       await logger.status("info", `${msg} ${dials}/${limit} failed: retrying`);
@@ -212,7 +212,7 @@ async function sshConfig(con: ConnectionBase): Promise<SshConfig> {
     try {
       config.hostKey = parseAuthorizedKey(con.hostKey);
     } catch (err) {
-      throw new Error(`failed to parse host key: ${errorMessage(err)}`);
+      throw new Error(`failed to parse host key: ${errorMessage(err)}`, { cause: err });
     }
     hostKeyAlgorithms(config.hostKey.type);
   }
@@ -343,7 +343,7 @@ async function dial(con: Connection, logger: Logger, signal: AbortSignal): Promi
   try {
     proxyConfig = await sshConfig(proxy);
   } catch (err) {
-    throw new Error(`proxy: ${errorMessage(err)}`);
+    throw new Error(`proxy: ${errorMessage(err)}`, { cause: err });
   }
   let proxyClient: Client;
   try {
@@ -352,7 +352,7 @@ async function dial(con: Connection, logger: Logger, signal: AbortSignal): Promi
       return sshHandshake(sock, proxyConfig);
     });
   } catch (err) {
-    throw new Error(`proxy: ${errorMessage(err)}`);
+    throw new Error(`proxy: ${errorMessage(err)}`, { cause: err });
   }
   const forward = () =>
     new Promise<ClientChannel>((resolve, reject) => {
@@ -379,7 +379,7 @@ async function dial(con: Connection, logger: Logger, signal: AbortSignal): Promi
     };
   } catch (err) {
     proxyClient.end();
-    throw new Error(`proxy: ${errorMessage(err)}`);
+    throw new Error(`proxy: ${errorMessage(err)}`, { cause: err });
   }
 }
 
