@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".toolchain/", "out/", "bin/", "coverage/"] },
+  { ignores: ["node_modules/", ".toolchain/", "out/", "bin/", "coverage/", ".build/", ".test-out/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,6 +2,8 @@
  * tracestack — the Pulumi program. `pulumi up` loads this file through ts-node.
  * Configuration is validated before any resource is registered.
  */
+// First: every promise the SDK makes from here on skips formatting a stack nobody reads.
+import "./runtime/cheap-stacks";
 import { loadStackConfig } from "./config/index";
 import { createStack } from "./stack";
 

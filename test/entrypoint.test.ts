@@ -6,11 +6,11 @@ import { readFileSync } from "node:fs";
 import { PROJECT_DIR } from "./helpers/render";
 
 describe("the entry point as `pulumi up` loads it", () => {
-  it("Pulumi.yaml runs src/index.ts with the nodejs runtime and TypeScript", () => {
+  it("Pulumi.yaml runs src/main.cjs, the program compiled ahead of time, with the nodejs runtime (no ts-node)", () => {
     const p = YAML.parse(readFileSync(resolve(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
     expect(p.name).toBe("tracestack");
-    expect(p.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
-    expect(p.main).toBe("src/index.ts");
+    expect(p.runtime).toMatchObject({ name: "nodejs", options: { typescript: false } });
+    expect(p.main).toBe("src/main.cjs");
     for (const k of ["tracestack:target", "tracestack:elasticsearch", "tracestack:jaeger", "tracestack:lifecycle"]) {
       expect(p.config[k]).toMatchObject({ type: expect.stringMatching(/^(object|string)$/), description: expect.any(String) });
     }
@@ -19,7 +19,7 @@ describe("the entry point as `pulumi up` loads it", () => {
     for (const k of ["sshPrivateKey", "elasticsearchPassword", "kubeconfig"]) expect(p.config[`tracestack:${k}`]).toBeUndefined();
   });
 
-  it.each(["home"])("type-checks with ts-node and the project's tsconfig, and runs for the %s stack", (stack) => {
+  it.each(["home"])("is type-checked and compiled by tsc (tsconfig.build.json), and runs for the %s stack", (stack) => {
     const out = execFileSync("node", [resolve(__dirname, "helpers/pulumi-entry.cjs"), PROJECT_DIR, stack], {
       encoding: "utf8",
       timeout: 120_000,

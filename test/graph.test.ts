@@ -59,10 +59,12 @@ describe("the home stack on bare hosts", () => {
     );
   });
 
-  it("starts Jaeger only after the ILM bootstrap finished (its output feeds the start command)", () => {
+  it("starts Jaeger only after the ILM bootstrap finished (a dependency on it), triggered by the policy name and not the run's output", () => {
     const bootstrap = find(r.plan, "command:remote:Command", "danarch-index-lifecycle-bootstrap");
     const service = find(r.plan, "command:remote:Command", "danarch-jaeger-service");
-    expect(service.inputs.triggers).toContain("offline-stdout-danarch-index-lifecycle-bootstrap");
+    expect(service.dependencies).toContain(bootstrap.urn);
+    expect(service.inputs.triggers).toContain("tracestack-jaeger");
+    expect(JSON.stringify(service.inputs.triggers)).not.toContain("offline-stdout");
     expect(bootstrap.inputs.create).toContain("bootstrap.sh");
   });
 
@@ -104,7 +106,9 @@ describe("the k8s stack", () => {
     const job = find(r.plan, "kubernetes:batch/v1:Job", "index-lifecycle-bootstrap");
     const jobName = (job.inputs.metadata as { name: string }).name;
     expect(jobName).toMatch(/^index-lifecycle-bootstrap-[0-9a-f]{8}$/);
-    expect(tpl.metadata.annotations["tracestack.dev/start-after"]).toBe(jobName);
+    // After the Job (a dependency), naming the ILM policy: not the Job's hashed name, which a policy change renews.
+    expect(dep.dependencies).toContain(job.urn);
+    expect(tpl.metadata.annotations["tracestack.dev/start-after"]).toBe("tracestack-jaeger");
     expect(tpl.spec.containers[0].readinessProbe.httpGet.port).toBe(13133);
     expect(tpl.spec.containers[0].livenessProbe).toBeDefined();
   });

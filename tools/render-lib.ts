@@ -3,15 +3,25 @@
  * defaults, as the CLI merges them), Pulumi's mock runtime, the real program, and every
  * resource and artifact it declares — resolved, with secrets as "[secret]".
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+// The mock monitor the SDK sends registrations to (internal module of the pinned 3.276.0).
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import YAML from "yaml";
 import type { Artifact } from "../src/artifacts/registry";
 import { recordedArtifacts } from "../src/artifacts/registry";
 import { PROBE_OFFLINE } from "../src/render/scripts/host";
 import { toJson, toYaml } from "../src/render/yaml";
 import { SECRET_KEYS } from "../src/config/schema";
+
+/** The project directory (the one holding Pulumi.yaml) of a file in it: from the sources or their build (.build/<hash>/…). */
+export function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no Pulumi.yaml in ${from} or above`);
+  }
+}
 
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";
@@ -22,6 +32,11 @@ export interface PlanEntry {
   name: string;
   parent?: string;
   custom: boolean;
+  /**
+   * The resources this one waits for, as the engine is told (the registration's `dependencies`:
+   * `dependsOn`, components expanded to their resources, and every resource an input's Output came from).
+   */
+  dependencies?: string[];
   inputs: Record<string, unknown>;
 }
 
@@ -204,6 +219,18 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     "organization",
   );
 
+  // What each registration tells the engine it depends on, by the URN the monitor answered with.
+  const dependencies = new Map<string, string[]>();
+  type Registration = { getDependenciesList(): string[] };
+  type Answer = { getUrn(): string } | undefined;
+  const monitor = getMonitor() as unknown as { registerResource(req: Registration, cb: (err: unknown, res: Answer) => void): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, res) => {
+      if (!err && res) dependencies.set(res.getUrn(), [...new Set(req.getDependenciesList())].sort());
+      cb(err, res);
+    });
+
   const recorded: Recorded[] = [];
   const before = recordedArtifacts().length;
   // The program's exports as it returned them: the stack's own resolved outputs flatten every
@@ -238,7 +265,16 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     const urn = (await resolveDeep(r.resource.urn)) as string;
     if (r.provider) providers[urn] = (await resolveDeep(r.provider.urn)) as string;
     const parent = r.parent ? ((await resolveDeep(r.parent.urn)) as string) : stackUrn;
-    plan.push({ urn, type: r.type, name: r.name, ...(parent ? { parent } : {}), custom: r.custom, inputs: (await resolveDeep(r.props)) as Record<string, unknown> });
+    const deps = dependencies.get(urn) ?? [];
+    plan.push({
+      urn,
+      type: r.type,
+      name: r.name,
+      ...(parent ? { parent } : {}),
+      custom: r.custom,
+      ...(deps.length > 0 ? { dependencies: deps } : {}),
+      inputs: (await resolveDeep(r.props)) as Record<string, unknown>,
+    });
   }
   plan.sort((a, b) => a.urn.localeCompare(b.urn));
 

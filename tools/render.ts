@@ -11,7 +11,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { renderStack } from "./render-lib";
+import { projectRoot, renderStack } from "./render-lib";
 
 function parseArgs(argv: string[]): { stack: string; out: string; stackFile?: string } {
   let stack: string | undefined;
@@ -32,14 +32,15 @@ function parseArgs(argv: string[]): { stack: string; out: string; stackFile?: st
 
 async function main(): Promise<void> {
   const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
-  const projectDir = resolve(__dirname, "..");
+  const projectDir = projectRoot(__dirname);
   const result = await renderStack({
     projectDir,
     stack,
     stackFile: stackFile ? resolve(stackFile) : undefined,
-    // The real entry point, as `pulumi up` loads it (CommonJS through ts-node).
+    // The real entry point, as `pulumi up` loads it: compiled ahead of time beside this file
+    // (`npm run render`, tools/build/run.cjs), or through ts-node when this file runs as TypeScript.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- that CommonJS require is the point
-    importProgram: async () => require(join(projectDir, "src", "index.ts")) as unknown,
+    importProgram: async () => require("../src/index") as unknown,
   });
   const outDir = resolve(out);
   rmSync(outDir, { recursive: true, force: true });

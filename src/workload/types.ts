@@ -17,6 +17,12 @@ export interface WorkloadFile {
   content: pulumi.Input<string>;
   /** Secret content: 0600 owned by the service user on hosts, a Secret on Kubernetes, "[secret]" in renders. */
   secret?: boolean;
+  /**
+   * The running process rereads this file by itself (Grafana's dashboard provider rescans its
+   * directory every `updateIntervalSeconds`): on hosts a change rewrites it and restarts, signals
+   * or replaces nothing. @default false
+   */
+  watched?: boolean;
 }
 
 export interface WorkloadPort {
@@ -118,6 +124,11 @@ export interface WorkloadSpec {
    * published and `exposure` does not apply. Kubernetes ignores it. @default false
    */
   hostNetwork?: boolean;
+  /**
+   * The process rereads its files on this signal (Prometheus: SIGHUP reloads prometheus.yml). Docker
+   * on a host: a changed file signals the running container instead of replacing it.
+   */
+  reloadSignal?: "HUP";
   /** The image writes to its root filesystem (e.g. Elasticsearch's keystore). @default false */
   writableRootFilesystem?: boolean;
   /** Values that must resolve before the workload starts (e.g. the ILM bootstrap's completion marker). */
@@ -187,4 +198,10 @@ export interface JobSpec {
   env: Record<string, string>;
   /** Secret files the job reads, e.g. a password file: name → content. */
   secretFiles?: WorkloadFile[];
+  /**
+   * What `runJob`'s result resolves to once the job ran: a value that changes only when what
+   * waits for the job must notice (the ILM policy name for Jaeger), never the run's own output or
+   * the Job's generated name, which change with every re-run and would restart its dependents.
+   */
+  done: string;
 }

@@ -148,9 +148,15 @@ describe("Grafana and Prometheus on the home hosts", () => {
       expect(c.inputs.networkMode).toBe("host");
       expect(c.inputs.ports).toBeUndefined();
       expect(c.inputs.volumes).toContainEqual({ hostPath: dir, containerPath: dir, readOnly: true });
-      // A change of any file replaces the container (labels can't change in place).
-      expect(c.inputs.labels).toContainEqual({ label: "dev.tracestack.config-digest", value: expect.stringMatching(/^[0-9a-f]{64}$/) });
     }
+    // Grafana reads its provisioning once: a change of it replaces the container (labels can't change in place).
+    const grafana = find(r.plan, "docker:index/container:Container", "grafana");
+    expect(grafana.inputs.labels).toContainEqual({ label: "dev.tracestack.config-digest", value: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Prometheus rereads prometheus.yml on SIGHUP: its file's write signals the container, no digest replaces it.
+    const prometheus = find(r.plan, "docker:index/container:Container", "prometheus");
+    expect((prometheus.inputs.labels as { label: string }[]).map((l) => l.label)).toEqual(["dev.tracestack.component"]);
+    const promWrite = find(r.plan, "command:remote:Command", "danarch-prometheus-file-prometheus-yml");
+    expect(promWrite.inputs.create).toContain("docker kill --signal=HUP tracestack-prometheus");
     expect(find(r.plan, "docker:index/container:Container", "grafana").inputs.envs).toBe("[secret]");
     const write = find(r.plan, "command:remote:Command", "danarch-grafana-file-provisioning-datasources-tracestack-yaml");
     expect(write.inputs.create).toContain("/etc/tracestack/grafana/provisioning/datasources/tracestack.yaml");

@@ -62,15 +62,20 @@ describe("instrumentation on the home stack", () => {
     });
   });
 
-  it("writes the drop-in atomically and reloads + try-restarts only on its own digest, never rewriting the unit", () => {
+  it("writes the drop-in atomically and reloads + try-restarts only when it changed, never rewriting the unit", () => {
     const write = find(r.plan, "command:remote:Command", "danarch-instrumentation-honcho-server-dropin");
     expect(write.inputs.create).toContain("honcho-server.service.d/tracestack-otel.conf");
-    expect(write.inputs.create).toContain('mv -f "$tmp" "$path"');
     expect(write.inputs.stdin).toBe(r.files[DROPIN("danarch", "honcho-server")]);
-    const reload = find(r.plan, "command:remote:Command", "danarch-instrumentation-honcho-server-reload");
-    expect(reload.inputs.create).toContain("systemctl daemon-reload");
-    expect(reload.inputs.create).toContain("systemctl try-restart honcho-server.service");
-    expect(reload.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    for (const script of [write.inputs.create, write.inputs.update] as string[]) {
+      // The reload follows the rename; an unchanged drop-in exits before it.
+      const [before, after] = script.split('mv -f "$tmp" "$path"');
+      expect(before).toContain('echo "unchanged: $path"');
+      expect(before).not.toContain("systemctl");
+      expect(after).toContain("systemctl daemon-reload");
+      expect(after).toContain("systemctl try-restart honcho-server.service");
+    }
+    // One resource per drop-in: no separate reload command.
+    expect(r.plan.filter((p) => p.name.startsWith("danarch-instrumentation-honcho-server")).map((p) => p.name)).toEqual(["danarch-instrumentation-honcho-server-dropin"]);
     expect(Object.keys(r.files).filter((p) => /honcho-server\.service$/.test(p))).toEqual([]);
   });
 
@@ -150,12 +155,12 @@ function changed(a: PlanEntry[], b: PlanEntry[]): string[] {
 }
 
 describe("changing one service's sampling", () => {
-  it("on hosts touches only that service's drop-in and its reload", async () => {
+  it("on hosts touches only that service's drop-in (which reloads its unit)", async () => {
     const base = await stackValues("home");
     const a = await render("home", base);
     const b = await render("home", withValue(base, "instrumentation.services.honcho-deriver.sampleRatio", 0.1));
     const urns = changed(a.plan, b.plan);
-    expect(urns.map((u) => u.split("::").pop())).toEqual(["danarch-instrumentation-honcho-deriver-dropin", "danarch-instrumentation-honcho-deriver-reload"]);
+    expect(urns.map((u) => u.split("::").pop())).toEqual(["danarch-instrumentation-honcho-deriver-dropin"]);
     expect(dropinEnv(b.files[DROPIN("danarch", "honcho-deriver")]).OTEL_TRACES_SAMPLER_ARG).toBe("0.1");
   });
 

@@ -11,6 +11,8 @@ import YAML from "yaml";
 import { exec, PROJECT_DIR, type Result } from "./guest";
 
 export const CLI = join(PROJECT_DIR, ".toolchain/bin/pulumi");
+/** What Pulumi.yaml's `main` (src/main.cjs) needs beside it: the sources, the build (tools/build), the tsconfigs, the dependencies. */
+export const PROGRAM_FILES = ["src", "tools", "node_modules", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
 const DRIVER = join(PROJECT_DIR, "tools/engine/pulumi.cjs");
 
 /** Fails with how to build the toolchain when it is missing: never a silent skip. */
@@ -72,7 +74,7 @@ export class Engine {
     mkdirSync(this.dir, { recursive: true });
     mkdirSync(join(root, "state"), { recursive: true });
     copyFileSync(join(PROJECT_DIR, "Pulumi.yaml"), join(this.dir, "Pulumi.yaml"));
-    for (const f of ["src", "node_modules", "package.json", "tsconfig.json"]) symlinkSync(join(PROJECT_DIR, f), join(this.dir, f));
+    for (const f of PROGRAM_FILES) symlinkSync(join(PROJECT_DIR, f), join(this.dir, f));
     this.env = {
       ...process.env,
       PULUMI_HOME: join(root, "pulumi-home"),

@@ -6,7 +6,7 @@
  * here (docker, random, tls, kubernetes: README "The toolchain") end the preview once the program
  * declared its first resource of theirs, so that, and only that, is the failure allowed.
  */
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
@@ -57,5 +57,29 @@ describe("the CLI check this suite guards", () => {
     const r = await previewOf("home", YAML.stringify(project));
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("Stack 'home' with configuration key 'tracestack:elasticsearchPassword' must be encrypted as it's secret");
+  });
+});
+
+describe("the program compiled ahead of time (src/main.cjs) under the real CLI", () => {
+  it("fails the preview with tsc's diagnostics, before any resource is registered, when a source has a type error", async () => {
+    const engine = new Engine(join(OUT_DIR, "stack-config-type-error"), "home");
+    // The project's own copy of src/ (not the checkout's), with one type error.
+    rmSync(join(engine.dir, "src"));
+    cpSync(join(PROJECT_DIR, "src"), join(engine.dir, "src"), { recursive: true });
+    const index = join(engine.dir, "src", "index.ts");
+    writeFileSync(index, `${readFileSync(index, "utf8")}\nexport const broken: number = "not a number";\n`);
+    await engine.must(["stack", "init", "home", "--secrets-provider", "passphrase"]);
+    const salt = /^encryptionsalt: .*$/m.exec(readFileSync(engine.stackFile, "utf8"))?.[0];
+    copyFileSync(join(PROJECT_DIR, "Pulumi.home.yaml"), engine.stackFile);
+    if (salt) writeFileSync(engine.stackFile, `${salt}\n${readFileSync(engine.stackFile, "utf8")}`);
+    const r = await engine.pulumi(["preview", "--json"], undefined, 10 * 60_000);
+    writeFileSync(join(engine.dir, "..", "transcript.log"), engine.transcript.join("\n\n"));
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toContain("the program does not type-check (tsc -p tsconfig.build.json); nothing was registered");
+    expect(text).toMatch(/src\/index\.ts\(\d+,\d+\): error TS2322/);
+    const out = JSON.parse(r.stdout) as { steps?: { urn: string }[] };
+    // Only the stack itself, which the language runtime registers before it loads the program.
+    expect((out.steps ?? []).filter((s) => s.urn.split("::")[2] !== "pulumi:pulumi:Stack").map((s) => s.urn)).toEqual([]);
   });
 });

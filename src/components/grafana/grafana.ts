@@ -118,7 +118,8 @@ export function grafanaWorkload(
     files: [
       { name: `provisioning/${PROVISIONING_FILES.datasources}`, kind: "grafana-datasources", content: files.datasources },
       { name: `provisioning/${PROVISIONING_FILES.dashboardProvider}`, kind: "grafana-dashboard-provider", content: files.dashboardProvider },
-      { name: `dashboards/${TRACING_DASHBOARD_FILE}`, kind: "grafana-dashboard", content: files.dashboard },
+      // The dashboard provider rescans this directory (updateIntervalSeconds): no restart for a dashboard change.
+      { name: `dashboards/${TRACING_DASHBOARD_FILE}`, kind: "grafana-dashboard", content: files.dashboard, watched: true },
     ],
     ports: [{ name: "http", port: g.port }],
     health: { port: g.port, path: GRAFANA_HEALTH_PATH },

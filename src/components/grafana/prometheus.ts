@@ -140,6 +140,8 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     replicas: 1,
     // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
     hostNetwork: true,
+    // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
+    reloadSignal: "HUP",
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };

@@ -29,7 +29,7 @@ import {
   mergeLaunchdEnvScript,
   patchesByDeployment,
   planInstrumentation,
-  reloadUnitScript,
+  reloadUnitCommands,
   removeDropinScript,
   removeUserFileScript,
   writeUserFileScript,
@@ -97,19 +97,14 @@ function deployHostService(owner: pulumi.ComponentResource, name: string, target
   recordArtifact({ kind: d.kind, component: COMPONENT, target: host.hostName, path: d.path, content: d.content });
   switch (d.kind) {
     case "systemd-dropin": {
-      const write = host.command(
+      // One command: the write reloads and try-restarts the unit only when the drop-in changed on the host.
+      const write = asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644", afterChange: reloadUnitCommands(d.unit) }));
+      host.command(
         owner,
         `${prefix}-dropin`,
-        {
-          create: asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644" })),
-          update: asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644" })),
-          delete: asRoot(removeDropinScript(d.unit, d.path)),
-          stdin: d.content,
-        },
+        { create: write, update: write, delete: asRoot(removeDropinScript(d.unit, d.path)), stdin: d.content },
         { deleteBeforeReplace: true },
       );
-      // Re-run (reload + try-restart) only when this drop-in's own digest changed.
-      host.command(owner, `${prefix}-reload`, { create: asRoot(reloadUnitScript(d.unit)), triggers: [p.digest] }, { dependsOn: [write] });
       return;
     }
     case "env-file":

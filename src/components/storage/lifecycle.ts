@@ -62,7 +62,9 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       },
       args: [args.url],
       after: [args.after],
-    });
+      // Jaeger waits for the bootstrap and names the policy; a changed policy body (ages, sizes) needs no restart.
+      done: this.policyName,
+    }).done;
     this.registerOutputs({ policyName: this.policyName, done: this.done });
   }
 }

@@ -19,8 +19,13 @@ function checkedUnit(unit: string): string {
  * drop-in's digest changed (the command's trigger), after the drop-in was written.
  */
 export function reloadUnitScript(unit: string): string {
+  return [...PRELUDE, ...reloadUnitCommands(unit), ""].join("\n");
+}
+
+/** systemd rereads the unit's drop-ins and restarts it if it runs (a stopped unit stays stopped). */
+export function reloadUnitCommands(unit: string): string[] {
   checkedUnit(unit);
-  return [...PRELUDE, "systemctl daemon-reload", `systemctl try-restart ${q(`${unit}.service`)}`, `echo "reloaded ${unit}.service"`, ""].join("\n");
+  return ["systemctl daemon-reload", `systemctl try-restart ${q(`${unit}.service`)}`, `echo "reloaded ${unit}.service"`];
 }
 
 /** Remove a drop-in: the unit runs uninstrumented again. */

@@ -284,6 +284,10 @@ export interface WriteFileInput {
   notify?: string;
   /** Drift-check marker (README "Drift"); a change of it re-runs the update, which repairs the file. */
   driftMarker?: string;
+  /** A Docker container to signal when this file changed (it rereads the file on the signal). */
+  reload?: { container: string; signal: "HUP" };
+  /** Shell lines run after the file changed (not when it was already in place), e.g. a unit reload. */
+  afterChange?: readonly string[];
 }
 
 /**
@@ -344,6 +348,16 @@ export function writeFileScript(f: WriteFileInput): string {
           'ts_observe "$path" > "$stamp.deployed"',
           ...(f.notify ? [`touch ${q(restartFlag(f.notify))}`] : []),
           'echo "wrote $path"',
+          ...(f.afterChange ?? []),
+          ...(f.reload
+            ? [
+                `if docker kill --signal=${q(f.reload.signal)} ${q(f.reload.container)} >/dev/null 2>&1; then`,
+                `  echo "signalled container ${f.reload.container} (SIG${f.reload.signal}): it rereads $path"`,
+                "else",
+                `  echo "container ${f.reload.container} is not running: it reads $path when it starts"`,
+                "fi",
+              ]
+            : []),
         ]),
     ...(f.driftMarker ? [`# tracestack drift check: ${f.driftMarker.replace(/[^A-Za-z0-9._-]/g, "")}`] : []),
     "",

@@ -41,7 +41,8 @@ import { memoryQuantityBytes } from "../../config/scalars";
 import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { validatedByBinary } from "../../workload/validation";
-import type { DeployedWorkload, Target } from "../types";
+import { withoutPromiseStacks } from "../../runtime/stack-traces";
+import type { DeployedWorkload, JobRun, Target } from "../types";
 
 export interface HostsTargetArgs {
   config: HostsTargetConfig;
@@ -103,10 +104,13 @@ export class Host extends pulumi.ComponentResource {
    * The previous run's output is not passed in the environment: a stock sshd refuses it.
    */
   command(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs, opts: pulumi.CustomResourceOptions = {}): command.remote.Command {
-    return new command.remote.Command(
-      `${this.hostName}-${purpose}`,
-      { ...args, connection: this.connection, addPreviousOutputInEnv: false },
-      { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
+    return withoutPromiseStacks(
+      () =>
+        new command.remote.Command(
+          `${this.hostName}-${purpose}`,
+          { ...args, connection: this.connection, addPreviousOutputInEnv: false },
+          { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
+        ),
     );
   }
 
@@ -232,6 +236,8 @@ interface WriteOptions {
   deleteScript?: string;
   /** Runs after this (the install that creates the file's owner and directories). */
   after?: pulumi.Resource;
+  /** A Docker container to signal when the file changed (see `WriteFileInput.reload`). */
+  reload?: { container: string; signal: "HUP" };
 }
 
 export class HostsTarget implements Target {
@@ -310,7 +316,7 @@ export class HostsTarget implements Target {
     const content = file.secret ? pulumi.secret(file.content) : file.content;
     recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
     const script = (driftMarker?: string) =>
-      asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker }));
+      asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker, reload: opts.reload }));
     const drift = opts.drift ?? host.probe([{ kind: "file", path }])({ kind: "file", path });
     return host.command(
       owner,
@@ -591,7 +597,7 @@ export class HostsTarget implements Target {
         labels: [
           { label: "dev.tracestack.component", value: spec.component },
           // Labels can't change in place: a new digest replaces the container, which rereads its files.
-          ...(config ? [{ label: "dev.tracestack.config-digest", value: config.digest }] : []),
+          ...(config?.digest ? [{ label: "dev.tracestack.config-digest", value: config.digest }] : []),
         ],
       },
       { parent: owner, provider, dependsOn: config?.writes ?? [] },
@@ -602,7 +608,8 @@ export class HostsTarget implements Target {
   /**
    * A Docker workload's files, written under `spec.configDir` on the host (subdirectories made by
    * the write script) for a read-only bind mount, and the digest that replaces the container
-   * when any of them changes. None for a workload without files.
+   * when any of them changes — unless the process rereads them on a signal (`reloadSignal`): then a
+   * changed file signals the running container, and no digest (none) replaces it. None for a workload without files.
    */
   private dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec) {
     if (spec.files.length === 0) return undefined;
@@ -618,11 +625,15 @@ export class HostsTarget implements Target {
         // a secret file belongs to the container's numeric uid alone.
         f.secret ? { owner: String(spec.user.uid), group: String(spec.user.uid), mode: "0600" } : { owner: ROOT, group: ROOT, mode: "0644" },
         spec.component,
+        spec.reloadSignal && !f.watched ? { reload: { container: `tracestack-${spec.name}`, signal: spec.reloadSignal } } : {},
       ),
     );
+    // Only files the process reads once, at its start: a change of those needs a new container.
+    const restartOn = spec.reloadSignal ? [] : files.filter((f) => !f.watched);
+    if (restartOn.length === 0) return { writes, digest: undefined };
     // A digest reveals nothing of the secrets it covers: readable in previews, like the native runtime's.
     const digest = pulumi.unsecret(
-      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.map((c, i) => `${files[i].name}\n${c}`).join("\0"))),
+      pulumi.all(restartOn.map((f) => pulumi.output(f.content))).apply((contents) => sha256(contents.map((c, i) => `${restartOn[i].name}\n${c}`).join("\0"))),
     );
     return { writes, digest };
   }
@@ -632,7 +643,7 @@ export class HostsTarget implements Target {
     return spec.exposure === "loopback" ? "127.0.0.1" : "0.0.0.0";
   }
 
-  runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
+  runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun {
     const host = this.host(spec.placement);
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
     const marker = host.probe(fileProbes(spec.dir, files));
@@ -662,7 +673,8 @@ export class HostsTarget implements Target {
       },
       { dependsOn: [...writes, ...(spec.dependsOn ?? [])] },
     );
-    return run.stdout;
+    // `done` is not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
+    return { done: run.urn.apply(() => spec.done), report: run.stdout };
   }
 }
 
