@@ -22,3 +22,5 @@ export const grafanaAdminPassword = outputs.grafanaAdminPassword;
 export const prometheusUrl = outputs.prometheusUrl;
 /** Hosts target: drift markers of repaired items (README "Drift"); read back when a host can't be probed. */
 export const driftMarkers = outputs.driftMarkers;
+/** The deploy smoke test's result: a marked trace sent through an agent and found in Jaeger (README "Smoke test"). */
+export const smokeTest = outputs.smokeTest;

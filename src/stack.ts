@@ -5,14 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
-import { dialAddress, jaegerBind } from "./config/index";
+import { agentBind, dialAddress, jaegerBind } from "./config/index";
 import { StackTls } from "./components/tls/index";
-import { CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
+import { AGENT_WORKLOAD, CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
 import { Grafana, Prometheus, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
 import { JAEGER_WORKLOAD, Jaeger } from "./components/jaeger/index";
 import { Elasticsearch } from "./components/storage/elasticsearch";
 import { IndexLifecycle } from "./components/storage/lifecycle";
+import { SMOKE_TEST_JOB, SmokeTest } from "./components/smoke/index";
 import { createTarget } from "./targets/index";
 import { HostsTarget } from "./targets/hosts/index";
 import type { DriftMarkers } from "./targets/hosts/index";
@@ -32,6 +33,8 @@ export interface StackOutputs {
   grafanaAdminPassword?: pulumi.Output<string>;
   /** Prometheus with the span metrics. */
   prometheusUrl: pulumi.Output<string>;
+  /** The deploy smoke test's result (README "Smoke test"); absent with `smokeTest.enabled: false`. */
+  smokeTest?: pulumi.Output<string>;
   /** Hosts target: the drift markers other than `in-sync` this deployment used (README "Drift"); what an unreachable host keeps next time. */
   driftMarkers?: pulumi.Output<DriftMarkers>;
 }
@@ -81,6 +84,8 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     // The collector gateway fronts Jaeger: applications send OTLP to their node's agent.
     otlpClients: [{ workload: GATEWAY_WORKLOAD }],
     ...(tls ? { tls } : {}),
+    // The deploy smoke test looks its trace up in the query API.
+    queryClients: model.smokeTest.enabled ? [{ workload: SMOKE_TEST_JOB }] : [],
   });
 
   // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
@@ -97,15 +102,38 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     ...(tls ? { tls } : {}),
   });
   const agentHosts: string[] = [];
+  const agents: Record<string, CollectorAgent> = {};
   if (model.target.kind === "hosts") {
     for (const host of Object.keys(model.target.hosts).sort()) {
       // macOS runs its agent as a LaunchDaemon (the hosts target picks launchd there), so the
       // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
-      new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
+      agents[host] = new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
       agentHosts.push(host);
     }
   } else {
-    new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
+    agents[""] = new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
+  }
+
+  // The deploy smoke test: a marked trace through an agent (Jaeger's host's by default: its query API is on loopback there), looked up in Jaeger.
+  let smokeTest: SmokeTest | undefined;
+  if (model.smokeTest.enabled) {
+    const host = model.target.kind === "hosts" ? (model.smokeTest.host ?? jaegerHost ?? gatewayHost) : undefined;
+    const agent = agents[host ?? ""];
+    const agentAddr = target.address({ name: host === undefined ? AGENT_WORKLOAD : `${AGENT_WORKLOAD}-${host}`, placement: host }, host);
+    const jaegerQueryAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, host);
+    // On hosts, dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
+    const agentDial = model.target.kind === "hosts" ? (dialAddress(agentBind(model, host).otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
+    const jaegerQueryDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
+    const hostPort = (addr: string, port: number) => `${addr.includes(":") ? `[${addr}]` : addr}:${port}`;
+    smokeTest = new SmokeTest("smoke-test", {
+      model,
+      target,
+      host,
+      tracesUrl: `http://${hostPort(agentDial, model.collector.agent.ports.otlpHttp)}/v1/traces`,
+      queryUrl: `http://${hostPort(jaegerQueryDial, model.jaeger.ports.ui)}`,
+      pipeline: [agent.configYaml, gateway.configYaml, jaeger.configYaml, model.collector.version, model.jaeger.version],
+      after: [agent, gateway, jaeger],
+    });
   }
 
   // Prometheus scrapes the gateway's span metrics (and what the agents forward to it); metrics on
@@ -136,6 +164,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     grafanaUrl: grafana.url,
     ...(grafana.adminPassword ? { grafanaAdminPassword: grafana.adminPassword } : {}),
     prometheusUrl: prometheus.url,
+    ...(smokeTest ? { smokeTest: smokeTest.result } : {}),
     ...(target instanceof HostsTarget ? { driftMarkers: target.driftMarkers() } : {}),
   };
 }

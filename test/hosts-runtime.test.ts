@@ -85,7 +85,8 @@ describe("busy ports", () => {
     const s = activateServiceScript({ unit: "tracestack-demo", user: "nobody", validated: [], health: { port: 1, path: "/" }, ports: [{ name: "otlp-grpc", port }], hostName: "danarch" });
     const check = s.slice(s.indexOf("ts_port_free() {"), s.indexOf("systemctl restart"));
     const prelude = 'set -euo pipefail\ndie() { echo "tracestack: $*" >&2; exit 1; }\nunit=tracestack-demo\n';
-    const listener = `python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", ${port})); s.listen(); time.sleep(5)' & sleep 1; `;
+    // The listener holds the port until the check has run; wait until it listens (no fixed sleep: the machine may be loaded).
+    const listener = `python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", ${port})); s.listen(); time.sleep(60)' & holder=$!; trap 'kill $holder' EXIT; for _ in $(seq 300); do ss -Htln "sport = :${port}" | grep -q . && break; sleep 0.1; done; `;
     const res = run("bash", ["-c", `${listener}${prelude}${check}`]);
     expect(res.status).toBe(1);
     expect(res.out).toMatch(new RegExp(`port ${port} \\(otlp-grpc\\) on danarch is already taken by process python3 \\(pid \\d+`));

@@ -11,7 +11,7 @@ import { collectorSchema } from "./collector";
 import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
 import { TLS_PRIVATE_KEYS_SECRET, tlsSchema } from "./tls";
-import { absolutePath, basicAuthUser, dnsLabel, esByteSize, esDuration, httpUrl, port, releaseSource, resources, storageQuantity, versionIn } from "./scalars";
+import { absolutePath, basicAuthUser, dnsLabel, esByteSize, esDuration, goDuration, httpUrl, port, releaseSource, resources, storageQuantity, versionIn } from "./scalars";
 import { targetSchema } from "./target";
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_JAEGER_VERSION, ELASTICSEARCH_VERSIONS, JAEGER_VERSIONS } from "./versions";
 
@@ -137,6 +137,26 @@ export const lifecycleSchema = z
   })
   .prefault({});
 
+/** The most a smoke test may wait: within the Kubernetes Job's deadline (900 s), with room for one retry. */
+export const SMOKE_TEST_MAX_SECONDS = 600;
+
+export const smokeTestSchema = z
+  .strictObject({
+    /**
+     * After every deploy that changes the pipeline (an agent's, the gateway's or Jaeger's config or
+     * version), send a marked synthetic trace through a collector agent and wait until Jaeger has
+     * stored it (src/components/smoke). @default true
+     */
+    enabled: z.boolean().default(true),
+    /** How long to wait for the trace to be stored (a Go duration; at least the gateway's decisionWait + 10s, at most 10m). @default 2m */
+    timeout: goDuration.default("2m"),
+    /** A trace not stored in time only warns (the stack output says so) instead of failing the deploy. @default false */
+    warnOnly: z.boolean().default(false),
+    /** Host whose agent the trace is sent through and which reads Jaeger's query API (hosts target). @default Jaeger's host */
+    host: dnsLabel.optional(),
+  })
+  .prefault({});
+
 // ---------------------------------------------------------------------------
 // The whole stack
 // ---------------------------------------------------------------------------
@@ -163,6 +183,8 @@ export const stackConfigSchema = z.strictObject({
   prometheus: prometheusSchema,
   /** TLS on the stack's wire: agents → gateway → Jaeger, and to a deployed Elasticsearch (src/config/tls.ts). @default { mode: "off" } */
   tls: tlsSchema,
+  /** The deploy smoke test: a marked trace through an agent, looked up in Jaeger (src/components/smoke). @default enabled, 2m */
+  smokeTest: smokeTestSchema,
 });
 
 /** Keys that hold secrets; read with `getSecret`, never part of the validated plaintext model. */
@@ -176,5 +198,6 @@ export type ElasticsearchDeploy = z.output<typeof elasticsearchDeploySchema>;
 export type ElasticsearchExisting = z.output<typeof elasticsearchExistingSchema>;
 export type JaegerConfig = z.output<typeof jaegerSchema>;
 export type LifecycleConfig = z.output<typeof lifecycleSchema>;
+export type SmokeTestConfig = z.output<typeof smokeTestSchema>;
 export type ReleaseSource = z.output<typeof releaseSource>;
 export type Resources = { cpu: string; memory: string };

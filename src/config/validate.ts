@@ -4,7 +4,7 @@
  *
  * Below load.ts and above every key module: it gathers each module's checks and listeners.
  */
-import { bindProblems } from "./bind";
+import { bindProblems, isLoopback, jaegerBind } from "./bind";
 import { collectorListeners, collectorProblems } from "./collector";
 import type { ConfigProblem } from "./errors";
 import { showValue } from "./errors";
@@ -15,6 +15,7 @@ import { portCollisions } from "./listeners";
 import { onlyOnTarget, placementProblems } from "./placement";
 import { durationSeconds } from "./scalars";
 import type { StackConfig } from "./schema";
+import { SMOKE_TEST_MAX_SECONDS } from "./schema";
 
 export { portCollisions } from "./listeners";
 export type { Listener } from "./listeners";
@@ -106,5 +107,46 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
   // (their listeners after the stack's own, so each collision is reported once).
   problems.push(...grafanaCrossCheck(cfg, hostListeners(cfg)));
   problems.push(...bindProblems(cfg));
+  problems.push(...smokeTestProblems(cfg));
+  return problems;
+}
+
+/** Seconds the marked trace needs at least: the gateway holds it for decisionWait, then the exports and Jaeger's bulk flush. */
+export function smokeTestMinSeconds(cfg: StackConfig): number {
+  return durationSeconds(cfg.collector.sampling.decisionWait) + 10;
+}
+
+function smokeTestProblems(cfg: StackConfig): ConfigProblem[] {
+  const s = cfg.smokeTest;
+  const problems: ConfigProblem[] = [];
+  const t = cfg.target;
+  if (s.host !== undefined) {
+    if (t.kind !== "hosts") {
+      problems.push(onlyOnTarget("hosts", ["smokeTest", "host"], { value: s.host }));
+    } else if (!t.hosts[s.host]) {
+      problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is not a declared host; allowed: one of ${Object.keys(t.hosts).sort().join(", ")} (every host runs an agent)` });
+    }
+  }
+  // The smoke test runs on its host and reads Jaeger's query API, bound to loopback unless jaeger.listenAddress says otherwise.
+  if (s.enabled && t.kind === "hosts") {
+    const from = s.host ?? cfg.jaeger.host;
+    const query = jaegerBind(cfg).query;
+    if (from !== undefined && cfg.jaeger.host !== undefined && from !== cfg.jaeger.host && isLoopback(query)) {
+      problems.push({
+        path: ["smokeTest", "host"],
+        message: `${showValue(from)} can't reach Jaeger's query API on ${showValue(cfg.jaeger.host)}, bound to ${showValue(query)} (tracestack:jaeger.listenAddress); allowed: ${showValue(cfg.jaeger.host)}, or set jaeger.listenAddress to an address of ${showValue(cfg.jaeger.host)}`,
+      });
+    }
+  }
+  const seconds = durationSeconds(s.timeout);
+  const min = smokeTestMinSeconds(cfg);
+  if (seconds < min || seconds > SMOKE_TEST_MAX_SECONDS) {
+    problems.push({
+      path: ["smokeTest", "timeout"],
+      message:
+        `${showValue(s.timeout)} is outside what the smoke test can use: the gateway holds the trace for tracestack:collector.sampling.decisionWait (${cfg.collector.sampling.decisionWait}) before it is exported; ` +
+        `allowed: a duration from ${min}s to ${SMOKE_TEST_MAX_SECONDS / 60}m`,
+    });
+  }
   return problems;
 }

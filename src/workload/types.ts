@@ -199,8 +199,10 @@ export interface JobSpec {
   command: string[];
   /** Arguments appended to the command (may be Outputs, e.g. a URL). */
   args?: pulumi.Input<string>[];
-  /** Values that must resolve before the job runs (e.g. the cluster's readiness marker). */
+  /** Values that must resolve before the job runs (e.g. the cluster's readiness marker); a changed value re-runs it. */
   after?: pulumi.Input<string>[];
+  /** Resources (components: all their children) the job runs after, without re-running when they change. */
+  dependsOn?: pulumi.Resource[];
   env: Record<string, string>;
   /** Secret files the job reads, e.g. a password file: name → content. */
   secretFiles?: WorkloadFile[];

@@ -21,7 +21,9 @@ import YAML from "yaml";
 import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, exec, freePort, killStaleGuest, type Result } from "./guest";
 import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
-import { FakeElasticsearch, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
+import { FakeElasticsearch, PrometheusQueryRecorder, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
+import { APP_KEEP_PERCENT, APP_SLOW_THRESHOLD_MS, appE2E } from "./app/e2e";
+import { appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
 
 const HOST = "it";
 /** The second guest, for moving a workload. */
@@ -57,7 +59,7 @@ interface GuestHost {
 /** `tracestack:tls` once the TLS step turned it on (kept by every later step). */
 let tlsConfig: Record<string, unknown> | undefined;
 
-function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
+function stackConfig(p: { releasePort: number; esPort: number; promPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
   const releases = `http://${HOST_FROM_GUEST}:${p.releasePort}`;
   return {
     environment: "integration",
@@ -80,12 +82,16 @@ function stackConfig(p: { releasePort: number; esPort: number; hosts: Record<str
       version: built.collector,
       gateway: { host: HOST, ports: { otlpGrpc: 4417, otlpHttp: 4418, health: 13135, metrics: 8890, spanmetrics: 8891 } },
       agent: { ports: { otlpGrpc: 4317, otlpHttp: 4318, health: 13134, metrics: 8889 } },
-      ...(p.keepPercent !== undefined ? { sampling: { keepPercent: p.keepPercent } } : {}),
+      // The app's E2E (test/integration/app/): a percentage a binomial bound can tell apart, slow traces in seconds.
+      sampling: { keepPercent: p.keepPercent ?? APP_KEEP_PERCENT, slowThresholdMs: APP_SLOW_THRESHOLD_MS },
       release: { baseUrl: `${releases}/otelcol` },
     },
     // Not under test here: rendered only (no host), so no remote command touches the guest.
     grafana: { mode: "existing", url: "http://127.0.0.1:3000" },
-    prometheus: { mode: "existing", url: "http://127.0.0.1:9090" },
+    // Jaeger's Monitor tab queries it: a recorder of the PromQL (standins.ts) on the test's host.
+    prometheus: { mode: "existing", url: `http://${HOST_FROM_GUEST}:${p.promPort}` },
+    // The two-service FastAPI app's units get tracestack's OTEL_* drop-ins (test/integration/app/).
+    instrumentation: appInstrumentation(HOST),
     ...(tlsConfig ? { tls: tlsConfig } : {}),
   };
 }
@@ -95,9 +101,10 @@ const guests: Record<string, Guest> = {};
 let booting: Promise<Guest> | undefined;
 let releaseServer: { server: Server; port: number; fetched: string[] };
 const es = new FakeElasticsearch(ES_USER, ES_PASSWORD);
+const prom = new PrometheusQueryRecorder();
 let engine: Engine;
 let agent: ChildProcess | undefined;
-let base: { releasePort: number; esPort: number; jaegerSha256?: string };
+let base: { releasePort: number; esPort: number; promPort: number; jaegerSha256?: string };
 let hosts: Record<string, GuestHost>;
 /** The remote commands of the engine's state after the first deploy. */
 let commands: RemoteCommand[];
@@ -250,10 +257,13 @@ beforeAll(async () => {
     return guests[HOST];
   });
   booting.catch(() => undefined);
+  const wheels = timed("app wheels (pip download or cache)", () => ensureWheels(log));
+  wheels.catch(() => undefined);
 
   releaseServer = await startFileServer(join(RUN_DIR, "releases"));
   await es.start();
-  base = { releasePort: releaseServer.port, esPort: es.port };
+  await prom.start();
+  base = { releasePort: releaseServer.port, esPort: es.port, promPort: prom.port };
   built.jaeger = builtJaegerVersion(BIN_DIR);
   built.collector = builtCollectorVersionOf(BIN_DIR);
   await timed("release tarballs (build or cache)", async () => {
@@ -273,6 +283,10 @@ beforeAll(async () => {
 
   engine = new Engine(join(RUN_DIR, "engine"), HOST, { SSH_AUTH_SOCK: sock });
   await booting;
+  // The app's units exist before the first up places their drop-ins (they start in the app's tests).
+  const appTar = await packApp(join(RUN_DIR, "releases"), (await wheels).dir);
+  const installed = await timed("app install on the guest (pip from the wheel directory)", () => sudo(installScript(`http://${HOST_FROM_GUEST}:${releaseServer.port}/${appTar}`)));
+  expect(installed.code, installed.stdout + installed.stderr).toBe(0);
   await engine.init(stackConfig({ ...base, hosts }));
   // The README's secret path: the key on stdin, stored encrypted.
   await engine.setSecret("sshPrivateKey", readFileSync(image.key, "utf8"));
@@ -301,6 +315,7 @@ afterAll(async () => {
   agent?.kill();
   if (releaseServer) await close(releaseServer.server);
   if (es.server) await close(es.server);
+  if (prom.server) await close(prom.server);
 }, 120_000);
 
 describe.sequential("the hosts target on a real Debian host, driven by the real Pulumi engine (qemu, SSH, systemd)", () => {
@@ -383,6 +398,9 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
   it("one span end to end: OTLP/HTTP to the agent on the VM, through the gateway's tail sampling (an error is kept), stored by Jaeger with `_bulk` into the span write alias", async () => {
     await spanEndToEnd("it-end-to-end");
   });
+
+  // The deploy smoke test and the two-service app, end to end (test/integration/app/e2e.ts).
+  appE2E({ host: HOST, guest: () => guests[HOST], sudo: (s) => sudo(s), engine: () => engine, commands: () => commands, es, prom, log, timed });
 
   it("`pulumi preview --expect-no-changes` passes, and a second `pulumi up` changes and restarts nothing", async () => {
     const before = await snapshot();
@@ -468,13 +486,16 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     const before = await snapshot();
     engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
     const { preview } = await timed("preview (sampling)", () => engine.preview());
-    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`]);
+    // The deploy smoke test re-runs too: the gateway's config is part of the pipeline it checks.
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`, `${HOST}-smoke-test`]);
     await up("pulumi up (sampling)");
     const after = await snapshot();
     expect(diff(before, after).map((d) => d.split(":\n")[0]).sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-gateway"]);
     expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
     const cfg = await sudo("cat /etc/tracestack/otel-gateway/config.yaml");
     expect(cfg.stdout).toMatch(/sampling_percentage: 50\b/);
+    const out = JSON.parse((await engine.must(["stack", "output", "--json"])).stdout) as { smokeTest?: string };
+    expect(out.smokeTest, "the smoke test ran again for the new gateway config and passed").toMatch(/^smoke test passed: trace [0-9a-f]{32} stored in \d+s/);
   });
 
   it("TLS with given certificates (`npm run certs`, keys in the secret tlsPrivateKeys): `pulumi up` changes only what serves or verifies them; the gateway's and Jaeger's OTLP receivers refuse plaintext, serve the certificate, and a span crosses agent → gateway → Jaeger over TLS", async () => {
@@ -519,6 +540,8 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
         `${HOST}-otel-gateway-file-tls-server-crt`,
         `${HOST}-otel-gateway-file-tls-server-key`,
         `${HOST}-otel-gateway-service`,
+        // The deploy smoke test re-runs: the agent's, gateway's and Jaeger's configs are its pipeline.
+        `${HOST}-smoke-test`,
       ].sort(),
     );
     await up("pulumi up (tls on)");

@@ -38,8 +38,9 @@ describe.each(["home", "k8s"])("the real Pulumi CLI on Pulumi.%s.yaml", (stack) 
     expect(text).not.toContain("Invalid tracestack configuration");
     const out = JSON.parse(r.stdout) as { steps?: { urn: string; op: string }[]; diagnostics?: { message: string; severity: string }[] };
     const types = new Set((out.steps ?? []).map((s) => s.urn.split("::")[2]));
-    // The program ran: its components were declared.
-    expect([...types].filter((t) => t.startsWith("tracestack:")).length, [...types].join(", ")).toBeGreaterThan(3);
+    // The program ran: its components were declared. Which registrations reach the JSON before the engine
+    // stops at the first missing provider depends on timing (seen: Host, IndexLifecycle and SmokeTest only).
+    expect([...types].filter((t) => t.startsWith("tracestack:")).length, [...types].join(", ")).toBeGreaterThanOrEqual(3);
     const errors = (out.diagnostics ?? []).filter((d) => d.severity === "error").map((d) => d.message.trim());
     const missing = /no resource plugin 'pulumi-resource-([a-z]+)' found/;
     for (const e of errors.filter((m) => !/^One or more errors occurred|preview failed|^$/i.test(m))) {

@@ -47,12 +47,12 @@ describe("the k8s stack's network policies (Jaeger published through nginx)", ()
     });
   });
 
-  it("admits Jaeger OTLP from the collector gateway, metrics from Prometheus, the UI from Grafana and the ingress controller", () => {
+  it("admits Jaeger OTLP from the collector gateway, metrics from Prometheus, the UI from Grafana, the deploy smoke test's Job and the ingress controller", () => {
     expect(admitted(manifest(r, "NetworkPolicy", "jaeger"))).toEqual({
       4317: [`pod:${GATEWAY_WORKLOAD}`],
       4318: [`pod:${GATEWAY_WORKLOAD}`],
       8888: ["pod:prometheus"],
-      16686: ["ns:ingress-nginx", "pod:grafana"],
+      16686: ["ns:ingress-nginx", "pod:grafana", "pod:smoke-test"],
     });
   });
 
@@ -92,9 +92,9 @@ describe("a k8s stack that publishes nothing", () => {
     r = await render("k8s", withValue(stackValues("k8s"), "target.ingress", undefined));
   });
 
-  it("renders no Ingress and admits the Jaeger UI from Grafana only (port-forward for people)", () => {
+  it("renders no Ingress and admits the Jaeger UI from Grafana and the smoke test's Job only (port-forward for people)", () => {
     expect(maybeManifest(r, "Ingress", "jaeger")).toBeUndefined();
-    expect(admitted(manifest(r, "NetworkPolicy", "jaeger"))[16686]).toEqual(["pod:grafana"]);
+    expect(admitted(manifest(r, "NetworkPolicy", "jaeger"))[16686]).toEqual(["pod:grafana", "pod:smoke-test"]);
   });
 });
 

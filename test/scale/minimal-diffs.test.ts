@@ -24,11 +24,12 @@ const GPU_HOST = { address: "gpu-1.lan", os: "debian", arch: "amd64", gpu: "NVID
 
 type Change = [what: string, edit: (v: Record<string, unknown>) => Record<string, unknown>, expected: string[]];
 
+// A change of the pipeline (an agent's, the gateway's or Jaeger's config or version) also re-runs the deploy smoke test.
 const HOME: Change[] = [
   [
     "the sampling percentage",
     (v) => withValue(v, "collector.sampling.keepPercent", 50),
-    ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service"],
+    ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service", "~danarch-smoke-test"],
   ],
   // The ILM policy and the bootstrap that applies it; Jaeger keeps running (it names the policy only).
   [
@@ -40,7 +41,7 @@ const HOME: Change[] = [
   [
     "the Jaeger version",
     (v) => withValue(v, "jaeger.version", "2.14.0"),
-    ["~danarch-jaeger-file-config-yaml", "~danarch-jaeger-install", "~danarch-jaeger-service", "~danarch-jaeger-unit"],
+    ["~danarch-jaeger-file-config-yaml", "~danarch-jaeger-install", "~danarch-jaeger-service", "~danarch-jaeger-unit", "~danarch-smoke-test"],
   ],
   // Grafana's dashboard provider rescans the file: no new container.
   [
@@ -71,7 +72,7 @@ const HOME: Change[] = [
 ];
 
 const K8S: Change[] = [
-  ["the sampling percentage", (v) => withValue(v, "collector.sampling.keepPercent", 50), ["~otel-gateway", "~otel-gateway-config"]],
+  ["the sampling percentage", (v) => withValue(v, "collector.sampling.keepPercent", 50), ["~otel-gateway", "~otel-gateway-config", "~smoke-test"]],
   // A new bootstrap Job (its inputs changed); Jaeger's Deployment does not roll.
   ["the retention days", (v) => withValue(v, "lifecycle.deleteAfter", "60d"), ["~index-lifecycle-bootstrap", "~index-lifecycle-bootstrap-config"]],
   ["one service's env", (v) => withValue(v, "instrumentation.services.honcho.sampleRatio", 0.25), ["~instrumentation-memory-honcho"]],

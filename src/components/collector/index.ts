@@ -24,6 +24,7 @@ import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/ind
 import { agentBind, gatewayBind, TLS_GATEWAY_K8S_NAME } from "../../config/index";
 import { caPath, clientTlsFiles, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
+import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
 import { COLLECTOR_AGENT_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
@@ -148,7 +149,13 @@ export class CollectorGateway extends pulumi.ComponentResource {
     const c = gatewayConfigFor(m.collector, m.target);
     this.configYaml = toYaml(
       renderGatewayConfig({
-        ...gatewayRenderInput(c, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: args.jaegerOtlpEndpoint }),
+        ...gatewayRenderInput(c, {
+          environment: m.environment,
+          target: m.target,
+          jaegerOtlpEndpoint: args.jaegerOtlpEndpoint,
+          // The deploy smoke test's trace is always kept (src/components/smoke).
+          ...(m.smokeTest.enabled ? { keepMarked: SMOKE_TEST_TRACE.marker } : {}),
+        }),
         bind: gatewayBind(m),
         ...(args.tls ? { tls: { server: serverTlsPaths(GATEWAY_CONFIG_DIR), jaeger: { caFile: caPath(GATEWAY_CONFIG_DIR) } } } : {}),
       }),

@@ -47,6 +47,8 @@ export interface JaegerArgs {
   otlpClients?: NetworkPeer[];
   /** TLS on (`tracestack:tls`): the OTLP receivers' certificate (and the CA a deployed Elasticsearch is verified with). */
   tls?: StackTls;
+  /** Besides Grafana, who may call the UI's HTTP query API (the deploy smoke test's Job). */
+  queryClients?: NetworkPeer[];
 }
 
 export function jaegerRelease(j: JaegerConfig): NativeRelease {
@@ -74,6 +76,7 @@ export function jaegerWorkload(
   otlpClients: NetworkPeer[] = DEFAULT_OTLP_CLIENTS,
   bind?: JaegerBind,
   tls?: StackTls,
+  queryClients: NetworkPeer[] = [],
 ): WorkloadSpec {
   const b = (k: keyof JaegerBind) => (bind ? { bind: bind[k] } : {});
   return {
@@ -104,7 +107,7 @@ export function jaegerWorkload(
     ingressFrom: [
       { port: "otlp-grpc", from: otlpClients },
       { port: "otlp-http", from: otlpClients },
-      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }] },
+      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }, ...queryClients] },
       { port: "metrics", from: METRICS_SCRAPERS },
     ],
     webUi: { key: "jaeger", port: "ui" },
@@ -145,7 +148,7 @@ export class Jaeger extends pulumi.ComponentResource {
         ...(args.tls ? { otlpTls: serverTlsPaths(JAEGER_CONFIG_DIR) } : {}),
       }),
     );
-    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients, args.model.target.kind === "hosts" ? bind : undefined, args.tls);
+    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients, args.model.target.kind === "hosts" ? bind : undefined, args.tls, args.queryClients);
     args.target.deployWorkload(this, spec);
 
     const addr = args.target.address(spec);

@@ -27,6 +27,12 @@ export interface IndexLifecycleArgs {
 
 export const BOOTSTRAP_DIR = "/etc/tracestack/es-bootstrap";
 
+/** The image of the stack's Kubernetes Jobs (bash and curl): Elasticsearch's, at the deployed version. */
+export function jobImage(m: StackModel): string {
+  const es = m.elasticsearch;
+  return `docker.elastic.co/elasticsearch/elasticsearch:${es.mode === "deploy" ? es.version : DEFAULT_ELASTICSEARCH_VERSION}`;
+}
+
 export class IndexLifecycle extends pulumi.ComponentResource {
   /** Resolves once the policy, templates, indices and aliases are in place. */
   readonly done: pulumi.Output<string>;
@@ -41,11 +47,7 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       lifecycle: m.lifecycle,
       indices: { span: m.jaeger.spans, service: m.jaeger.services },
     });
-    const es = m.elasticsearch;
-    const image =
-      es.mode === "deploy"
-        ? `docker.elastic.co/elasticsearch/elasticsearch:${es.version}`
-        : `docker.elastic.co/elasticsearch/elasticsearch:${DEFAULT_ELASTICSEARCH_VERSION}`;
+    const image = jobImage(m);
     this.done = args.target.runJob(this, {
       name: `${name}-bootstrap`,
       component: "index-lifecycle",
@@ -68,7 +70,7 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       after: [args.after],
       // Jaeger waits for the bootstrap and names the policy; a changed policy body (ages, sizes) needs no restart.
       done: this.policyName,
-    });
+    }).done;
     this.registerOutputs({ policyName: this.policyName, done: this.done });
   }
 }

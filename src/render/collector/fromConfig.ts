@@ -9,6 +9,7 @@ import type { Target } from "../../config/schema";
 import { dialAddress } from "../../config/bind";
 import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
 import type { GatewayRenderInput } from "./gateway";
+import type { TraceMarker } from "../smoke/index";
 
 /**
  * Where agents reach the gateway: on hosts the gateway host's address (loopback from its own host,
@@ -31,6 +32,8 @@ export interface GatewayInputContext {
   target: Target;
   /** Jaeger's OTLP gRPC receiver, `host:port`. */
   jaegerOtlpEndpoint: string;
+  /** A marked trace the gateway always keeps (the deploy smoke test's). */
+  keepMarked?: TraceMarker;
 }
 
 export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContext): GatewayRenderInput {
@@ -50,6 +53,7 @@ export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContex
       slowThresholdMs: s.slowThresholdMs,
       decisionCacheWindowSeconds: durationSeconds(s.decisionCacheWindow),
       toolStatusKeep: [...s.toolStatusKeep],
+      ...(ctx.keepMarked ? { keepMarked: ctx.keepMarked } : {}),
     },
     redaction: { extraBlockedKeys: [...cfg.redaction.extraBlockedKeys], extraBlockedValuePatterns: [...cfg.redaction.extraBlockedValuePatterns] },
   };

@@ -24,6 +24,8 @@ import {
 import type { ClientTls, ServerTls, TelemetryPorts } from "./common";
 import type { GatewayBind } from "../../config/bind";
 import { ALL_INTERFACES } from "../../config/bind";
+import { markerPolicy } from "../smoke/index";
+import type { TraceMarker } from "../smoke/index";
 import { redactionProcessor, redactionTransform } from "./redaction";
 import type { RedactionExtras } from "./redaction";
 import { decisionCacheSize, expectedNewTracesPerSec, numTraces, persistentQueueSize } from "./sizing";
@@ -53,6 +55,8 @@ export interface SamplingInput {
   decisionCacheWindowSeconds: number;
   /** `tool.status` values that keep a trace, e.g. `["timeout"]`. */
   toolStatusKeep: readonly string[];
+  /** Marked traces that are always kept (the deploy smoke test's, src/render/smoke); none renders no policy. */
+  keepMarked?: TraceMarker;
 }
 
 export interface GatewayRenderInput {
@@ -118,6 +122,7 @@ export function samplingPolicies(s: SamplingInput): Record<string, unknown>[] {
     }
   }
   policies.push({ name: "tool-status", type: "string_attribute", string_attribute: { key: "tool.status", values: s.toolStatusKeep.map(confmapEscape) } });
+  if (s.keepMarked) policies.push(markerPolicy({ key: confmapEscape(s.keepMarked.key), value: confmapEscape(s.keepMarked.value) }));
   if (s.keepPercent > 0) {
     policies.push({ name: "keep-percent", type: "probabilistic", probabilistic: { sampling_percentage: s.keepPercent } });
   }

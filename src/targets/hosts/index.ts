@@ -42,7 +42,7 @@ import { sha256 } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { validatedByBinary } from "../../workload/validation";
 import { withoutPromiseStacks } from "../../runtime/stack-traces";
-import type { DeployedWorkload, Target } from "../types";
+import type { DeployedWorkload, JobRun, Target } from "../types";
 
 export interface HostsTargetArgs {
   config: HostsTargetConfig;
@@ -652,7 +652,7 @@ export class HostsTarget implements Target {
     return spec.exposure === "loopback" ? "127.0.0.1" : (host.config.listenAddress ?? "0.0.0.0");
   }
 
-  runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
+  runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun {
     const host = this.host(spec.placement);
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
     const marker = host.probe(fileProbes(spec.dir, files));
@@ -680,10 +680,10 @@ export class HostsTarget implements Target {
         create: argv.apply((a) => asRoot(runJobScript(spec.env, a))),
         triggers: [fingerprint, ...(spec.after ?? [])],
       },
-      { dependsOn: writes },
+      { dependsOn: [...writes, ...(spec.dependsOn ?? [])] },
     );
-    // Not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
-    return run.urn.apply(() => spec.done);
+    // `done` is not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
+    return { done: run.urn.apply(() => spec.done), report: run.stdout };
   }
 }
 

@@ -21,7 +21,7 @@ import { recordArtifact } from "../../artifacts/registry";
 import type { KubernetesTarget as KubernetesTargetConfig } from "../../config/schema";
 import { shortHash } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
-import type { DeployedWorkload, Target } from "../types";
+import type { DeployedWorkload, JobRun, Target } from "../types";
 import { disruptionBudget } from "./disruption";
 import { ingressControllerRule, ingressSpec } from "./exposure";
 import { clusterObjectMeta, digestName, labels, objectMeta, selector, SKIP_AWAIT_ANNOTATION } from "./names";
@@ -403,7 +403,7 @@ export class KubernetesTarget implements Target {
     return { ready: sts.metadata.name };
   }
 
-  runJob(owner: pulumi.ComponentResource, spec: JobSpec): pulumi.Output<string> {
+  runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun {
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
     // A new name whenever an input changes: the Job is replaced and runs again.
     // The hash reveals nothing of the secrets it covers, so it may name the Job in plaintext.
@@ -459,8 +459,8 @@ export class KubernetesTarget implements Target {
     };
     this.record(spec.component, "batch/v1", "Job", body, spec.name);
     // The provider waits for the Job to complete before dependents proceed.
-    const job = new k8s.batch.v1.Job(spec.name, body, this.opts(owner, { dependsOn, deleteBeforeReplace: true }));
+    const job = new k8s.batch.v1.Job(spec.name, body, this.opts(owner, { dependsOn: [...dependsOn, ...(spec.dependsOn ?? [])], deleteBeforeReplace: true }));
     // The Job's URN carries the dependency and is known at preview; its hashed name would roll every dependent.
-    return job.urn.apply(() => spec.done);
+    return { done: job.urn.apply(() => spec.done), report: job.metadata.name.apply((n) => `Job ${n} completed (kubectl logs job/${n})`) };
   }
 }
