@@ -107,11 +107,19 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     for (const host of Object.keys(model.target.hosts).sort()) {
       // macOS runs its agent as a LaunchDaemon (the hosts target picks launchd there), so the
       // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
-      agents[host] = new CollectorAgent(`collector-agent-${host}`, { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
+      agents[host] = new CollectorAgent(
+        `collector-agent-${host}`,
+        { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) },
+        { dependsOn: [gateway] },
+      );
       agentHosts.push(host);
     }
   } else {
-    agents[""] = new CollectorAgent("collector-agent", { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) }, { dependsOn: [gateway] });
+    agents[""] = new CollectorAgent(
+      "collector-agent",
+      { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) },
+      { dependsOn: [gateway] },
+    );
   }
 
   // The deploy smoke test: a marked trace through an agent (Jaeger's host's by default: its query API is on loopback there), looked up in Jaeger.
@@ -123,7 +131,8 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     const jaegerQueryAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, host);
     // On hosts, dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
     const agentDial = model.target.kind === "hosts" ? (dialAddress(agentBind(model, host).otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
-    const jaegerQueryDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
+    const jaegerQueryDial =
+      model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
     const hostPort = (addr: string, port: number) => `${addr.includes(":") ? `[${addr}]` : addr}:${port}`;
     smokeTest = new SmokeTest("smoke-test", {
       model,

@@ -57,9 +57,19 @@ describe("bind addresses on the home hosts", () => {
 
   it("agents: OTLP from their own node's applications and health on loopback; telemetry where Prometheus (on danarch) scrapes it", async () => {
     const r = await render("home");
-    expect(at(r, "danarch", "otel-agent")).toEqual({ "otlp-grpc": "127.0.0.1:4317", "otlp-http": "127.0.0.1:4318", health: "127.0.0.1:13134", metrics: "127.0.0.1:8889" });
+    expect(at(r, "danarch", "otel-agent")).toEqual({
+      "otlp-grpc": "127.0.0.1:4317",
+      "otlp-http": "127.0.0.1:4318",
+      health: "127.0.0.1:13134",
+      metrics: "127.0.0.1:8889",
+    });
     for (const h of ["danwin", "dans-mac-mini"]) {
-      expect(at(r, h, "otel-agent"), h).toEqual({ "otlp-grpc": "127.0.0.1:4317", "otlp-http": "127.0.0.1:4318", health: "127.0.0.1:13134", metrics: "0.0.0.0:8889" });
+      expect(at(r, h, "otel-agent"), h).toEqual({
+        "otlp-grpc": "127.0.0.1:4317",
+        "otlp-http": "127.0.0.1:4318",
+        health: "127.0.0.1:13134",
+        metrics: "0.0.0.0:8889",
+      });
     }
   });
 
@@ -79,7 +89,13 @@ describe("bind addresses on the home hosts", () => {
   });
 
   it("the gateway on another host than Jaeger: Jaeger's OTLP binds beyond loopback, the gateway dials Jaeger's host", async () => {
-    const v = withValue(withValue(home, "collector.gateway.host", "danwin"), "collector.gateway.ports", { otlpGrpc: 4417, otlpHttp: 4418, health: 13135, metrics: 8890, spanmetrics: 8891 });
+    const v = withValue(withValue(home, "collector.gateway.host", "danwin"), "collector.gateway.ports", {
+      otlpGrpc: 4417,
+      otlpHttp: 4418,
+      health: 13135,
+      metrics: 8890,
+      spanmetrics: 8891,
+    });
     const r = await renderFresh("home", v);
     expect(at(r, "danarch", "jaeger")["otlp-grpc"]).toBe("0.0.0.0:14317");
     const gw = YAML.parse(r.files["files/danwin/etc/tracestack/otel-gateway/config.yaml"]) as Cfg;
@@ -91,7 +107,9 @@ describe("bind keys are checked", () => {
   it("Grafana on another host than a loopback Jaeger UI is refused with the key, the value and the fix", () => {
     const v = withValue(withValue(home, "grafana.host", "danwin"), "prometheus.listenAddress", "0.0.0.0");
     expect(problems(v)).toContainEqual(
-      expect.stringContaining(`tracestack:jaeger.listenAddress: "127.0.0.1" (the default: the UI and query API have no authentication) on host "danarch" can't be reached by Grafana on "danwin"; allowed: 0.0.0.0 or an address of "danarch"`),
+      expect.stringContaining(
+        `tracestack:jaeger.listenAddress: "127.0.0.1" (the default: the UI and query API have no authentication) on host "danarch" can't be reached by Grafana on "danwin"; allowed: 0.0.0.0 or an address of "danarch"`,
+      ),
     );
   });
 
@@ -99,11 +117,15 @@ describe("bind keys are checked", () => {
     expect(problems(withValue(home, "target.hosts.danarch.listenAddress", "danarch.lan; reboot"))).toEqual([
       expect.stringMatching(/^ {2}- tracestack:target\.hosts\.danarch\.listenAddress: "danarch\.lan; reboot" .*allowed: an IPv4 or IPv6 address/),
     ]);
-    expect(problems(withValue(home, "jaeger.listenAddress", "$(reboot)"))).toEqual([expect.stringMatching(/tracestack:jaeger\.listenAddress: "\$\(reboot\)".*allowed: an IPv4 or IPv6 address/)]);
+    expect(problems(withValue(home, "jaeger.listenAddress", "$(reboot)"))).toEqual([
+      expect.stringMatching(/tracestack:jaeger\.listenAddress: "\$\(reboot\)".*allowed: an IPv4 or IPv6 address/),
+    ]);
   });
 
   it("jaeger.listenAddress is for hosts only", () => {
-    expect(problems(withValue(stackValues("k8s"), "jaeger.listenAddress", "0.0.0.0"))).toEqual([expect.stringContaining(`tracestack:jaeger.listenAddress: "0.0.0.0" is only allowed when tracestack:target.kind is "hosts"`)]);
+    expect(problems(withValue(stackValues("k8s"), "jaeger.listenAddress", "0.0.0.0"))).toEqual([
+      expect.stringContaining(`tracestack:jaeger.listenAddress: "0.0.0.0" is only allowed when tracestack:target.kind is "hosts"`),
+    ]);
   });
 
   it("on Kubernetes every listener is on the pod's address (NetworkPolicies are the boundary)", async () => {

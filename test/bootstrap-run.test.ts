@@ -33,7 +33,8 @@ beforeAll(async () => {
         res.flushHeaders();
         return;
       }
-      if (req.method === "PUT" && /^\/[a-z0-9-]+-00000\d$/.test(path)) for (const t of ["span", "service"]) if (path.includes(`-${t}-`)) aliases.add(path.slice(1).replace(/-\d+$/, "-write"));
+      if (req.method === "PUT" && /^\/[a-z0-9-]+-00000\d$/.test(path))
+        for (const t of ["span", "service"]) if (path.includes(`-${t}-`)) aliases.add(path.slice(1).replace(/-\d+$/, "-write"));
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ acknowledged: true, status: "green" }));
     });
@@ -66,7 +67,8 @@ describe("the ILM bootstrap against an Elasticsearch-like HEAD", () => {
   it("finishes (no curl waiting on a HEAD body), creates the indices once, and a re-run creates none", async () => {
     const m = parseStackConfig(stackValues("home"), "home");
     const dir = mkdtempSync(join(tmpdir(), "tracestack-bootstrap-"));
-    for (const f of renderBootstrap({ prefix: m.jaeger.indexPrefix, lifecycle: m.lifecycle, indices: { span: m.jaeger.spans, service: m.jaeger.services } })) writeFileSync(join(dir, f.name), f.content);
+    for (const f of renderBootstrap({ prefix: m.jaeger.indexPrefix, lifecycle: m.lifecycle, indices: { span: m.jaeger.spans, service: m.jaeger.services } }))
+      writeFileSync(join(dir, f.name), f.content);
     writeFileSync(join(dir, "pw"), 'pa"ss\\word');
     const first = await run(dir);
     expect(first.code, first.out).toBe(0);

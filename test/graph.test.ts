@@ -91,7 +91,10 @@ describe("the k8s stack", () => {
 
   it("runs a 3-node Elasticsearch StatefulSet with security on and the password from a generated secret", () => {
     const sts = find(r.plan, "kubernetes:apps/v1:StatefulSet", "elasticsearch");
-    const spec = sts.inputs.spec as { replicas: number; template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } };
+    const spec = sts.inputs.spec as {
+      replicas: number;
+      template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } };
+    };
     expect(spec.replicas).toBe(3);
     const env = spec.template.spec.containers[0].env;
     expect(env.find((e) => e.name === "xpack.security.enabled")?.value).toBe("true");
@@ -104,9 +107,15 @@ describe("the k8s stack", () => {
 
   it("gives Jaeger a Deployment with probes on 13133 mounting its digest-named config, started after the bootstrap Job", () => {
     const dep = find(r.plan, "kubernetes:apps/v1:Deployment", "jaeger");
-    type Tpl = { metadata: { annotations: Record<string, string> }; spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[]; containers: { readinessProbe: { httpGet: { port: number } }; livenessProbe: unknown }[] } };
+    type Tpl = {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[];
+        containers: { readinessProbe: { httpGet: { port: number } }; livenessProbe: unknown }[];
+      };
+    };
     const tpl = (dep.inputs.spec as { template: Tpl }).template;
-    const configMap = (find(r.plan, "kubernetes:core/v1:ConfigMap", "jaeger-config").inputs as { metadata: { name: string }; immutable: boolean });
+    const configMap = find(r.plan, "kubernetes:core/v1:ConfigMap", "jaeger-config").inputs as { metadata: { name: string }; immutable: boolean };
     expect(configMap.immutable).toBe(true);
     expect(configMap.metadata.name).toMatch(/^jaeger-config-[0-9a-f]{10}$/);
     expect(tpl.spec.volumes[0].projected?.sources.map((x) => x.configMap?.name).filter(Boolean)).toEqual([configMap.metadata.name]);

@@ -169,7 +169,10 @@ function sourceEnvFile(content: string, names: readonly string[]): string[] {
 /** Every instrumented service's environment arrives literally through its delivery. */
 function envArrivesLiteral(m: StackModel, value: string): void {
   const plans = planInstrumentation({ instrumentation: m.instrumentation, target: m.target, environment: m.environment, agentPorts: m.collector.agent.ports });
-  expect(plans.some((p) => p.env.some(([, v]) => v.includes(value) || v.includes(escapeResourceValue(value)))), "the value reaches an environment").toBe(true);
+  expect(
+    plans.some((p) => p.env.some(([, v]) => v.includes(value) || v.includes(escapeResourceValue(value)))),
+    "the value reaches an environment",
+  ).toBe(true);
   for (const p of plans) envOfPlan(p);
 }
 
@@ -194,7 +197,12 @@ function envOfPlan(p: ServicePlan): void {
       return;
     }
     case "env-file":
-      expect(sourceEnvFile(d.content, p.env.map(([k]) => k))).toEqual(p.env.map(([, v]) => v));
+      expect(
+        sourceEnvFile(
+          d.content,
+          p.env.map(([k]) => k),
+        ),
+      ).toEqual(p.env.map(([, v]) => v));
       return;
     case "launchd-plist":
       for (const [k, v] of p.env) expect(plistStrings(d.content)[k]).toBe(v);
@@ -219,7 +227,8 @@ function execStartArrivesVerbatim(m: StackModel, value: string): void {
 }
 
 /** The gateway's config as the collector reads it (YAML, then `$$` → `$`). */
-function gatewayConfig(m: StackModel): { processors: Record<string, any> } { // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed YAML tree
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML tree
+function gatewayConfig(m: StackModel): { processors: Record<string, any> } {
   const input = gatewayRenderInput(m.collector, { environment: m.environment, target: m.target, jaegerOtlpEndpoint: "jaeger:4317" });
   return YAML.parse(toYaml(renderGatewayConfig(input)));
 }
@@ -230,7 +239,14 @@ function gatewayPatterns(m: StackModel): { keys: string[]; values: string[] } {
 }
 
 function dashboardExprs(m: StackModel): string[] {
-  const files = provisioningFiles(m, m.grafana, { jaeger: "http://j:16686", prometheus: "http://p:9090", elasticsearch: "http://e:9200" }, "elastic", { env: "ES_PW" }, "/d");
+  const files = provisioningFiles(
+    m,
+    m.grafana,
+    { jaeger: "http://j:16686", prometheus: "http://p:9090", elasticsearch: "http://e:9200" },
+    "elastic",
+    { env: "ES_PW" },
+    "/d",
+  );
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
@@ -325,9 +341,17 @@ const KEYS: readonly Key[] = [
   // Instrumentation on hosts: drop-ins, env files, launchd plists, systemctl arguments.
   {
     path: "instrumentation.services",
-    place: (v) => withValue(home, "instrumentation.services", { ...(home.instrumentation as { services: object }).services, [v]: { kind: "client", placement: { host: "dans-mac-mini", envFile: true } } }),
+    place: (v) =>
+      withValue(home, "instrumentation.services", {
+        ...(home.instrumentation as { services: object }).services,
+        [v]: { kind: "client", placement: { host: "dans-mac-mini", envFile: true } },
+      }),
   },
-  { path: "instrumentation.services.embeddings.placement.unit", place: at(home, "instrumentation.services.embeddings.placement.unit"), wrap: (h) => `nomic${h}` },
+  {
+    path: "instrumentation.services.embeddings.placement.unit",
+    place: at(home, "instrumentation.services.embeddings.placement.unit"),
+    wrap: (h) => `nomic${h}`,
+  },
   { path: "instrumentation.services.embeddings.placement.unit", place: at(home, "instrumentation.services.embeddings.placement.unit") },
   {
     path: "instrumentation.services.honcho-server.wrapExecStart.command",
@@ -345,8 +369,15 @@ const KEYS: readonly Key[] = [
     place: at(home, "instrumentation.services.honcho-server.wrapExecStart.instrument"),
     wrap: (h) => `/opt/honcho/.venv/bin/${h}`,
   },
-  { path: "instrumentation.services.honcho-server.wrapExecStart.instrument", place: at(home, "instrumentation.services.honcho-server.wrapExecStart.instrument") },
-  { path: "instrumentation.services.hermes.placement.envFile", place: at(home, "instrumentation.services.hermes.placement.envFile"), wrap: (h) => `/Users/dan/.config/${h}` },
+  {
+    path: "instrumentation.services.honcho-server.wrapExecStart.instrument",
+    place: at(home, "instrumentation.services.honcho-server.wrapExecStart.instrument"),
+  },
+  {
+    path: "instrumentation.services.hermes.placement.envFile",
+    place: at(home, "instrumentation.services.hermes.placement.envFile"),
+    wrap: (h) => `/Users/dan/.config/${h}`,
+  },
   {
     path: "instrumentation.services.hermes.placement.launchd.label",
     place: (v) => withValue(home, "instrumentation.services.hermes.placement", { host: "dans-mac-mini", launchd: { label: v } }),
@@ -357,9 +388,19 @@ const KEYS: readonly Key[] = [
     place: (v) => withValue(home, "instrumentation.services.hermes.placement", { host: "dans-mac-mini", launchd: { label: "ai.hermes", plist: v } }),
     wrap: (h) => `/Users/dan/Library/LaunchAgents/${h}`,
   },
-  { path: "instrumentation.services.honcho-server.healthPaths[0]", place: inList(home, "instrumentation.services.honcho-server.healthPaths"), wrap: (h) => `/health${h}`, inert: envArrivesLiteral },
+  {
+    path: "instrumentation.services.honcho-server.healthPaths[0]",
+    place: inList(home, "instrumentation.services.honcho-server.healthPaths"),
+    wrap: (h) => `/health${h}`,
+    inert: envArrivesLiteral,
+  },
   { path: "instrumentation.sanitizeHeaders[0]", place: inList(home, "instrumentation.sanitizeHeaders"), wrap: (h) => `x-${h}`, inert: envArrivesLiteral },
-  { path: "instrumentation.services.embeddings.gpu", place: at(home, "instrumentation.services.embeddings.gpu"), wrap: (h) => `NVIDIA ${h}`, inert: envArrivesLiteral },
+  {
+    path: "instrumentation.services.embeddings.gpu",
+    place: at(home, "instrumentation.services.embeddings.gpu"),
+    wrap: (h) => `NVIDIA ${h}`,
+    inert: envArrivesLiteral,
+  },
   { path: "instrumentation.serviceNamespace", place: at(home, "instrumentation.serviceNamespace"), wrap: (h) => `ts${h}` },
   { path: "instrumentation.hosts", place: (v) => withValue(home, "instrumentation.hosts", { [v]: { dcgmExporter: { port: 9400 } } }) },
   // The Kubernetes target: provider settings, object names, container args and env.
@@ -369,10 +410,19 @@ const KEYS: readonly Key[] = [
   { path: "target.storageClass", place: at(k8s, "target.storageClass"), wrap: (h) => `gp3${h}` },
   { path: "target.ingress.className", place: at(k8s, "target.ingress.className"), wrap: (h) => `nginx${h}` },
   { path: "target.ingress.jaeger.host", place: at(k8s, "target.ingress.jaeger.host"), wrap: (h) => `jaeger.example.internal${h}` },
-  { path: "instrumentation.services.honcho.placement.deployment", place: at(k8s, "instrumentation.services.honcho.placement.deployment"), wrap: (h) => `honcho${h}` },
+  {
+    path: "instrumentation.services.honcho.placement.deployment",
+    place: at(k8s, "instrumentation.services.honcho.placement.deployment"),
+    wrap: (h) => `honcho${h}`,
+  },
 
   { path: "instrumentation.sanitizeHeaders[0]", place: inList(k8s, "instrumentation.sanitizeHeaders"), wrap: (h) => `x-${h}`, inert: envArrivesLiteral },
-  { path: "instrumentation.services.honcho.healthPaths[0]", place: inList(k8s, "instrumentation.services.honcho.healthPaths"), wrap: (h) => `/health${h}`, inert: envArrivesLiteral },
+  {
+    path: "instrumentation.services.honcho.healthPaths[0]",
+    place: inList(k8s, "instrumentation.services.honcho.healthPaths"),
+    wrap: (h) => `/health${h}`,
+    inert: envArrivesLiteral,
+  },
   { path: "instrumentation.services.vllm.gpu", place: at(k8s, "instrumentation.services.vllm.gpu"), wrap: (h) => `NVIDIA H100 ${h}`, inert: envArrivesLiteral },
   {
     path: "instrumentation.dcgmExporter.image",
@@ -427,10 +477,14 @@ describe("the issue's case: a newline in wrapExecStart.command", () => {
     const file = join(dir, "Pulumi.hostile.yaml");
     const raw = withValue(home, "instrumentation.services.honcho-server.wrapExecStart.command", value);
     writeFileSync(file, YAML.stringify({ config: Object.fromEntries(Object.entries(raw).map(([k, v]) => [`tracestack:${k}`, v])) }));
-    const res = spawnSync("node", ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "hostile", "--stack-file", file, "--out", join(dir, "out")], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-    });
+    const res = spawnSync(
+      "node",
+      ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "hostile", "--stack-file", file, "--out", join(dir, "out")],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      },
+    );
     expect(res.status).toBe(1);
     expect(res.stderr).toContain("tracestack:instrumentation.services.honcho-server.wrapExecStart.command: ");
     expect(res.stderr).toContain("holds a newline (U+000A)");
@@ -452,7 +506,22 @@ describe("the issue's case: a newline in wrapExecStart.command", () => {
 // Each sink's helper through a reader of its grammar
 // ---------------------------------------------------------------------------
 
-const SINK_VALUES = [...HOSTILE.map(([, v]) => v).filter((v) => !v.includes("\0")), "", "a b", "tab\there", "é ü 中文", "\\", '"', "'", "$", "%", "$$", "%%", "a=b", "--x"];
+const SINK_VALUES = [
+  ...HOSTILE.map(([, v]) => v).filter((v) => !v.includes("\0")),
+  "",
+  "a b",
+  "tab\there",
+  "é ü 中文",
+  "\\",
+  '"',
+  "'",
+  "$",
+  "%",
+  "$$",
+  "%%",
+  "a=b",
+  "--x",
+];
 
 describe("sinks: shell words (shellQuote)", () => {
   it.each(SINK_VALUES)("%j arrives literally in bash and sh", (v) => {
@@ -508,7 +577,7 @@ describe("sinks: systemd ExecStart= arguments (execWord)", () => {
 
   it.each([
     ["/opt/app/bin/python -m app --port 8000", ["/opt/app/bin/python", "-m", "app", "--port", "8000"]],
-    ['/bin/app "a b" \'c d\' e\\;f \\;', ["/bin/app", "a b", "c d", "e;f", ";"]],
+    ["/bin/app \"a b\" 'c d' e\\;f \\;", ["/bin/app", "a b", "c d", "e;f", ";"]],
     ["/bin/app %i $MAINPID ${X}", ["/bin/app", "%i", "$MAINPID", "${X}"]],
     ['/bin/app "tab\\there" \\x41', ["/bin/app", "tab\there", "A"]],
   ])("parseExecLine reads %j as systemd does", (line, words) => {
@@ -549,7 +618,18 @@ describe("sinks: property lists (xmlEscape, toPlist)", () => {
 
   it("refuses what XML cannot hold", () => {
     for (const v of ["\u0000", "\u0007", "\ud800", "\uffff"]) expect(() => xmlEscape(v)).toThrow(/XML/);
-    expect(() => renderLaunchDaemon({ label: "x", program: ["/bin/x", "a\u0001"], env: {}, user: "nobody", group: "nobody", workingDirectory: "/", logPath: "/l", maxOpenFiles: 1 })).toThrow(/XML/);
+    expect(() =>
+      renderLaunchDaemon({
+        label: "x",
+        program: ["/bin/x", "a\u0001"],
+        env: {},
+        user: "nobody",
+        group: "nobody",
+        workingDirectory: "/",
+        logPath: "/l",
+        maxOpenFiles: 1,
+      }),
+    ).toThrow(/XML/);
   });
 });
 

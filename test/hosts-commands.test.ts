@@ -42,7 +42,10 @@ interface Registered {
  * options (aliases) and its unresolved inputs (the connection, secret in the plan), and the
  * probe command lines.
  */
-async function renderRecording(stack: string, opts: { config?: Record<string, unknown>; probe?: (command: string) => string; lastOutputs?: Record<string, unknown> } = {}) {
+async function renderRecording(
+  stack: string,
+  opts: { config?: Record<string, unknown>; probe?: (command: string) => string; lastOutputs?: Record<string, unknown> } = {},
+) {
   vi.resetModules();
   const { renderStack } = await import("../tools/render-lib.js");
   const registered: Registered[] = [];
@@ -76,8 +79,7 @@ interface Connection {
   hostKey?: string;
 }
 /** A command's connection, unwrapped (@pulumi/command makes it secret: the plan shows "[secret]"). */
-const connectionOf = (c: Registered): Promise<Connection> =>
-  (pulumi.output(c.props.connection) as unknown as { promise(): Promise<Connection> }).promise();
+const connectionOf = (c: Registered): Promise<Connection> => (pulumi.output(c.props.connection) as unknown as { promise(): Promise<Connection> }).promise();
 
 describe("remote commands on the hosts target", () => {
   let home: RenderResult;
@@ -212,7 +214,9 @@ describe("the drift probe's ssh command line", () => {
     for (const c of r.probes) {
       const p = parsed(c);
       expectQuotedLine(c, p.argv);
-      expect(p.options).toEqual(expect.arrayContaining(["BatchMode=yes", "ConnectTimeout=10", "StrictHostKeyChecking=accept-new", "ControlMaster=auto", "ControlPersist=60"]));
+      expect(p.options).toEqual(
+        expect.arrayContaining(["BatchMode=yes", "ConnectTimeout=10", "StrictHostKeyChecking=accept-new", "ControlMaster=auto", "ControlPersist=60"]),
+      );
       // `~` reaches ssh unexpanded (ssh expands ControlPath itself): quoted, no shell reads it.
       expect(p.options).toContain("ControlPath=~/.ssh/tracestack-any-%C");
       expect(p.options.filter((o) => o.startsWith("StrictHostKeyChecking="))).toEqual(["StrictHostKeyChecking=accept-new"]);
@@ -237,7 +241,9 @@ describe("the drift probe's ssh command line", () => {
       const p = parsed(c);
       expectQuotedLine(c, p.argv);
       // The key line is one word to the shell: ssh runs `/bin/echo %H <type> <key>` itself.
-      expect(p.options).toEqual(expect.arrayContaining(["StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", `KnownHostsCommand=/bin/echo %H ${HOST_KEY}`]));
+      expect(p.options).toEqual(
+        expect.arrayContaining(["StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", `KnownHostsCommand=/bin/echo %H ${HOST_KEY}`]),
+      );
       expect(p.options.filter((o) => o.startsWith("StrictHostKeyChecking="))).toEqual(["StrictHostKeyChecking=yes"]);
       expect(p.destination).toBe("dan@danarch.lan");
     }
@@ -249,7 +255,16 @@ describe("the drift probe's ssh command line", () => {
     // Docker over SSH on danarch (Elasticsearch, Grafana, Prometheus) pins the same key.
     const docker = find(result.plan, "pulumi:providers:docker", "danarch-docker");
     // Provider inputs reach the engine JSON-encoded.
-    expect(JSON.parse(String(docker.inputs.sshOpts))).toEqual(["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo %H ${HOST_KEY}`, "-o", "BatchMode=yes"]);
+    expect(JSON.parse(String(docker.inputs.sshOpts))).toEqual([
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      `KnownHostsCommand=/bin/echo %H ${HOST_KEY}`,
+      "-o",
+      "BatchMode=yes",
+    ]);
     // The remote commands on danarch verify the same key; the other hosts' don't pin one.
     const keys = async (prefix: string) => {
       const on = r.registered.filter((y) => y.type === CMD && y.name.startsWith(prefix));
@@ -268,10 +283,14 @@ describe("bad SSH input fails before any resource is registered", () => {
     const dir = mkdtempSync(join(tmpdir(), "tracestack-bad-ssh-"));
     const file = join(dir, "Pulumi.bad.yaml");
     writeFileSync(file, YAML.stringify({ config: Object.fromEntries(Object.entries(cfg).map(([k, v]) => [`tracestack:${k}`, v])) }));
-    const res = spawnSync("node", ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "bad", "--stack-file", file, "--out", join(dir, "out")], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-    });
+    const res = spawnSync(
+      "node",
+      ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "bad", "--stack-file", file, "--out", join(dir, "out")],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      },
+    );
     expect(res.status, res.stderr).toBe(1);
     expect(res.stderr).toContain(`Invalid tracestack configuration (${BAD_SSH_INPUT.length} problems)`);
     for (const [path, value, allowed] of BAD_SSH_INPUT) expect(res.stderr).toContain(`  - tracestack:${path}: ${JSON.stringify(value)}: ${allowed}`);

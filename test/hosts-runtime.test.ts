@@ -61,7 +61,9 @@ describe("OS families", () => {
     mkdirSync(join(dir, "bin"));
     writeFileSync(join(dir, "bin/uname"), '#!/bin/sh\n[ "$1" = -s ] && echo Linux || echo x86_64\n');
     chmodSync(join(dir, "bin/uname"), 0o755);
-    const body = preflightLines({ hostName: "danarch", os: "arch", arch: "amd64", wsl: false }).join("\n").replaceAll("/etc/os-release", join(dir, "os-release"));
+    const body = preflightLines({ hostName: "danarch", os: "arch", arch: "amd64", wsl: false })
+      .join("\n")
+      .replaceAll("/etc/os-release", join(dir, "os-release"));
     const res = run("bash", ["-c", `set -euo pipefail; die() { echo "tracestack: $*" >&2; exit 1; }; PATH=${dir}/bin:$PATH\n${body}`]);
     expect(res.status).toBe(1);
     expect(res.out).toContain("tracestack: danarch is declared os arch but");
@@ -82,7 +84,14 @@ describe("busy ports", () => {
 
   it.skipIf(!hasTool("ss") || !hasTool("python3"))("refuses to start when another process holds the port", async () => {
     const port = 47000 + Math.floor(Math.random() * 900);
-    const s = activateServiceScript({ unit: "tracestack-demo", user: "nobody", validated: [], health: { port: 1, path: "/" }, ports: [{ name: "otlp-grpc", port }], hostName: "danarch" });
+    const s = activateServiceScript({
+      unit: "tracestack-demo",
+      user: "nobody",
+      validated: [],
+      health: { port: 1, path: "/" },
+      ports: [{ name: "otlp-grpc", port }],
+      hostName: "danarch",
+    });
     const check = s.slice(s.indexOf("ts_port_free() {"), s.indexOf("systemctl restart"));
     const prelude = 'set -euo pipefail\ndie() { echo "tracestack: $*" >&2; exit 1; }\nunit=tracestack-demo\n';
     // The listener holds the port until the check has run; wait until it listens (no fixed sleep: the machine may be loaded).
@@ -105,7 +114,9 @@ describe("WSL2", () => {
   });
 
   it("prints the note on every run of danwin's service, and on no other host's", () => {
-    expect(script(find(home.plan, CMD, "danwin-otel-agent-danwin-service"), "create")).toContain("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=8889");
+    expect(script(find(home.plan, CMD, "danwin-otel-agent-danwin-service"), "create")).toContain(
+      "netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=8889",
+    );
     expect(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create")).not.toContain("netsh");
   });
 });
@@ -123,12 +134,19 @@ describe("launchd on macOS", () => {
     expect(install).toContain("shasum -a 256");
     expect(install).not.toContain("useradd");
     const activate = script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-service"), "create");
-    for (const s of ['launchctl bootstrap system "$plist"', 'launchctl bootout "system/$label"', 'launchctl kickstart -k "system/$label"', "was rejected, the running service keeps its config"]) {
+    for (const s of [
+      'launchctl bootstrap system "$plist"',
+      'launchctl bootout "system/$label"',
+      'launchctl kickstart -k "system/$label"',
+      "was rejected, the running service keeps its config",
+    ]) {
       expect(activate).toContain(s);
     }
     expect(script(find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini-launchd"), "delete")).toContain(`launchctl bootout system/${label}`);
     // No systemd on the mac.
-    expect(home.plan.filter((p) => p.type === CMD && p.name.includes("dans-mac-mini")).map((p) => JSON.stringify(p.inputs))).not.toContainEqual(expect.stringContaining("systemctl"));
+    expect(home.plan.filter((p) => p.type === CMD && p.name.includes("dans-mac-mini")).map((p) => JSON.stringify(p.inputs))).not.toContainEqual(
+      expect.stringContaining("systemctl"),
+    );
   });
 
   it.skipIf(!hasTool("python3"))("the plist is a well-formed property list with the job's keys", () => {
@@ -212,8 +230,20 @@ describe("drift", () => {
 
   it.skipIf(!hasTool("shellcheck"))("probe scripts are shellcheck-clean on both flavors", async () => {
     for (const [flavor, items] of [
-      ["linux", [{ kind: "file", path: "/etc/a b" }, { kind: "service", unit: "tracestack-x" }]],
-      ["darwin", [{ kind: "file", path: "/etc/x" }, { kind: "launchd", label: "dev.tracestack.x" }]],
+      [
+        "linux",
+        [
+          { kind: "file", path: "/etc/a b" },
+          { kind: "service", unit: "tracestack-x" },
+        ],
+      ],
+      [
+        "darwin",
+        [
+          { kind: "file", path: "/etc/x" },
+          { kind: "launchd", label: "dev.tracestack.x" },
+        ],
+      ],
     ] as const) {
       const res = run("shellcheck", ["-s", "bash", "-"], probeScript(items, flavor));
       expect(res.out, flavor).toBe("");
@@ -222,62 +252,65 @@ describe("drift", () => {
 });
 
 describe("a config the binary rejects never replaces the running one (rendered scripts, stubbed systemd)", () => {
-  it.skipIf(!hasTool("bash") || !hasTool("sha256sum"))("validates, swaps and restarts once; a second run restarts nothing; a rejected config stays staged", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tracestack-swap-"));
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    const stub = (name: string, body: string) => {
-      writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
-      chmodSync(join(bin, name), 0o755);
-    };
-    stub("runuser", 'shift 3; exec "$@"');
-    stub("curl", "exit 0");
-    stub("ss", "exit 0");
-    stub("journalctl", "exit 0");
-    stub("otelcol-contrib", 'if grep -q bad "$3"; then echo "error decoding config: bad key" >&2; exit 1; fi');
-    stub(
-      "systemctl",
-      `echo "$*" >> ${dir}/calls
+  it.skipIf(!hasTool("bash") || !hasTool("sha256sum"))(
+    "validates, swaps and restarts once; a second run restarts nothing; a rejected config stays staged",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "tracestack-swap-"));
+      const bin = join(dir, "bin");
+      mkdirSync(bin);
+      const stub = (name: string, body: string) => {
+        writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
+        chmodSync(join(bin, name), 0o755);
+      };
+      stub("runuser", 'shift 3; exec "$@"');
+      stub("curl", "exit 0");
+      stub("ss", "exit 0");
+      stub("journalctl", "exit 0");
+      stub("otelcol-contrib", 'if grep -q bad "$3"; then echo "error decoding config: bad key" >&2; exit 1; fi');
+      stub(
+        "systemctl",
+        `echo "$*" >> ${dir}/calls
 case "$1" in
   is-active) [ -f ${dir}/active ] ;;
   is-enabled) echo enabled ;;
   show) if [ "$2" = -p ] && [ "$3" = LoadState ]; then echo loaded; else echo no; fi ;;
   restart) touch ${dir}/active ;;
 esac`,
-    );
-    // Owned by the test's own user and group instead of root:otelcol.
-    const owner = `${run("id", ["-un"]).out.trim()}:${run("id", ["-gn"]).out.trim()}`;
-    const localize = (s: string) =>
-      s
-        .replaceAll("root:otelcol", owner)
-        .replaceAll("/var/lib/tracestack/.state", `${dir}/state`)
-        .replaceAll("/etc/tracestack/", `${dir}/etc/tracestack/`)
-        .replaceAll("/opt/tracestack/otelcol-agent/0.161.0/otelcol-contrib", `${bin}/otelcol-contrib`);
-    const write = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-file-config-yaml"), "create"));
-    const activate = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create"));
-    const sh = (s: string, input?: string) => run("bash", ["-c", `PATH=${bin}:$PATH\n${s}`], input);
-    const live = `${dir}/etc/tracestack/otel-agent/config.yaml`;
-    const restarts = () => run("bash", ["-c", `grep -c '^restart' ${dir}/calls || true`]).out.trim();
+      );
+      // Owned by the test's own user and group instead of root:otelcol.
+      const owner = `${run("id", ["-un"]).out.trim()}:${run("id", ["-gn"]).out.trim()}`;
+      const localize = (s: string) =>
+        s
+          .replaceAll("root:otelcol", owner)
+          .replaceAll("/var/lib/tracestack/.state", `${dir}/state`)
+          .replaceAll("/etc/tracestack/", `${dir}/etc/tracestack/`)
+          .replaceAll("/opt/tracestack/otelcol-agent/0.161.0/otelcol-contrib", `${bin}/otelcol-contrib`);
+      const write = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-file-config-yaml"), "create"));
+      const activate = localize(script(find(home.plan, CMD, "danarch-otel-agent-danarch-service"), "create"));
+      const sh = (s: string, input?: string) => run("bash", ["-c", `PATH=${bin}:$PATH\n${s}`], input);
+      const live = `${dir}/etc/tracestack/otel-agent/config.yaml`;
+      const restarts = () => run("bash", ["-c", `grep -c '^restart' ${dir}/calls || true`]).out.trim();
 
-    expect(sh(write, "receivers: good\n").out).toContain("staged");
-    let res = sh(activate);
-    expect(res.status, res.out).toBe(0);
-    expect(res.out).toContain(`validated and installed`);
-    expect(run("cat", [live]).out).toBe("receivers: good\n");
-    expect(restarts()).toBe("1");
+      expect(sh(write, "receivers: good\n").out).toContain("staged");
+      let res = sh(activate);
+      expect(res.status, res.out).toBe(0);
+      expect(res.out).toContain(`validated and installed`);
+      expect(run("cat", [live]).out).toBe("receivers: good\n");
+      expect(restarts()).toBe("1");
 
-    // Idempotent: the same config again stages nothing and restarts nothing.
-    expect(sh(write, "receivers: good\n").out).toContain("unchanged");
-    res = sh(activate);
-    expect(res.out).toContain("up to date and running; not restarted");
-    expect(restarts()).toBe("1");
+      // Idempotent: the same config again stages nothing and restarts nothing.
+      expect(sh(write, "receivers: good\n").out).toContain("unchanged");
+      res = sh(activate);
+      expect(res.out).toContain("up to date and running; not restarted");
+      expect(restarts()).toBe("1");
 
-    // Rejected: the live config and the running service are untouched, the deploy fails with the binary's message.
-    sh(write, "receivers: bad\n");
-    res = sh(activate);
-    expect(res.status).toBe(1);
-    expect(res.out).toContain("was rejected, the running service keeps its config: error decoding config: bad key");
-    expect(run("cat", [live]).out).toBe("receivers: good\n");
-    expect(restarts()).toBe("1");
-  });
+      // Rejected: the live config and the running service are untouched, the deploy fails with the binary's message.
+      sh(write, "receivers: bad\n");
+      res = sh(activate);
+      expect(res.status).toBe(1);
+      expect(res.out).toContain("was rejected, the running service keeps its config: error decoding config: bad key");
+      expect(run("cat", [live]).out).toBe("receivers: good\n");
+      expect(restarts()).toBe("1");
+    },
+  );
 });

@@ -66,7 +66,8 @@ describe("the rollover bootstrap", () => {
     expect(trig(a)).not.toEqual(trig(b));
     const k8s = stackValues("k8s");
     const [c, d] = [await render("k8s"), await render("k8s", withValue(k8s, "lifecycle.deleteAfter", "60d"))];
-    const jobName = (r: typeof a) => (r.plan.find((p) => p.type === "kubernetes:batch/v1:Job" && p.name === "index-lifecycle-bootstrap")!.inputs.metadata as { name: string }).name;
+    const jobName = (r: typeof a) =>
+      (r.plan.find((p) => p.type === "kubernetes:batch/v1:Job" && p.name === "index-lifecycle-bootstrap")!.inputs.metadata as { name: string }).name;
     expect(jobName(c)).not.toBe(jobName(d));
   });
 

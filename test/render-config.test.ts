@@ -95,10 +95,14 @@ describe("the program's own check of the undeclared secret keys (src/config/load
     stack.config["tracestack:sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----";
     const file = join(dir, "Pulumi.home.yaml");
     writeFileSync(file, YAML.stringify(stack));
-    const res = spawnSync("node", ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "home", "--stack-file", file, "--out", join(dir, "out")], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-    });
+    const res = spawnSync(
+      "node",
+      ["--require", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "home", "--stack-file", file, "--out", join(dir, "out")],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      },
+    );
     expect(res.status, res.stderr).toBe(1);
     expect(res.stderr).toContain("tracestack:sshPrivateKey: is stored in plaintext in the stack file");
     expect(res.stderr).toContain("pulumi config set --secret sshPrivateKey <value>");

@@ -18,7 +18,10 @@ const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: audit\n  user:
 
 /** The distinctive pieces of a secret: the value, and each line of a multi-line one long enough to be unique. */
 function needles(v: string): string[] {
-  const lines = v.split("\n").map((l) => l.trim()).filter((l) => l.length >= 16 && !/^-----(BEGIN|END) /.test(l));
+  const lines = v
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 16 && !/^-----(BEGIN|END) /.test(l));
   return [...new Set([v, ...lines])];
 }
 
@@ -50,10 +53,16 @@ beforeAll(async () => {
   const tlsKeys = Object.fromEntries(["gateway", "jaeger", "elasticsearch"].map((s) => [s, readFileSync(join(certs, `${s}.key`), "utf8")]));
   // home as committed (Elasticsearch deployed, its password generated) with TLS given, keys from the secret.
   const homeSecrets = { sshPrivateKey: SSH_KEY, tlsPrivateKeys: JSON.stringify(tlsKeys) };
-  renders.home = { r: await renderFresh("home", { ...withValue(home, "tls", { mode: "given", dir: certs }), ...homeSecrets }), secrets: { sshPrivateKey: SSH_KEY, ...tlsKeys } };
+  renders.home = {
+    r: await renderFresh("home", { ...withValue(home, "tls", { mode: "given", dir: certs }), ...homeSecrets }),
+    secrets: { sshPrivateKey: SSH_KEY, ...tlsKeys },
+  };
   // home against an existing Elasticsearch: the operator's password.
   const existing = withValue(home, "elasticsearch", { mode: "existing", url: "https://es.example.com:9200" });
-  renders["home-existing-es"] = { r: await renderFresh("home", { ...existing, sshPrivateKey: SSH_KEY, elasticsearchPassword: ES_PASSWORD }), secrets: { sshPrivateKey: SSH_KEY, elasticsearchPassword: ES_PASSWORD } };
+  renders["home-existing-es"] = {
+    r: await renderFresh("home", { ...existing, sshPrivateKey: SSH_KEY, elasticsearchPassword: ES_PASSWORD }),
+    secrets: { sshPrivateKey: SSH_KEY, elasticsearchPassword: ES_PASSWORD },
+  };
   // k8s with its kubeconfig and TLS issued by the stack.
   renders.k8s = { r: await renderFresh("k8s", { ...withValue(k8s, "tls", { mode: "issued" }), kubeconfig: KUBECONFIG }), secrets: { kubeconfig: KUBECONFIG } };
 }, 180_000);
@@ -68,7 +77,7 @@ describe("secrets audit of the offline render", () => {
     });
   }
 
-  it("each secret is used, as \"[secret]\": the SSH key in every remote command's connection, the password and TLS keys in their files", () => {
+  it('each secret is used, as "[secret]": the SSH key in every remote command\'s connection, the password and TLS keys in their files', () => {
     const h = renders.home.r;
     const remote = h.plan.filter((p) => p.type === "command:remote:Command");
     expect(remote.length).toBeGreaterThan(10);

@@ -20,7 +20,6 @@ import { stackValues, withValue } from "./helpers/render";
 const home = stackValues("home");
 const k8s = stackValues("k8s");
 
-
 const patternsAt = (patterns: string[]) => withValue(home, "collector.redaction.extraBlockedValuePatterns", patterns);
 
 describe("RE2 for real: every pattern the collector compiles", () => {
@@ -154,7 +153,7 @@ describe("supported ranges are explicit: every version key has both bounds", () 
     const lines = problems(withValue(k8s, "instrumentation.dcgmExporter.image", image));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`tracestack:instrumentation.dcgmExporter.image: ${JSON.stringify(image)} ${why}`);
-    expect(lines[0]).toContain("; allowed: an image reference pinned to a tag or a sha256 digest (not \"latest\")");
+    expect(lines[0]).toContain('; allowed: an image reference pinned to a tag or a sha256 digest (not "latest")');
   });
 
   it.each([
@@ -187,13 +186,18 @@ describe("values that must point somewhere real", () => {
     const lines = problems(existing(url));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`tracestack:elasticsearch.url: ${JSON.stringify(url)}`);
-    expect(lines[0]).toContain("allowed: an http or https URL of scheme, host, optional port and path (no user, query or fragment), such as https://es.example.com:9200");
+    expect(lines[0]).toContain(
+      "allowed: an http or https URL of scheme, host, optional port and path (no user, query or fragment), such as https://es.example.com:9200",
+    );
   });
 
-  it.each(["https://es.example.com:9200", "http://10.0.0.5:9200", "https://[fd00::1]:9200", "https://es.example.com/proxy/es/", "https://es.example.com/a%20b"])(
-    "an existing Elasticsearch at %s is accepted",
-    (url) => expect(problems(existing(url))).toEqual([]),
-  );
+  it.each([
+    "https://es.example.com:9200",
+    "http://10.0.0.5:9200",
+    "https://[fd00::1]:9200",
+    "https://es.example.com/proxy/es/",
+    "https://es.example.com/a%20b",
+  ])("an existing Elasticsearch at %s is accepted", (url) => expect(problems(existing(url))).toEqual([]));
 
   it("refuses wsl: true on a macOS host", () => {
     expect(problems(withValue(home, "target.hosts.dans-mac-mini.wsl", true))).toEqual([
@@ -244,7 +248,9 @@ describe("messages that help", () => {
   it("a service name with a newline is shown escaped, on one line", () => {
     const services = (home.instrumentation as { services: Record<string, unknown> }).services;
     const lines = problems(withValue(home, "instrumentation.services", { ...services, "a\nb": services.hermes }));
-    expect(lines).toEqual([expect.stringMatching(/^ {2}- tracestack:instrumentation\.services\["a\\nb"\]: the name "a\\nb" is not allowed; allowed: lowercase letters/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}- tracestack:instrumentation\.services\["a\\nb"\]: the name "a\\nb" is not allowed; allowed: lowercase letters/),
+    ]);
   });
 
   it.each([
@@ -273,7 +279,7 @@ describe("messages that help", () => {
     ]);
   });
 
-  it("elasticsearch.version \"banana\" is told about Elasticsearch versions", () => {
+  it('elasticsearch.version "banana" is told about Elasticsearch versions', () => {
     expect(problems(withValue(home, "elasticsearch.version", "banana"))).toEqual([
       `  - tracestack:elasticsearch.version: "banana": allowed: an Elasticsearch version from 7.8.0 up to but not including 10.0.0, such as ${DEFAULT_ELASTICSEARCH_VERSION} (the bootstrap's _index_template API needs 7.8; 10.x is not verified)`,
     ]);
@@ -283,7 +289,9 @@ describe("messages that help", () => {
     ["elasticsearch.storageSize", home],
     ["grafana.storageSize", home],
     ["prometheus.storageSize", home],
-  ])("%s \"lots\" is told about storage sizes", (path, base) => {
-    expect(problems(withValue(base, path, "lots"))).toEqual([`  - tracestack:${path}: "lots": allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi`]);
+  ])('%s "lots" is told about storage sizes', (path, base) => {
+    expect(problems(withValue(base, path, "lots"))).toEqual([
+      `  - tracestack:${path}: "lots": allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi`,
+    ]);
   });
 });

@@ -44,13 +44,21 @@ describe("tls given on the home hosts", () => {
   it("the gateway's OTLP receivers (gRPC and HTTP) serve its certificate; its Jaeger exporter verifies with the CA", () => {
     const gw = yamlAt(given, "files/danarch/etc/tracestack/otel-gateway/config.yaml");
     for (const p of ["grpc", "http"]) {
-      expect(gw.receivers.otlp.protocols[p].tls).toEqual({ cert_file: "/etc/tracestack/otel-gateway/tls/server.crt", key_file: "/etc/tracestack/otel-gateway/tls/server.key", min_version: "1.2" });
+      expect(gw.receivers.otlp.protocols[p].tls).toEqual({
+        cert_file: "/etc/tracestack/otel-gateway/tls/server.crt",
+        key_file: "/etc/tracestack/otel-gateway/tls/server.key",
+        min_version: "1.2",
+      });
     }
     expect(gw.exporters["otlp_grpc/jaeger"].tls).toEqual({ insecure: false, ca_file: "/etc/tracestack/otel-gateway/tls/ca.crt", min_version: "1.2" });
   });
 
   it("every agent verifies the gateway with the CA, at the address the certificate names", () => {
-    for (const [host, addr] of [["danarch", "127.0.0.1"], ["danwin", "danarch.lan"], ["dans-mac-mini", "danarch.lan"]]) {
+    for (const [host, addr] of [
+      ["danarch", "127.0.0.1"],
+      ["danwin", "danarch.lan"],
+      ["dans-mac-mini", "danarch.lan"],
+    ]) {
       const a = yamlAt(given, `files/${host}/etc/tracestack/otel-agent/config.yaml`);
       expect(a.exporters["otlp_grpc/gateway"].tls, host).toEqual({ insecure: false, ca_file: "/etc/tracestack/otel-agent/tls/ca.crt", min_version: "1.2" });
       expect(a.exporters["otlp_grpc/gateway"].endpoint, host).toBe(`${addr}:4417`);
@@ -69,7 +77,9 @@ describe("tls given on the home hosts", () => {
   it("Elasticsearch serves HTTPS with its certificate; the ILM bootstrap and Grafana verify it with the CA", () => {
     // The container's env is secret as a whole (it holds the password): the health check shows HTTPS.
     const container = ofType(given.plan, "docker:index/container:Container").find((c) => c.name === "elasticsearch")!;
-    expect(JSON.stringify((container.inputs.healthcheck as Cfg).tests)).toContain("--cacert '/usr/share/elasticsearch/config/certs/tls/ca.crt' 'https://127.0.0.1:9200/");
+    expect(JSON.stringify((container.inputs.healthcheck as Cfg).tests)).toContain(
+      "--cacert '/usr/share/elasticsearch/config/certs/tls/ca.crt' 'https://127.0.0.1:9200/",
+    );
     for (const f of ["server.crt", "server.key", "ca.crt"]) expect(given.files[`files/danarch/usr/share/elasticsearch/config/certs/tls/${f}`]).toBeDefined();
     const boot = ofType(given.plan, CMD).find((c) => c.name.endsWith("index-lifecycle-bootstrap"))!;
     const script = innerScript(String(boot.inputs.create));
@@ -82,7 +92,7 @@ describe("tls given on the home hosts", () => {
     expect(esDs.secureJsonData.tlsCACert).toBe("$__file{/etc/tracestack/grafana/tls/ca.crt}");
   });
 
-  it("private keys are secret: 0600 for the service user on the host, \"[secret]\" in the render, never in plaintext", () => {
+  it('private keys are secret: 0600 for the service user on the host, "[secret]" in the render, never in plaintext', () => {
     const keys = ["gateway", "jaeger", "elasticsearch"].map((s) => readFileSync(join(homeCerts, `${s}.key`), "utf8"));
     for (const p of ["otel-gateway", "jaeger"]) expect(given.files[`files/danarch/etc/tracestack/${p}/tls/server.key`]).toBe("[secret]\n");
     expect(given.files["files/danarch/usr/share/elasticsearch/config/certs/tls/server.key"]).toBe("[secret]\n");
@@ -124,7 +134,8 @@ describe("rotation by a config change", () => {
     ]);
     const changed = changedCommands(given.plan, rotated.plan);
     // Elasticsearch's container carries the digest of its files: replaced, so it rereads them.
-    const label = (r: RenderResult) => JSON.stringify(ofType(r.plan, "docker:index/container:Container").find((c) => c.name === "elasticsearch")!.inputs.labels);
+    const label = (r: RenderResult) =>
+      JSON.stringify(ofType(r.plan, "docker:index/container:Container").find((c) => c.name === "elasticsearch")!.inputs.labels);
     expect(label(rotated)).not.toBe(label(given));
     // Agents keep running: their CA did not change.
     expect(changed.some((n) => n.includes("otel-agent"))).toBe(false);
@@ -134,7 +145,11 @@ describe("rotation by a config change", () => {
   it("issued: raising tls.generation replaces the CA and every server certificate", async () => {
     const g1 = await renderFresh("k8s", withValue(k8s, "tls", { mode: "issued" }));
     const g2 = await renderFresh("k8s", withValue(k8s, "tls", { mode: "issued", generation: 2 }));
-    const names = (r: RenderResult) => r.plan.filter((p) => p.type.startsWith("tls:") && p.name.startsWith("tls-")).map((p) => p.name).sort();
+    const names = (r: RenderResult) =>
+      r.plan
+        .filter((p) => p.type.startsWith("tls:") && p.name.startsWith("tls-"))
+        .map((p) => p.name)
+        .sort();
     expect(names(g1)).toContain("tls-ca-g1");
     expect(names(g1)).toContain("tls-gateway-cert-g1");
     expect(names(g2).every((n) => n.endsWith("-g2"))).toBe(true);
@@ -194,27 +209,41 @@ describe("given certificates are checked before any resource exists", () => {
   });
 
   it("certificates for other names: each missing name listed with what is allowed", () => {
-    const other = certsFor(home, { subjects: { gateway: { dns: ["elsewhere.lan"], ips: [] }, jaeger: { dns: ["danarch.lan", "localhost"], ips: ["127.0.0.1"] }, elasticsearch: { dns: ["danarch.lan", "localhost"], ips: ["127.0.0.1"] } } });
+    const other = certsFor(home, {
+      subjects: {
+        gateway: { dns: ["elsewhere.lan"], ips: [] },
+        jaeger: { dns: ["danarch.lan", "localhost"], ips: ["127.0.0.1"] },
+        elasticsearch: { dns: ["danarch.lan", "localhost"], ips: ["127.0.0.1"] },
+      },
+    });
     expect(problemsOf(() => loadTls(model(other), undefined))).toEqual([
-      expect.stringContaining(`tracestack:tls.dir: ${JSON.stringify(other)}: gateway.crt does not cover danarch.lan, localhost, 127.0.0.1 (names its clients dial); allowed: a certificate whose subjectAltName lists danarch.lan, localhost, 127.0.0.1`),
+      expect.stringContaining(
+        `tracestack:tls.dir: ${JSON.stringify(other)}: gateway.crt does not cover danarch.lan, localhost, 127.0.0.1 (names its clients dial); allowed: a certificate whose subjectAltName lists danarch.lan, localhost, 127.0.0.1`,
+      ),
     ]);
   });
 
   it("a certificate from another CA, and a key that is not the certificate's", () => {
     const other = certsFor(home);
     const mixed = mkdtempSync(join(tmpdir(), "tracestack-certs-mixed-"));
-    for (const f of ["ca.crt", "gateway.crt", "gateway.key", "jaeger.crt", "elasticsearch.crt", "elasticsearch.key"]) cpSync(join(homeCerts, f), join(mixed, f));
+    for (const f of ["ca.crt", "gateway.crt", "gateway.key", "jaeger.crt", "elasticsearch.crt", "elasticsearch.key"])
+      cpSync(join(homeCerts, f), join(mixed, f));
     cpSync(join(other, "jaeger.key"), join(mixed, "jaeger.key"));
     cpSync(join(other, "gateway.crt"), join(mixed, "gateway.crt"));
     cpSync(join(other, "gateway.key"), join(mixed, "gateway.key"));
     const p = problemsOf(() => loadTls(model(mixed), undefined));
-    expect(p).toEqual([expect.stringMatching(/gateway\.crt \(.*\) is not signed by ca\.crt/), expect.stringMatching(/jaeger\.key is not the unencrypted PEM private key of jaeger\.crt \(the key is not shown: it is secret\)/)]);
+    expect(p).toEqual([
+      expect.stringMatching(/gateway\.crt \(.*\) is not signed by ca\.crt/),
+      expect.stringMatching(/jaeger\.key is not the unencrypted PEM private key of jaeger\.crt \(the key is not shown: it is secret\)/),
+    ]);
   });
 
   it("an expired certificate says its validity and how to rotate", () => {
     const now = new Date(Date.now() + 400 * 86400_000);
     expect(problemsOf(() => loadTls(model(homeCerts), undefined, process.cwd(), now))).toEqual(
-      ["gateway", "jaeger", "elasticsearch"].map((s) => expect.stringMatching(new RegExp(`${s}\\.crt is valid from .* to .*, not now; allowed: a certificate valid now \\(rotate it`))),
+      ["gateway", "jaeger", "elasticsearch"].map((s) =>
+        expect.stringMatching(new RegExp(`${s}\\.crt is valid from .* to .*, not now; allowed: a certificate valid now \\(rotate it`)),
+      ),
     );
   });
 
@@ -225,7 +254,11 @@ describe("given certificates are checked before any resource exists", () => {
     expect(loadTls(model(pub), JSON.stringify(keys))?.servers.gateway?.keyPem).toBe(keys.gateway);
     const wrong = { ...keys, jaeger: keys.gateway };
     const p = problemsOf(() => loadTls(model(pub), JSON.stringify(wrong)));
-    expect(p).toEqual([expect.stringMatching(/^ {2}- tracestack:tlsPrivateKeys\.jaeger: tracestack:tlsPrivateKeys\.jaeger is not the unencrypted PEM private key of jaeger\.crt \(the key is not shown/)]);
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^ {2}- tracestack:tlsPrivateKeys\.jaeger: tracestack:tlsPrivateKeys\.jaeger is not the unencrypted PEM private key of jaeger\.crt \(the key is not shown/,
+      ),
+    ]);
     expect(p.join("\n")).not.toContain(keys.gateway.split("\n")[1]);
     expect(problemsOf(() => loadTls(model(pub), undefined))).toEqual(
       ["gateway", "jaeger", "elasticsearch"].map((s) => expect.stringContaining(`has no ${s}.key and tracestack:tlsPrivateKeys has no "${s}"`)),
@@ -233,12 +266,14 @@ describe("given certificates are checked before any resource exists", () => {
   });
 
   it("tlsPrivateKeys without tls.mode given is refused", () => {
-    expect(problemsOf(() => loadTls(parseStackConfig(home, "home"), '{"gateway":"x"}'))).toEqual([expect.stringContaining('tracestack:tlsPrivateKeys: is set but tracestack:tls.mode is "off"')]);
+    expect(problemsOf(() => loadTls(parseStackConfig(home, "home"), '{"gateway":"x"}'))).toEqual([
+      expect.stringContaining('tracestack:tlsPrivateKeys: is set but tracestack:tls.mode is "off"'),
+    ]);
   });
 
   it("tls keys: mode and dir are checked like every key", () => {
     const bad = (tls: unknown) => problemsOf(() => parseStackConfig(withValue(home, "tls", tls), "home"));
-    expect(bad({ mode: "on" })).toEqual([expect.stringContaining('tracestack:tls.mode')]);
+    expect(bad({ mode: "on" })).toEqual([expect.stringContaining("tracestack:tls.mode")]);
     expect(bad({ mode: "given", dir: "../certs" })[0]).toMatch(/tracestack:tls\.dir: "\.\.\/certs" .*allowed: a directory on the deployer's machine/);
     expect(bad({ mode: "given", dir: "certs/$(reboot)" })[0]).toMatch(/tracestack:tls\.dir: "certs\/\$\(reboot\)"/);
     expect(bad({ mode: "issued", generation: 0 })[0]).toMatch(/tracestack:tls\.generation/);

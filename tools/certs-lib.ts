@@ -51,9 +51,40 @@ export function issueCertificates(o: IssueOptions): { written: string[] } {
       const cnf = join(tmp, "ca.cnf");
       writeFileSync(
         cnf,
-        ["[req]", "distinguished_name = dn", "x509_extensions = v3_ca", "prompt = no", "[dn]", "CN = tracestack CA", "[v3_ca]", "basicConstraints = critical,CA:TRUE", "keyUsage = critical,keyCertSign,cRLSign", "subjectKeyIdentifier = hash", ""].join("\n"),
+        [
+          "[req]",
+          "distinguished_name = dn",
+          "x509_extensions = v3_ca",
+          "prompt = no",
+          "[dn]",
+          "CN = tracestack CA",
+          "[v3_ca]",
+          "basicConstraints = critical,CA:TRUE",
+          "keyUsage = critical,keyCertSign,cRLSign",
+          "subjectKeyIdentifier = hash",
+          "",
+        ].join("\n"),
       );
-      run(["req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey, "-out", caCrt, "-days", String(days * 2), "-config", cnf, "-set_serial", `0x${randomBytes(16).toString("hex")}`]);
+      run([
+        "req",
+        "-x509",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        caKey,
+        "-out",
+        caCrt,
+        "-days",
+        String(days * 2),
+        "-config",
+        cnf,
+        "-set_serial",
+        `0x${randomBytes(16).toString("hex")}`,
+      ]);
       chmodSync(caKey, 0o600);
       written.push(caCrt, caKey);
     }
@@ -68,9 +99,36 @@ export function issueCertificates(o: IssueOptions): { written: string[] } {
       const ext = join(tmp, `${server}-ext.cnf`);
       writeFileSync(
         ext,
-        ["[v3]", "basicConstraints = critical,CA:FALSE", "keyUsage = critical,digitalSignature,keyEncipherment", "extendedKeyUsage = serverAuth", `subjectAltName = ${subjectAltName(subject)}`, "authorityKeyIdentifier = keyid", ""].join("\n"),
+        [
+          "[v3]",
+          "basicConstraints = critical,CA:FALSE",
+          "keyUsage = critical,digitalSignature,keyEncipherment",
+          "extendedKeyUsage = serverAuth",
+          `subjectAltName = ${subjectAltName(subject)}`,
+          "authorityKeyIdentifier = keyid",
+          "",
+        ].join("\n"),
       );
-      run(["x509", "-req", "-in", csr, "-CA", caCrt, "-CAkey", caKey, "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", String(days), "-extfile", ext, "-extensions", "v3", "-out", crt]);
+      run([
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        caCrt,
+        "-CAkey",
+        caKey,
+        "-set_serial",
+        `0x${randomBytes(16).toString("hex")}`,
+        "-days",
+        String(days),
+        "-extfile",
+        ext,
+        "-extensions",
+        "v3",
+        "-out",
+        crt,
+      ]);
       written.push(crt, key);
     }
   } finally {

@@ -26,9 +26,12 @@ function main(): void {
     else throw new Error(`unknown argument ${JSON.stringify(a)}; usage: npm run certs -- --stack <name> [--out <dir>] [--days N] [--rotate-ca] [--keys-json]`);
   }
   if (!opt.stack) throw new Error("--stack <name> is required (a Pulumi.<name>.yaml beside Pulumi.yaml)");
-  if (opt.days !== undefined && !(Number.isInteger(opt.days) && opt.days >= 1 && opt.days <= 3650)) throw new Error("--days: allowed: a whole number of days from 1 to 3650");
+  if (opt.days !== undefined && !(Number.isInteger(opt.days) && opt.days >= 1 && opt.days <= 3650))
+    throw new Error("--days: allowed: a whole number of days from 1 to 3650");
   const projectDir = resolve(__dirname, "..");
-  const file = YAML.parse(readFileSync(opt.stackFile ? resolve(opt.stackFile) : join(projectDir, `Pulumi.${opt.stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  const file = YAML.parse(readFileSync(opt.stackFile ? resolve(opt.stackFile) : join(projectDir, `Pulumi.${opt.stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
   const raw = Object.fromEntries(
     Object.entries(file.config ?? {})
       .filter(([k, v]) => k.startsWith("tracestack:") && !(v && typeof v === "object" && "secure" in v))

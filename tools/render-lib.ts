@@ -205,7 +205,8 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
         // The last deployment's outputs, as the engine's builtin reads them for the stack itself.
         if (args.token === "pulumi:pulumi:readStackResourceOutputs") {
           const stackName = (args.inputs as { stackName?: string }).stackName;
-          if (stackName !== `organization/${project}/${opts.stack}`) throw new Error(`offline render: no stack ${String(stackName)} (this is organization/${project}/${opts.stack})`);
+          if (stackName !== `organization/${project}/${opts.stack}`)
+            throw new Error(`offline render: no stack ${String(stackName)} (this is organization/${project}/${opts.stack})`);
           const urn = `urn:pulumi:${opts.stack}::${project}::pulumi:pulumi:Stack::${project}-${opts.stack}`;
           return { name: stackName, outputs: opts.lastOutputs ? { [urn]: { type: "pulumi:pulumi:Stack", outputs: opts.lastOutputs } } : {} };
         }

@@ -18,9 +18,7 @@ const ANY_ADDRESSES = ["0.0.0.0", "::"];
 
 /** What the bind rule reads of the stack model (structural, so no config module import is needed). */
 export interface BindInput {
-  target:
-    | { kind: "hosts"; hosts: Record<string, { listenAddress?: string; address: string }> }
-    | { kind: "kubernetes" };
+  target: { kind: "hosts"; hosts: Record<string, { listenAddress?: string; address: string }> } | { kind: "kubernetes" };
   jaeger: { host?: string; listenAddress?: string };
   collector: { gateway: { host?: string } };
   prometheus: { mode: "deploy"; host?: string } | { mode: "existing" };

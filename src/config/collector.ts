@@ -230,14 +230,18 @@ export function collectorProblems(cfg: CollectorConfig, ctx: CollectorCheckConte
   if (t.kind === "hosts") {
     problems.push(...placementProblems(t, ["collector", "gateway", "host"], g.host, { what: "the collector gateway", macosLacks: "systemd" }));
     if (g.replicas !== undefined && g.replicas !== 1) {
-      problems.push({ path: ["collector", "gateway", "replicas"], message: `${g.replicas} is not supported on the hosts target; allowed: 1 (or leave it unset)` });
+      problems.push({
+        path: ["collector", "gateway", "replicas"],
+        message: `${g.replicas} is not supported on the hosts target; allowed: 1 (or leave it unset)`,
+      });
     }
     if (g.queue.directory !== undefined) {
       // It was silently replaced by the unit's state directory; refused now, with where the queue goes.
       problems.push(
         onlyOnTarget("kubernetes", ["collector", "gateway", "queue", "directory"], {
           value: g.queue.directory,
-          instead: "on hosts the queue lives in the gateway unit's state directory under /var/lib/tracestack, the one directory its hardened unit may write; remove it",
+          instead:
+            "on hosts the queue lives in the gateway unit's state directory under /var/lib/tracestack, the one directory its hardened unit may write; remove it",
         }),
       );
     }

@@ -55,8 +55,7 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -168,10 +167,7 @@ export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonl
       case "invalid_type":
         out.push({
           path,
-          message:
-            bad === undefined
-              ? `is required (expected ${issue.expected})`
-              : `${showValue(bad)} has the wrong type; allowed: ${issue.expected}`,
+          message: bad === undefined ? `is required (expected ${issue.expected})` : `${showValue(bad)} has the wrong type; allowed: ${issue.expected}`,
         });
         break;
       case "too_small":
@@ -183,7 +179,10 @@ export function problemsFromZod(schema: z.ZodType, raw: unknown, issues: readonl
         else if (origin === "array" && min === 1) out.push({ path, message: `${showValue(bad)} must not be an empty list; allowed: at least one item` });
         else {
           const unit = origin === "string" ? " characters" : origin === "array" ? " items" : "";
-          const bound = min !== undefined ? `at least ${String((i as z.core.$ZodIssueTooSmall).minimum)}${unit}` : `at most ${String((i as z.core.$ZodIssueTooBig).maximum)}${unit}`;
+          const bound =
+            min !== undefined
+              ? `at least ${String((i as z.core.$ZodIssueTooSmall).minimum)}${unit}`
+              : `at most ${String((i as z.core.$ZodIssueTooBig).maximum)}${unit}`;
           out.push({ path, message: `${showValue(bad)} is out of range; allowed: ${bound}` });
         }
         break;

@@ -135,17 +135,14 @@ export const grafanaExistingSchema = z.strictObject({
   dashboards: dashboardsSchema,
 });
 
-const modeError = (iss: { code: string }) =>
-  iss.code === "invalid_union" ? `allowed values: "deploy", "existing"` : undefined;
+const modeError = (iss: { code: string }) => (iss.code === "invalid_union" ? `allowed values: "deploy", "existing"` : undefined);
 
 /**
  * `tracestack:grafana`. Absent: deploy Grafana with every default. `mode` is otherwise required,
  * like `tracestack:elasticsearch.mode`, so unknown-key hints can tell which form is meant.
  * @default { mode: "deploy" }
  */
-export const grafanaSchema = z
-  .discriminatedUnion("mode", [grafanaDeploySchema, grafanaExistingSchema], { error: modeError })
-  .prefault({ mode: "deploy" });
+export const grafanaSchema = z.discriminatedUnion("mode", [grafanaDeploySchema, grafanaExistingSchema], { error: modeError }).prefault({ mode: "deploy" });
 
 // ---------------------------------------------------------------------------
 // Prometheus

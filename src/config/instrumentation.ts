@@ -70,9 +70,7 @@ export const DEFAULT_HEALTH_PATHS = ["/health", "/healthz", "/readyz", "/metrics
 // ---------------------------------------------------------------------------
 
 /** `service.name` as Jaeger lists it; also the key of the service. */
-const serviceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "allowed: lowercase letters, digits, '.', '_' and '-', at most 63 characters" });
+const serviceName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "allowed: lowercase letters, digits, '.', '_' and '-', at most 63 characters" });
 
 /**
  * A systemd service unit name without `.service`, e.g. `honcho-server` or `llama-server@0`
@@ -81,7 +79,8 @@ const serviceName = z
  */
 const UNIT_CHAR = String.raw`(?:[A-Za-z0-9:_.-]|\\x[0-9a-f]{2})`;
 const unitName = scalar({
-  allowed: "a systemd unit name without the .service suffix, of letters, digits, ':', '_', '.', '-' and \\xNN escapes, with at most one '@', starting with a letter, digit, '_' or ':', such as honcho-server",
+  allowed:
+    "a systemd unit name without the .service suffix, of letters, digits, ':', '_', '.', '-' and \\xNN escapes, with at most one '@', starting with a letter, digit, '_' or ':', such as honcho-server",
   pattern: new RegExp(String.raw`^(?:[A-Za-z0-9_:]|\\x[0-9a-f]{2})${UNIT_CHAR}*(?:@${UNIT_CHAR}*)?$`),
   max: 247,
 });
@@ -108,7 +107,8 @@ const listItem = scalar({
  * which systemd reads as prefixes.
  */
 const executable = scalar({
-  allowed: "an absolute path or a command name of letters, digits, '.', '_', '+', '-' and '/', without '.' or '..' segments, such as /opt/app/.venv/bin/opentelemetry-instrument",
+  allowed:
+    "an absolute path or a command name of letters, digits, '.', '_', '+', '-' and '/', without '.' or '..' segments, such as /opt/app/.venv/bin/opentelemetry-instrument",
   pattern: /^(\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]|[A-Za-z0-9_][A-Za-z0-9._+-]*)$/,
   max: 1024,
   check: (p) => (p.split("/").some((s) => s === ".." || s === ".") ? "has a '.' or '..' segment" : undefined),
@@ -120,7 +120,8 @@ const executable = scalar({
  * quotes around whole words, known escapes and specifiers, no trailing backslash.
  */
 const execCommandLine = scalar({
-  allowed: "one systemd command line (no newline or control character, no lone ';', quotes around whole words only, no trailing '\\'), such as /opt/app/.venv/bin/python -m app --port 8000",
+  allowed:
+    "one systemd command line (no newline or control character, no lone ';', quotes around whole words only, no trailing '\\'), such as /opt/app/.venv/bin/python -m app --port 8000",
   max: 4096,
   check: (line) => {
     const r = parseExecLine(line);
@@ -284,7 +285,10 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
       }
       const h = target.hosts[p.host];
       if (!h) {
-        problems.push({ path: [...path, "host"], message: `${showValue(p.host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)` });
+        problems.push({
+          path: [...path, "host"],
+          message: `${showValue(p.host)} is not a declared host; allowed: one of ${declared.join(", ")} (declare it under tracestack:target.hosts)`,
+        });
         continue;
       }
       const ways = (["unit", "launchd", "envFile"] as const).filter((f) => p[f] !== undefined);
@@ -302,15 +306,25 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
         problems.push({ path: [...path, "launchd"], message: `is only for macos hosts and ${p.host} runs ${h.os}; allowed: unit (systemd) or envFile` });
       }
       if (p.envFile === true && h.os !== "macos") {
-        problems.push({ path: [...path, "envFile"], message: `true (the default macOS path) needs a macos host and ${p.host} runs ${h.os}; allowed: an absolute path` });
+        problems.push({
+          path: [...path, "envFile"],
+          message: `true (the default macOS path) needs a macos host and ${p.host} runs ${h.os}; allowed: an absolute path`,
+        });
       }
       if (s.wrapExecStart !== undefined && p.unit === undefined) {
-        problems.push({ path: [...base(name), "wrapExecStart"], message: `needs a systemd unit (placement.unit); allowed: remove it, or place the service with unit` });
+        problems.push({
+          path: [...base(name), "wrapExecStart"],
+          message: `needs a systemd unit (placement.unit); allowed: remove it, or place the service with unit`,
+        });
       }
       if (p.unit !== undefined) {
         const key = `${p.host}/${p.unit}`;
         const other = seen.get(key);
-        if (other) problems.push({ path: [...path, "unit"], message: `${showValue(p.unit)} on ${p.host} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per unit` });
+        if (other)
+          problems.push({
+            path: [...path, "unit"],
+            message: `${showValue(p.unit)} on ${p.host} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per unit`,
+          });
         else seen.set(key, name);
       }
     } else {
@@ -321,7 +335,9 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
         if (p[f] === undefined) problems.push({ path: [...path, f], message: `is required on the kubernetes target: the ${f} of ${name}` });
       }
       if (s.wrapExecStart !== undefined) {
-        problems.push(onlyOnTarget("hosts", [...base(name), "wrapExecStart"], { instead: "on Kubernetes the image's entrypoint runs opentelemetry-instrument" }));
+        problems.push(
+          onlyOnTarget("hosts", [...base(name), "wrapExecStart"], { instead: "on Kubernetes the image's entrypoint runs opentelemetry-instrument" }),
+        );
       }
       if (s.dcgmExporter !== undefined) {
         problems.push(onlyOnTarget("hosts", [...base(name), "dcgmExporter"], { instead: "on Kubernetes use tracestack:instrumentation.dcgmExporter" }));
@@ -329,14 +345,22 @@ export function instrumentationProblems(cfg: InstrumentationConfig, target: Targ
       if (p.namespace !== undefined && p.deployment !== undefined) {
         const key = `${p.namespace}/${p.deployment}/${p.container ?? p.deployment}`;
         const other = seen.get(key);
-        if (other) problems.push({ path: [...path, "container"], message: `${showValue(p.container ?? p.deployment)} in ${p.namespace}/${p.deployment} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per container` });
+        if (other)
+          problems.push({
+            path: [...path, "container"],
+            message: `${showValue(p.container ?? p.deployment)} in ${p.namespace}/${p.deployment} is already instrumented by tracestack:instrumentation.services.${other}; allowed: one service per container`,
+          });
         else seen.set(key, name);
       }
     }
     if (s.args !== undefined && s.kind === "vllm") {
       problems.push({
         path: [...base(name), "args"],
-        message: `is no longer used: tracestack patches only the container's env, never its args (server-side apply owns args as one list); remove it and add ${vllmOwnerArgs(s).map((a) => JSON.stringify(a)).join(", ")} to the Deployment's own container args`,
+        message: `is no longer used: tracestack patches only the container's env, never its args (server-side apply owns args as one list); remove it and add ${vllmOwnerArgs(
+          s,
+        )
+          .map((a) => JSON.stringify(a))
+          .join(", ")} to the Deployment's own container args`,
       });
     } else if (s.args !== undefined) {
       problems.push({ path: [...base(name), "args"], message: `is only used for kind "vllm" (${name} is ${showValue(s.kind)}); remove it` });

@@ -69,7 +69,9 @@ export function loadStackConfig(): { model: StackModel; secrets: StackSecrets; g
   for (const k of ["elasticsearchPassword"] as const) {
     const v = all[`${NAMESPACE}:${k}`] ?? "";
     if (/[\u0000-\u001f\u007f]/.test(v)) {
-      throw new ConfigError([{ path: [k], message: "holds a control character (a newline, a tab…); allowed: printable characters only (the value is not shown: it is secret)" }]);
+      throw new ConfigError([
+        { path: [k], message: "holds a control character (a newline, a tab…); allowed: printable characters only (the value is not shown: it is secret)" },
+      ]);
     }
   }
   if (plaintext.length > 0) {
@@ -93,7 +95,12 @@ export function loadStackConfig(): { model: StackModel; secrets: StackSecrets; g
 export function loadTls(model: StackModel, secretKeysJson: string | undefined, projectDir = process.cwd(), now?: Date): TlsMaterial | undefined {
   if (model.tls.mode !== "given") {
     if ((secretKeysJson ?? "") !== "") {
-      throw new ConfigError([{ path: [TLS_PRIVATE_KEYS_SECRET], message: `is set but tracestack:tls.mode is ${JSON.stringify(model.tls.mode)}; allowed: only with tls.mode "given" (remove it with: pulumi config rm ${TLS_PRIVATE_KEYS_SECRET})` }]);
+      throw new ConfigError([
+        {
+          path: [TLS_PRIVATE_KEYS_SECRET],
+          message: `is set but tracestack:tls.mode is ${JSON.stringify(model.tls.mode)}; allowed: only with tls.mode "given" (remove it with: pulumi config rm ${TLS_PRIVATE_KEYS_SECRET})`,
+        },
+      ]);
     }
     return undefined;
   }

@@ -27,12 +27,44 @@ export interface RegexProblem {
 
 /** Unicode class names the binding rewrites to RE2's short ones (Go knows only the short ones). */
 const LONG_CLASS_NAMES = new Set([
-  "Uppercase_Letter", "Lowercase_Letter", "Titlecase_Letter", "Cased_Letter", "Modifier_Letter", "Other_Letter", "Letter",
-  "Nonspacing_Mark", "Spacing_Mark", "Enclosing_Mark", "Mark", "Decimal_Number", "Letter_Number", "Other_Number", "Number",
-  "Connector_Punctuation", "Dash_Punctuation", "Open_Punctuation", "Close_Punctuation", "Initial_Punctuation",
-  "Final_Punctuation", "Other_Punctuation", "Punctuation", "Math_Symbol", "Currency_Symbol", "Modifier_Symbol",
-  "Other_Symbol", "Symbol", "Space_Separator", "Line_Separator", "Paragraph_Separator", "Separator", "Control", "Format",
-  "Surrogate", "Private_Use", "Unassigned", "Other",
+  "Uppercase_Letter",
+  "Lowercase_Letter",
+  "Titlecase_Letter",
+  "Cased_Letter",
+  "Modifier_Letter",
+  "Other_Letter",
+  "Letter",
+  "Nonspacing_Mark",
+  "Spacing_Mark",
+  "Enclosing_Mark",
+  "Mark",
+  "Decimal_Number",
+  "Letter_Number",
+  "Other_Number",
+  "Number",
+  "Connector_Punctuation",
+  "Dash_Punctuation",
+  "Open_Punctuation",
+  "Close_Punctuation",
+  "Initial_Punctuation",
+  "Final_Punctuation",
+  "Other_Punctuation",
+  "Punctuation",
+  "Math_Symbol",
+  "Currency_Symbol",
+  "Modifier_Symbol",
+  "Other_Symbol",
+  "Symbol",
+  "Space_Separator",
+  "Line_Separator",
+  "Paragraph_Separator",
+  "Separator",
+  "Control",
+  "Format",
+  "Surrogate",
+  "Private_Use",
+  "Unassigned",
+  "Other",
 ]);
 
 /** Go's regexp/syntax maximum nesting depth. */
@@ -66,7 +98,10 @@ function goOnlyProblem(pattern: string): RegexProblem | undefined {
       if (n === "u") return { reason: `"\\u" escapes are JavaScript, not RE2 (write \\x{…})`, position: at };
       if ((n === "p" || n === "P") && cs[i + 2] === "{") {
         const end = cs.indexOf("}", i + 3);
-        const name = cs.slice(i + 3, end < 0 ? cs.length : end).join("").replace(/^\^/, "");
+        const name = cs
+          .slice(i + 3, end < 0 ? cs.length : end)
+          .join("")
+          .replace(/^\^/, "");
         if (LONG_CLASS_NAMES.has(name) || name.includes("=")) {
           return { reason: `Unicode class "\\${n}{${name}}" is not known to Go's regexp (use the short names: \\pL, \\p{Lu}, \\p{Greek})`, position: at };
         }

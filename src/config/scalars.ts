@@ -175,14 +175,10 @@ export function durationSeconds(d: string): number {
 }
 
 /** An Elasticsearch time value: `30d`, `12h`, `90m`, `45s`. */
-export const esDuration = z
-  .string()
-  .regex(/^[1-9]\d*(d|h|m|s)$/, { message: "allowed: a positive duration with unit d, h, m or s, such as 30d" });
+export const esDuration = z.string().regex(/^[1-9]\d*(d|h|m|s)$/, { message: "allowed: a positive duration with unit d, h, m or s, such as 30d" });
 
 /** A positive Go duration with one unit (the collector's settings), e.g. `10s`, `500ms`, `5m`. */
-export const goDuration = z
-  .string()
-  .regex(/^[1-9]\d*(ms|s|m|h)$/, { message: "allowed: a positive duration with unit ms, s, m or h, such as 10s" });
+export const goDuration = z.string().regex(/^[1-9]\d*(ms|s|m|h)$/, { message: "allowed: a positive duration with unit ms, s, m or h, such as 10s" });
 
 /** A Prometheus duration: `15d`, `12h`, `30s`, `2w`. */
 export const promDuration = z
@@ -204,14 +200,10 @@ export const esByteSize = z
   .regex(/^[1-9]\d*(b|kb|mb|gb|tb|pb)$/, { message: "allowed: a positive size with unit b, kb, mb, gb, tb or pb, such as 50gb" });
 
 /** A Kubernetes memory quantity, e.g. `4Gi`, `512Mi`. */
-export const memoryQuantity = z
-  .string()
-  .regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi" });
+export const memoryQuantity = z.string().regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi" });
 
 /** A volume size (a Kubernetes storage quantity), e.g. `200Gi`, `1Ti`. */
-export const storageQuantity = z
-  .string()
-  .regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi" });
+export const storageQuantity = z.string().regex(/^[1-9]\d*(Ki|Mi|Gi|Ti)$/, { message: "allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi" });
 
 /** Bytes in a memory quantity (`Ki`, `Mi`, `Gi`, `Ti`), as `memoryQuantity` admits them. */
 export function memoryQuantityBytes(q: string): number {
@@ -221,9 +213,7 @@ export function memoryQuantityBytes(q: string): number {
 }
 
 /** A Kubernetes CPU quantity, e.g. `2`, `500m`. */
-export const cpuQuantity = z
-  .string()
-  .regex(/^([1-9]\d*m|[1-9]\d*(\.\d+)?|0\.\d*[1-9]\d*)$/, { message: "allowed: a CPU amount such as 2, 1.5 or 500m" });
+export const cpuQuantity = z.string().regex(/^([1-9]\d*m|[1-9]\d*(\.\d+)?|0\.\d*[1-9]\d*)$/, { message: "allowed: a CPU amount such as 2, 1.5 or 500m" });
 
 export const port = z.number().int().min(1).max(65535);
 
@@ -281,7 +271,8 @@ export const kubeconfigPath = scalar({
 export function httpUrl(example: string) {
   return scalar({
     allowed: `an http or https URL of scheme, host, optional port and path (no user, query or fragment), such as ${example}`,
-    pattern: /^https?:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/,
+    pattern:
+      /^https?:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/,
     max: 2048,
     check: (u) => {
       let url: URL;

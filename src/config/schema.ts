@@ -11,7 +11,20 @@ import { collectorSchema } from "./collector";
 import { grafanaSchema, prometheusSchema } from "./grafana";
 import { instrumentationSchema } from "./instrumentation";
 import { TLS_PRIVATE_KEYS_SECRET, tlsSchema } from "./tls";
-import { absolutePath, basicAuthUser, dnsLabel, esByteSize, esDuration, goDuration, httpUrl, port, releaseSource, resources, storageQuantity, versionIn } from "./scalars";
+import {
+  absolutePath,
+  basicAuthUser,
+  dnsLabel,
+  esByteSize,
+  esDuration,
+  goDuration,
+  httpUrl,
+  port,
+  releaseSource,
+  resources,
+  storageQuantity,
+  versionIn,
+} from "./scalars";
 import { targetSchema } from "./target";
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_JAEGER_VERSION, ELASTICSEARCH_VERSIONS, JAEGER_VERSIONS } from "./versions";
 
@@ -164,7 +177,10 @@ export const smokeTestSchema = z
 /** Keys read from the `tracestack:` namespace, each validated by its own schema. */
 export const stackConfigSchema = z.strictObject({
   /** `deployment.environment` of every span. @default the stack name */
-  environment: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: "allowed: lowercase letters, digits, '-', '_' and '.'" }).optional(),
+  environment: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: "allowed: lowercase letters, digits, '-', '_' and '.'" })
+    .optional(),
   /** Where the stack runs: bare hosts over SSH, or a Kubernetes cluster (src/config/target.ts). */
   target: targetSchema,
   /** Span storage: an Elasticsearch deployed with the stack, or an existing cluster (its password is the secret `tracestack:elasticsearchPassword`). */

@@ -25,7 +25,8 @@ export const TLS_PRIVATE_KEYS_SECRET = "tlsPrivateKeys";
 
 /** A directory on the deployer's machine: relative to the project, absolute, or below `~/`. */
 const deployerDir = scalar({
-  allowed: "a directory on the deployer's machine: relative to the project directory, absolute, or starting with ~/, of letters, digits, '.', '_', '-' and '/', without '.' or '..' segments, such as certs/home",
+  allowed:
+    "a directory on the deployer's machine: relative to the project directory, absolute, or starting with ~/, of letters, digits, '.', '_', '-' and '/', without '.' or '..' segments, such as certs/home",
   pattern: /^(\/|~\/)?[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/,
   max: 1024,
   check: (p) => (p.split("/").some((s) => s === "." || s === "..") ? "has a '.' or '..' segment" : undefined),
@@ -89,9 +90,7 @@ function subject(names: readonly string[]): TlsSubject {
 
 /** What `tlsSubjects` needs of the stack model (a structural subset, so any config module may call it). */
 export interface TlsSubjectInput {
-  target:
-    | { kind: "hosts"; hosts: Record<string, { address: string; listenAddress?: string }> }
-    | { kind: "kubernetes"; namespace: string };
+  target: { kind: "hosts"; hosts: Record<string, { address: string; listenAddress?: string }> } | { kind: "kubernetes"; namespace: string };
   jaeger: { host?: string };
   collector: { gateway: { host?: string } };
   elasticsearch: { mode: "deploy"; host?: string } | { mode: "existing" };
@@ -117,7 +116,14 @@ export function tlsSubjects(cfg: TlsSubjectInput): Partial<Record<TlsServer, Tls
   for (const s of tlsServers(cfg)) {
     const workload = TLS_WORKLOADS[s];
     if (cfg.target.kind === "hosts") {
-      const placement = s === "gateway" ? cfg.collector.gateway.host : s === "jaeger" ? cfg.jaeger.host : cfg.elasticsearch.mode === "deploy" ? cfg.elasticsearch.host : undefined;
+      const placement =
+        s === "gateway"
+          ? cfg.collector.gateway.host
+          : s === "jaeger"
+            ? cfg.jaeger.host
+            : cfg.elasticsearch.mode === "deploy"
+              ? cfg.elasticsearch.host
+              : undefined;
       const h = placement === undefined ? undefined : cfg.target.hosts[placement];
       // A listener bound to one address of the host is dialed there (src/config/bind.ts `dialAddress`).
       const bound = h?.listenAddress !== undefined && !["0.0.0.0", "::"].includes(h.listenAddress) ? [h.listenAddress] : [];

@@ -45,9 +45,13 @@ export function loadGivenTls(
   const dirPath = ["tls", "dir"];
   const dir = resolveDeployerDir(cfg.dir, opts.projectDir);
   const at = `${showValue(cfg.dir)}${dir === cfg.dir ? "" : ` (${dir})`}`;
-  const fix = "npm run certs -- --stack <stack> writes one (README \"TLS\")";
+  const fix = 'npm run certs -- --stack <stack> writes one (README "TLS")';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    return { problems: [{ path: dirPath, message: `${at} is not a directory on this machine; allowed: a directory holding ca.crt and the servers' certificates (${fix})` }] };
+    return {
+      problems: [
+        { path: dirPath, message: `${at} is not a directory on this machine; allowed: a directory holding ca.crt and the servers' certificates (${fix})` },
+      ],
+    };
   }
   const read = (file: string): string | undefined => {
     const p = join(dir, file);
@@ -60,7 +64,10 @@ export function loadGivenTls(
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
       secretKeys = parsed as Record<string, unknown>;
     } catch {
-      problems.push({ path: [TLS_PRIVATE_KEYS_SECRET], message: `is not a JSON object of PEM keys (the value is not shown: it is secret); allowed: {"gateway": "-----BEGIN PRIVATE KEY-----…", …}` });
+      problems.push({
+        path: [TLS_PRIVATE_KEYS_SECRET],
+        message: `is not a JSON object of PEM keys (the value is not shown: it is secret); allowed: {"gateway": "-----BEGIN PRIVATE KEY-----…", …}`,
+      });
     }
     const unknown = Object.keys(secretKeys).filter((k) => !(k in subjects));
     for (const k of unknown.sort()) {
@@ -70,13 +77,17 @@ export function loadGivenTls(
 
   const caText = read("ca.crt");
   let ca: X509Certificate | undefined;
-  if (caText === undefined) problems.push({ path: dirPath, message: `${at} has no ca.crt; allowed: a directory holding ca.crt (PEM) and the servers' certificates (${fix})` });
+  if (caText === undefined)
+    problems.push({ path: dirPath, message: `${at} has no ca.crt; allowed: a directory holding ca.crt (PEM) and the servers' certificates (${fix})` });
   else {
     try {
       if (!CERT_PEM.test(caText)) throw new Error("not PEM");
       ca = new X509Certificate(caText);
       if (!ca.ca) {
-        problems.push({ path: dirPath, message: `${at}: ca.crt (${showValue(ca.subject)}) is not a CA certificate; allowed: a certificate with basicConstraints CA:TRUE` });
+        problems.push({
+          path: dirPath,
+          message: `${at}: ca.crt (${showValue(ca.subject)}) is not a CA certificate; allowed: a certificate with basicConstraints CA:TRUE`,
+        });
         ca = undefined;
       }
     } catch {
@@ -89,7 +100,12 @@ export function loadGivenTls(
   for (const [server, subject] of Object.entries(subjects) as [TlsServer, TlsSubject][]) {
     const certText = read(`${server}.crt`);
     if (certText === undefined) {
-      problems.push({ path: dirPath, message: `${at} has no ${server}.crt; allowed: a directory with ca.crt and ${Object.keys(subjects).map((s) => `${s}.crt`).join(", ")} (${fix})` });
+      problems.push({
+        path: dirPath,
+        message: `${at} has no ${server}.crt; allowed: a directory with ca.crt and ${Object.keys(subjects)
+          .map((s) => `${s}.crt`)
+          .join(", ")} (${fix})`,
+      });
       continue;
     }
     let cert: X509Certificate;
@@ -97,16 +113,28 @@ export function loadGivenTls(
       if (!CERT_PEM.test(certText)) throw new Error("not PEM");
       cert = new X509Certificate(certText);
     } catch {
-      problems.push({ path: dirPath, message: `${at}: ${server}.crt is not a PEM certificate; allowed: a "-----BEGIN CERTIFICATE-----" block (the leaf first)` });
+      problems.push({
+        path: dirPath,
+        message: `${at}: ${server}.crt is not a PEM certificate; allowed: a "-----BEGIN CERTIFICATE-----" block (the leaf first)`,
+      });
       continue;
     }
     if (ca && !cert.verify(ca.publicKey)) {
-      problems.push({ path: dirPath, message: `${at}: ${server}.crt (${showValue(cert.subject)}) is not signed by ca.crt (${showValue(ca.subject)}); allowed: a certificate issued by ca.crt` });
+      problems.push({
+        path: dirPath,
+        message: `${at}: ${server}.crt (${showValue(cert.subject)}) is not signed by ca.crt (${showValue(ca.subject)}); allowed: a certificate issued by ca.crt`,
+      });
     }
     if (new Date(cert.validTo) <= now || new Date(cert.validFrom) > now) {
-      problems.push({ path: dirPath, message: `${at}: ${server}.crt is valid from ${cert.validFrom} to ${cert.validTo}, not now; allowed: a certificate valid now (rotate it: ${fix})` });
+      problems.push({
+        path: dirPath,
+        message: `${at}: ${server}.crt is valid from ${cert.validFrom} to ${cert.validTo}, not now; allowed: a certificate valid now (rotate it: ${fix})`,
+      });
     }
-    const missing = [...subject.dns.filter((n) => cert.checkHost(n, { wildcards: true }) === undefined), ...subject.ips.filter((ip) => cert.checkIP(ip) === undefined)];
+    const missing = [
+      ...subject.dns.filter((n) => cert.checkHost(n, { wildcards: true }) === undefined),
+      ...subject.ips.filter((ip) => cert.checkIP(ip) === undefined),
+    ];
     if (missing.length > 0) {
       problems.push({
         path: dirPath,
@@ -117,11 +145,17 @@ export function loadGivenTls(
     const keyText = typeof fromSecret === "string" ? fromSecret : read(`${server}.key`);
     const keyWhere = typeof fromSecret === "string" ? `tracestack:${TLS_PRIVATE_KEYS_SECRET}.${server}` : `${server}.key`;
     if (fromSecret !== undefined && typeof fromSecret !== "string") {
-      problems.push({ path: [TLS_PRIVATE_KEYS_SECRET, server], message: `is not a string (the value is not shown: it is secret); allowed: the PEM text of ${server}'s private key` });
+      problems.push({
+        path: [TLS_PRIVATE_KEYS_SECRET, server],
+        message: `is not a string (the value is not shown: it is secret); allowed: the PEM text of ${server}'s private key`,
+      });
       continue;
     }
     if (keyText === undefined) {
-      problems.push({ path: dirPath, message: `${at} has no ${server}.key and tracestack:${TLS_PRIVATE_KEYS_SECRET} has no "${server}"; allowed: the key in either (pulumi config set --secret ${TLS_PRIVATE_KEYS_SECRET} < keys.json)` });
+      problems.push({
+        path: dirPath,
+        message: `${at} has no ${server}.key and tracestack:${TLS_PRIVATE_KEYS_SECRET} has no "${server}"; allowed: the key in either (pulumi config set --secret ${TLS_PRIVATE_KEYS_SECRET} < keys.json)`,
+      });
       continue;
     }
     let keyOk: boolean;

@@ -56,7 +56,10 @@ export function crossCheck(cfg: StackConfig): ConfigProblem[] {
     if (es.mode === "deploy") {
       problems.push(...placementProblems(t, ["elasticsearch", "host"], es.host, { what: "Elasticsearch" }));
       if (es.nodes !== 1) {
-        problems.push({ path: ["elasticsearch", "nodes"], message: `${es.nodes} is not supported on the hosts target; allowed: 1 (a single-node cluster in Docker)` });
+        problems.push({
+          path: ["elasticsearch", "nodes"],
+          message: `${es.nodes} is not supported on the hosts target; allowed: 1 (a single-node cluster in Docker)`,
+        });
       }
     }
     if (cfg.jaeger.replicas !== 1) {
@@ -124,7 +127,10 @@ function smokeTestProblems(cfg: StackConfig): ConfigProblem[] {
     if (t.kind !== "hosts") {
       problems.push(onlyOnTarget("hosts", ["smokeTest", "host"], { value: s.host }));
     } else if (!t.hosts[s.host]) {
-      problems.push({ path: ["smokeTest", "host"], message: `${showValue(s.host)} is not a declared host; allowed: one of ${Object.keys(t.hosts).sort().join(", ")} (every host runs an agent)` });
+      problems.push({
+        path: ["smokeTest", "host"],
+        message: `${showValue(s.host)} is not a declared host; allowed: one of ${Object.keys(t.hosts).sort().join(", ")} (every host runs an agent)`,
+      });
     }
   }
   // The smoke test runs on its host and reads Jaeger's query API, bound to loopback unless jaeger.listenAddress says otherwise.

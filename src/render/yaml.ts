@@ -8,7 +8,12 @@ import YAML from "yaml";
 /** YAML for config files: no line folding, no anchors, a trailing newline. */
 export function toYaml(value: unknown, header?: string): string {
   const body = YAML.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, indent: 2 });
-  return header ? `${header.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n")}\n${body}` : body;
+  return header
+    ? `${header
+        .split("\n")
+        .map((l) => `# ${l}`.trimEnd())
+        .join("\n")}\n${body}`
+    : body;
 }
 
 /** Pretty JSON with a trailing newline. */

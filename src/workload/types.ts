@@ -70,10 +70,7 @@ export interface HealthCheck {
  * pods of a workload of this stack in the same namespace, pods in namespaces with these labels,
  * or pods in any namespace.
  */
-export type NetworkPeer =
-  | { workload: string }
-  | { namespaceSelector: Record<string, string> }
-  | { anyNamespace: true };
+export type NetworkPeer = { workload: string } | { namespaceSelector: Record<string, string> } | { anyNamespace: true };
 
 /** Who may connect to one of the workload's ports (by number, or by its `WorkloadPort.name`). */
 export interface IngressRule {

@@ -80,9 +80,7 @@ export interface RenderedRedaction {
 
 export function renderedRedaction(gateway: Tree): RenderedRedaction {
   const r = gateway.processors.redaction;
-  const spanGroup = (gateway.processors["transform/redact"].trace_statements as { context: string; statements: string[] }[]).find(
-    (g) => g.context === "span",
-  );
+  const spanGroup = (gateway.processors["transform/redact"].trace_statements as { context: string; statements: string[] }[]).find((g) => g.context === "span");
   return {
     ignoredKeys: r.ignored_keys,
     keyPatterns: (r.blocked_key_patterns as string[]).map(confmapUnescape),

@@ -154,7 +154,11 @@ describe("agent", () => {
     [1, "otlp_grpc/gateway"],
     [3, "loadbalancing/gateway"],
   ])("kubernetes with %i gateway replicas exports traces to %s", (replicas, exporter) => {
-    const cfg = renderAgent({ nodeKind: "kubernetes", hostName: undefined, gateway: { kind: "kubernetes", service: "otelcol-gateway", namespace: "observability", port: 4417, replicas } });
+    const cfg = renderAgent({
+      nodeKind: "kubernetes",
+      hostName: undefined,
+      gateway: { kind: "kubernetes", service: "otelcol-gateway", namespace: "observability", port: 4417, replicas },
+    });
     expect(pipelines(cfg).traces.exporters).toEqual([exporter]);
     expect(cfg.exporters["otlp_grpc/gateway"].endpoint).toBe("otelcol-gateway.observability.svc:4417");
     if (replicas > 1) expect(cfg.exporters[exporter].resolver).toEqual({ k8s: { service: "otelcol-gateway.observability", ports: [4417] } });

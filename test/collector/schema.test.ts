@@ -1,13 +1,6 @@
 import RE2 from "re2";
 import { describe, expect, it } from "vitest";
-import {
-  collectorListeners,
-  collectorProblems,
-  collectorSchema,
-  DEFAULT_COLLECTOR_VERSION,
-  gatewayReplicas,
-  re2Problem,
-} from "../../src/config/collector";
+import { collectorListeners, collectorProblems, collectorSchema, DEFAULT_COLLECTOR_VERSION, gatewayReplicas, re2Problem } from "../../src/config/collector";
 import type { CollectorConfigInput } from "../../src/config/collector";
 import { problemsFromZod } from "../../src/config/errors";
 import { hostsTargetSchema, kubernetesTargetSchema } from "../../src/config/schema";
@@ -62,7 +55,11 @@ describe("collector schema", () => {
     [{ version: "0.120.0" }, "version", '"0.120.0" is not supported; allowed: an otelcol-contrib version from 0.123.0 up to but not including 0.162.0'],
     [{ version: "0.162.0" }, "version", '"0.162.0" is not supported; allowed: an otelcol-contrib version from 0.123.0 up to but not including 0.162.0'],
     [{ sampling: { toolStatusKeep: [""] } }, "sampling.toolStatusKeep.0", '"" must not be empty; allowed: a value of letters, digits'],
-    [{ redaction: { extraBlockedKeys: ["x ticket"] } }, "redaction.extraBlockedKeys.0", '"x ticket": allowed: an attribute key of printable ASCII characters without spaces'],
+    [
+      { redaction: { extraBlockedKeys: ["x ticket"] } },
+      "redaction.extraBlockedKeys.0",
+      '"x ticket": allowed: an attribute key of printable ASCII characters without spaces',
+    ],
     [{ sampling: { keepPrecent: 5 } }, "sampling.keepPrecent", 'unknown key "keepPrecent"'],
     [
       { redaction: { extraBlockedValuePatterns: ["ok-[0-9]+", "(?<=sk-)[A-Za-z0-9]+"] } },
@@ -142,10 +139,30 @@ describe("collector cross-checks", () => {
     [{ gateway: { host: "laptop" } }, "hosts", "collector.gateway.host", '"laptop" runs macos'],
     [{ gateway: { host: "gpu1", replicas: 2 } }, "hosts", "collector.gateway.replicas", "2 is not supported on the hosts target; allowed: 1"],
     [{ gateway: { host: "gpu1" } }, "kubernetes", "collector.gateway.host", '"gpu1" is only allowed when tracestack:target.kind is "hosts"'],
-    [{ gateway: { host: "gpu1", queue: { directory: "/data/q" } } }, "hosts", "collector.gateway.queue.directory", '"/data/q" is only allowed when tracestack:target.kind is "kubernetes"; on hosts the queue lives in'],
-    [{ sampling: { decisionWait: "1m", decisionCacheWindow: "30s" } }, "kubernetes", "collector.sampling.decisionCacheWindow", '"30s" must not be shorter than tracestack:collector.sampling.decisionWait ("1m")'],
-    [{ sampling: { expectedNewTracesPerSecond: 5000 }, gateway: { resources: { memory: "1Gi" } } }, "kubernetes", "collector.gateway.resources.memory", '"1Gi" is too small to hold 5000 traces/s for 10s on 2 replicas'],
-    [{ redaction: { extraBlockedKeys: ["x-ticket", "llm.tokens_in"] } }, "kubernetes", "collector.redaction.extraBlockedKeys.1", '"llm.tokens_in" is part of the agent-run attribute schema'],
+    [
+      { gateway: { host: "gpu1", queue: { directory: "/data/q" } } },
+      "hosts",
+      "collector.gateway.queue.directory",
+      '"/data/q" is only allowed when tracestack:target.kind is "kubernetes"; on hosts the queue lives in',
+    ],
+    [
+      { sampling: { decisionWait: "1m", decisionCacheWindow: "30s" } },
+      "kubernetes",
+      "collector.sampling.decisionCacheWindow",
+      '"30s" must not be shorter than tracestack:collector.sampling.decisionWait ("1m")',
+    ],
+    [
+      { sampling: { expectedNewTracesPerSecond: 5000 }, gateway: { resources: { memory: "1Gi" } } },
+      "kubernetes",
+      "collector.gateway.resources.memory",
+      '"1Gi" is too small to hold 5000 traces/s for 10s on 2 replicas',
+    ],
+    [
+      { redaction: { extraBlockedKeys: ["x-ticket", "llm.tokens_in"] } },
+      "kubernetes",
+      "collector.redaction.extraBlockedKeys.1",
+      '"llm.tokens_in" is part of the agent-run attribute schema',
+    ],
   ] as const)("%j on %s: %s", (raw, kind, path, message) => {
     const problems = collectorProblems(parse(raw as CollectorConfigInput), { target: kind === "hosts" ? hosts : k8s });
     expect(problems.map((p) => p.path.join("."))).toEqual([path]);

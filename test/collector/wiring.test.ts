@@ -24,7 +24,12 @@ function collectorConfigs(r: RenderResult): { path: string; target: string; cfg:
 
 function configAt(r: RenderResult, path: string): Cfg {
   const text = r.files[path];
-  if (text === undefined) throw new Error(`no ${path}; have: ${Object.keys(r.files).filter((p) => p.includes("otel")).join(", ")}`);
+  if (text === undefined)
+    throw new Error(
+      `no ${path}; have: ${Object.keys(r.files)
+        .filter((p) => p.includes("otel"))
+        .join(", ")}`,
+    );
   return YAML.parse(text) as Cfg;
 }
 
@@ -57,7 +62,9 @@ describe("collector wiring on the home hosts", () => {
 
   it("renders the gateway on danarch and an agent on every host (a LaunchDaemon on the mac)", () => {
     const r = results.home;
-    const paths = collectorConfigs(r).map((c) => c.path).sort();
+    const paths = collectorConfigs(r)
+      .map((c) => c.path)
+      .sort();
     expect(paths).toEqual([
       "files/danarch/etc/tracestack/otel-agent/config.yaml",
       "files/danarch/etc/tracestack/otel-gateway/config.yaml",
@@ -76,7 +83,11 @@ describe("collector wiring on the home hosts", () => {
     const gwPort = grpcPort(gw.receivers.otlp.protocols.grpc.endpoint);
     expect(gwPort).toBe(home.collector.gateway.ports.otlpGrpc);
     // Other hosts dial the gateway host's address; its own agent dials loopback.
-    for (const [host, addr] of [["danarch", "127.0.0.1"], ["danwin", "danarch.lan"], ["dans-mac-mini", "danarch.lan"]]) {
+    for (const [host, addr] of [
+      ["danarch", "127.0.0.1"],
+      ["danwin", "danarch.lan"],
+      ["dans-mac-mini", "danarch.lan"],
+    ]) {
       const agent = configAt(r, `files/${host}/etc/tracestack/otel-agent/config.yaml`);
       const t = agentTraceTargets(agent);
       expect(t.endpoints, host).toEqual([`${addr}:${gwPort}`]);
@@ -108,14 +119,18 @@ describe("collector wiring on Kubernetes", () => {
 
   it("renders the gateway StatefulSet with a queue volume and the agent DaemonSet", () => {
     const r = results.k8s;
-    const paths = collectorConfigs(r).map((c) => c.path).sort();
-    expect(paths).toEqual([
-      "files/observability/configmap-otel-agent-config/config.yaml",
-      "files/observability/configmap-otel-gateway-config/config.yaml",
-    ]);
+    const paths = collectorConfigs(r)
+      .map((c) => c.path)
+      .sort();
+    expect(paths).toEqual(["files/observability/configmap-otel-agent-config/config.yaml", "files/observability/configmap-otel-gateway-config/config.yaml"]);
     const ds = YAML.parse(r.files["files/observability/daemonset-otel-agent.yaml"]) as Cfg;
     const c = ds.spec.template.spec.containers[0];
-    expect(c.ports.filter((p: Cfg) => p.hostPort).map((p: Cfg) => p.hostPort).sort()).toEqual([4317, 4318]);
+    expect(
+      c.ports
+        .filter((p: Cfg) => p.hostPort)
+        .map((p: Cfg) => p.hostPort)
+        .sort(),
+    ).toEqual([4317, 4318]);
     expect(c.env).toContainEqual({ name: "K8S_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
     expect(ds.spec.updateStrategy.rollingUpdate).toEqual({ maxUnavailable: 1, maxSurge: 0 });
     expect(r.files["files/observability/clusterrole-tracestack-observability-otel-agent.yaml"]).toContain("replicasets");
@@ -153,4 +168,3 @@ describe("collector wiring on Kubernetes", () => {
     expect(r.outputs.otlpGrpcEndpoint).toBe(gatewayJaegerEndpoint(gw));
   });
 });
-

@@ -25,8 +25,7 @@ function messages(raw: Record<string, unknown>): string[] {
   return problemsFromZod(keys, raw, r.error.issues).map((p) => `${formatPath(p.path)}: ${p.message}`);
 }
 
-const problems = (...args: Parameters<typeof stack>) =>
-  grafanaChecks(stack(...args)).map((p) => `${formatPath(p.path)}: ${p.message}`);
+const problems = (...args: Parameters<typeof stack>) => grafanaChecks(stack(...args)).map((p) => `${formatPath(p.path)}: ${p.message}`);
 
 describe("grafana and prometheus schemas: defaults", () => {
   it.each([
@@ -127,7 +126,10 @@ describe("grafana and prometheus schemas: bad input", () => {
       { grafana: { mode: "existing", url: "http://g:3000", provisioningDir: "etc/grafana" } },
       "tracestack:grafana.provisioningDir: \"etc/grafana\": allowed: an absolute path of letters, digits, '.', '_', '-' and '/', without '.' or '..' segments, such as /etc/grafana/provisioning",
     ],
-    [{ grafana: { mode: "deploy", listenAddress: "localhost" } }, 'tracestack:grafana.listenAddress: "localhost": allowed: an IPv4 address such as 127.0.0.1 or 0.0.0.0'],
+    [
+      { grafana: { mode: "deploy", listenAddress: "localhost" } },
+      'tracestack:grafana.listenAddress: "localhost": allowed: an IPv4 address such as 127.0.0.1 or 0.0.0.0',
+    ],
     [
       { grafana: { mode: "deploy", loki: { url: "loki:3100" } } },
       'tracestack:grafana.loki.url: "loki:3100": allowed: an http or https URL of scheme, host, optional port and path (no user, query or fragment), such as http://loki:3100',
@@ -144,13 +146,19 @@ describe("grafana and prometheus schemas: bad input", () => {
       { grafana: { mode: "deploy", dashboards: { slowTraceMinDuration: "5" } } },
       'tracestack:grafana.dashboards.slowTraceMinDuration: "5": allowed: a duration with unit us, ms, s, m or h, such as 5s or 500ms',
     ],
-    [{ grafana: { mode: "deploy", storageSize: "2GB" } }, 'tracestack:grafana.storageSize: "2GB": allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi'],
+    [
+      { grafana: { mode: "deploy", storageSize: "2GB" } },
+      'tracestack:grafana.storageSize: "2GB": allowed: a storage size with unit Ki, Mi, Gi or Ti, such as 200Gi',
+    ],
     [
       { prometheus: { mode: "deploy", retention: "15days" } },
       'tracestack:prometheus.retention: "15days": allowed: a positive duration with unit ms, s, m, h, d, w or y, such as 15d',
     ],
     [{ prometheus: { mode: "existing", url: "http://p:9090", port: 9090 } }, 'tracestack:prometheus.port: unknown key "port"; allowed keys: mode, url.'],
-    [{ prometheus: { mode: "deploy", resources: { memory: "2G" } } }, 'tracestack:prometheus.resources.memory: "2G": allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi'],
+    [
+      { prometheus: { mode: "deploy", resources: { memory: "2G" } } },
+      'tracestack:prometheus.resources.memory: "2G": allowed: a memory size with unit Ki, Mi, Gi or Ti, such as 4Gi',
+    ],
   ])("%j → %s", (raw, message) => {
     expect(messages(raw)).toEqual([message]);
   });
@@ -225,9 +233,19 @@ describe("grafanaCrossCheck", () => {
 
   it.each([
     ["grafana", { host: "gpu1" }, {}, 'tracestack:grafana.host: "gpu1" is only allowed when tracestack:target.kind is "hosts"; remove it'],
-    ["grafana", { listenAddress: "0.0.0.0" }, {}, 'tracestack:grafana.listenAddress: "0.0.0.0" is only allowed when tracestack:target.kind is "hosts"; remove it'],
+    [
+      "grafana",
+      { listenAddress: "0.0.0.0" },
+      {},
+      'tracestack:grafana.listenAddress: "0.0.0.0" is only allowed when tracestack:target.kind is "hosts"; remove it',
+    ],
     ["prometheus", {}, { host: "gpu1" }, 'tracestack:prometheus.host: "gpu1" is only allowed when tracestack:target.kind is "hosts"; remove it'],
-    ["prometheus", {}, { listenAddress: "127.0.0.1" }, 'tracestack:prometheus.listenAddress: "127.0.0.1" is only allowed when tracestack:target.kind is "hosts"; remove it'],
+    [
+      "prometheus",
+      {},
+      { listenAddress: "127.0.0.1" },
+      'tracestack:prometheus.listenAddress: "127.0.0.1" is only allowed when tracestack:target.kind is "hosts"; remove it',
+    ],
   ] as const)("kubernetes: rejects a hosts-only key of %s", (_key, grafana, prometheus, message) => {
     expect(problems("kubernetes", grafana, prometheus)).toEqual([message]);
   });

@@ -66,11 +66,7 @@ describe("renderTracingDashboard", () => {
     );
     expect(panel(dash, "Error ratio").targets?.[0].expr).toContain('status_code="STATUS_CODE_ERROR"');
     const duration = panel(dash, "Duration p50 / p95 / p99");
-    expect(duration.targets?.map((t) => t.expr?.slice(0, 24))).toEqual([
-      "histogram_quantile(0.5, ",
-      "histogram_quantile(0.95,",
-      "histogram_quantile(0.99,",
-    ]);
+    expect(duration.targets?.map((t) => t.expr?.slice(0, 24))).toEqual(["histogram_quantile(0.5, ", "histogram_quantile(0.95,", "histogram_quantile(0.99,"]);
     expect(duration.fieldConfig?.defaults.unit).toBe("s");
   });
 
@@ -115,7 +111,12 @@ describe("renderTracingDashboard", () => {
 
   it("lists slowest and failed traces from Jaeger searches", () => {
     expect(panel(dash, "Slowest traces").targets).toEqual([
-      expect.objectContaining({ queryType: "search", service: "$trace_service", minDuration: "5s", datasource: { type: "jaeger", uid: DATASOURCE_UIDS.jaeger } }),
+      expect.objectContaining({
+        queryType: "search",
+        service: "$trace_service",
+        minDuration: "5s",
+        datasource: { type: "jaeger", uid: DATASOURCE_UIDS.jaeger },
+      }),
     ]);
     expect(panel(dash, "Error traces").targets).toEqual([expect.objectContaining({ queryType: "search", service: "$trace_service", tags: "error=true" })]);
   });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import {
-  DATASOURCE_UIDS,
-  renderDatasources,
-  renderDatasourcesYaml,
-  secretExpansion,
-} from "../../src/render/grafana/index";
+import { DATASOURCE_UIDS, renderDatasources, renderDatasourcesYaml, secretExpansion } from "../../src/render/grafana/index";
 import type { DatasourcesFile, DatasourcesInput, ProvisionedDatasource } from "../../src/render/grafana/index";
 import { collect, expandAll } from "./expand";
 import { customMetricNames, datasourcesInput } from "./fixtures";
@@ -92,7 +87,7 @@ describe("renderDatasources: Grafana's provisioning format", () => {
 
   it("queries the span-metric names it is given", () => {
     const text = renderDatasourcesYaml(datasourcesInput({ metrics: customMetricNames() }));
-    expect(text).toContain('sum by (op) (rate(x_calls_total{$$__tags}[5m]))');
+    expect(text).toContain("sum by (op) (rate(x_calls_total{$$__tags}[5m]))");
     expect(text).toContain('x_calls_total{$$__tags, status="ERR"}');
     // seconds already: no conversion
     expect(text).toContain("rate(x_duration_seconds_bucket{$$__tags}[5m])))\n");

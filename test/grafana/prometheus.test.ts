@@ -82,13 +82,15 @@ describe("renderPrometheusConfig", () => {
   });
 
   it("enables exemplar storage, so metric → trace links work", () => {
-    expect(prometheusArgs({ configFile: "/etc/prometheus/prometheus.yml", dataDir: "/prometheus", retention: "15d", listenAddress: "127.0.0.1:9090" })).toEqual([
-      "--config.file=/etc/prometheus/prometheus.yml",
-      "--storage.tsdb.path=/prometheus",
-      "--storage.tsdb.retention.time=15d",
-      "--web.listen-address=127.0.0.1:9090",
-      "--enable-feature=exemplar-storage",
-    ]);
+    expect(prometheusArgs({ configFile: "/etc/prometheus/prometheus.yml", dataDir: "/prometheus", retention: "15d", listenAddress: "127.0.0.1:9090" })).toEqual(
+      [
+        "--config.file=/etc/prometheus/prometheus.yml",
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=15d",
+        "--web.listen-address=127.0.0.1:9090",
+        "--enable-feature=exemplar-storage",
+      ],
+    );
   });
 
   it.each([

@@ -24,7 +24,10 @@ beforeAll(async () => {
 /** The one artifact of a kind (and component), parsed. */
 function artifact(r: RenderResult, kind: string, component?: string): { path: string; text: string } {
   const found = r.manifest.artifacts.filter((a) => a.kind === kind && (component === undefined || a.component === component));
-  expect(found.map((a) => a.path), kind).toHaveLength(1);
+  expect(
+    found.map((a) => a.path),
+    kind,
+  ).toHaveLength(1);
   return { path: found[0].path, text: r.files[found[0].path] };
 }
 
@@ -133,7 +136,9 @@ describe.each(STACKS)("Grafana provisioning of the %s stack", (stack) => {
     const ds = YAML.parse(artifact(r, "grafana-datasources").text) as Cfg;
     const es = (ds.datasources as Cfg[]).find((d) => d.type === "elasticsearch")!;
     expect(es.secureJsonData.basicAuthPassword).toMatch(/^\$\{[A-Z_]+\}$/);
-    expect(find(r.plan, "random:index/randomPassword:RandomPassword", "grafana-admin-password").parent).toBe(find(r.plan, "tracestack:grafana:Grafana", "grafana").urn);
+    expect(find(r.plan, "random:index/randomPassword:RandomPassword", "grafana-admin-password").parent).toBe(
+      find(r.plan, "tracestack:grafana:Grafana", "grafana").urn,
+    );
   });
 });
 

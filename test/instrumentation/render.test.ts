@@ -75,7 +75,9 @@ describe("instrumentation on the home stack", () => {
       expect(after).toContain("systemctl try-restart honcho-server.service");
     }
     // One resource per drop-in: no separate reload command.
-    expect(r.plan.filter((p) => p.name.startsWith("danarch-instrumentation-honcho-server")).map((p) => p.name)).toEqual(["danarch-instrumentation-honcho-server-dropin"]);
+    expect(r.plan.filter((p) => p.name.startsWith("danarch-instrumentation-honcho-server")).map((p) => p.name)).toEqual([
+      "danarch-instrumentation-honcho-server-dropin",
+    ]);
     expect(Object.keys(r.files).filter((p) => /honcho-server\.service$/.test(p))).toEqual([]);
   });
 
@@ -100,7 +102,10 @@ describe("instrumentation on the k8s stack", () => {
     r = await render("k8s");
   });
 
-  type Patch = { metadata: { annotations: Record<string, string> }; spec: { template: { spec: { containers: { name: string; env: { name: string; value?: string; valueFrom?: unknown }[]; args?: string[] }[] } } } };
+  type Patch = {
+    metadata: { annotations: Record<string, string> };
+    spec: { template: { spec: { containers: { name: string; env: { name: string; value?: string; valueFrom?: unknown }[]; args?: string[] }[] } } };
+  };
 
   it("patches the memory API's Deployment with server-side apply under its own field manager, env only, not forced, not awaited", () => {
     const p = find(r.plan, "kubernetes:apps/v1:DeploymentPatch", "instrumentation-memory-honcho");
@@ -130,7 +135,13 @@ describe("instrumentation on the k8s stack", () => {
 
   it("runs a DCGM exporter on GPU nodes", () => {
     const ds = find(r.plan, "kubernetes:apps/v1:DaemonSet", "instrumentation-dcgm-exporter");
-    const spec = (ds.inputs.spec as { template: { spec: { nodeSelector: Record<string, string>; tolerations: { key: string }[]; containers: { image: string; ports: { hostPort: number }[] }[] } } }).template.spec;
+    const spec = (
+      ds.inputs.spec as {
+        template: {
+          spec: { nodeSelector: Record<string, string>; tolerations: { key: string }[]; containers: { image: string; ports: { hostPort: number }[] }[] };
+        };
+      }
+    ).template.spec;
     expect(spec.tolerations.map((t) => t.key)).toContain("nvidia.com/gpu");
     expect(spec.nodeSelector).toEqual({ "nvidia.com/gpu.present": "true" });
     expect(spec.containers[0].image).toMatch(/^nvcr\.io\/nvidia\/k8s\/dcgm-exporter:\d+\.\d+\.\d+-\d+\.\d+\.\d+-ubuntu22\.04$/);

@@ -102,7 +102,9 @@ describe("host files", () => {
         "",
       ].join("\n"),
     );
-    expect(renderLaunchdEnv("ai.hermes", [["OTEL_SERVICE_NAME", "hermes"]])).toContain("<key>EnvironmentVariables</key>\n\t<dict>\n\t\t<key>OTEL_SERVICE_NAME</key>\n\t\t<string>hermes</string>");
+    expect(renderLaunchdEnv("ai.hermes", [["OTEL_SERVICE_NAME", "hermes"]])).toContain(
+      "<key>EnvironmentVariables</key>\n\t<dict>\n\t\t<key>OTEL_SERVICE_NAME</key>\n\t\t<string>hermes</string>",
+    );
   });
 
   it("plans a launchd job: the EnvironmentVariables plist and the job's own plist path", () => {

@@ -25,7 +25,12 @@ describe("verify-coverage against a local Jaeger query API", () => {
   async function run(argv: string[], stdin = "") {
     let out = "";
     let err = "";
-    const code = await main(argv, () => stdin, (s) => (out += s), (s) => (err += s));
+    const code = await main(
+      argv,
+      () => stdin,
+      (s) => (out += s),
+      (s) => (err += s),
+    );
     return { code, out, err };
   }
 

@@ -66,13 +66,14 @@ const APT_PACKAGES: [tool: string, pkg: string][] = [
 
 /** Installs the Debian packages the test needs (root only; else says what is missing). */
 export function ensureTools(): void {
-  const missing = [
-    ...new Set(APT_PACKAGES.filter(([tool]) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0).map(([, pkg]) => pkg)),
-  ];
+  const missing = [...new Set(APT_PACKAGES.filter(([tool]) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0).map(([, pkg]) => pkg))];
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) throw new Error(`integration test: missing ${missing.join(", ")}; install them: apt-get install ${missing.join(" ")}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...missing]]) {
+  for (const args of [
+    ["update", "-qq"],
+    ["install", "-y", "-qq", "--no-install-recommends", ...missing],
+  ]) {
     const r = spawnSync("apt-get", args, { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`apt-get ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
   }
@@ -135,14 +136,22 @@ export function sshArgs(image: GuestImage, port: number, controlDir?: string): s
     // One TCP connection reused for every session (each command is still its own SSH exec
     // channel, as @pulumi/command's are): handshakes under software emulation cost seconds.
     ...(controlDir ? ["-o", "ControlMaster=no", "-o", `ControlPath=${controlDir}/ssh-%C`] : []),
-    "-i", image.key,
-    "-p", String(port),
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "BatchMode=yes",
-    "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=10",
-    "-o", "ServerAliveInterval=15",
+    "-i",
+    image.key,
+    "-p",
+    String(port),
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "ServerAliveInterval=15",
     `${GUEST_USER}@127.0.0.1`,
   ];
 }
@@ -160,18 +169,29 @@ export async function bootGuest(image: GuestImage, runDir: string, log: (s: stri
   const sshPort = port ?? (await freePort());
   const args = [
     ...(accel === "kvm" ? ["-enable-kvm", "-cpu", "host"] : ["-accel", "tcg"]),
-    "-m", "2048",
-    "-smp", "2",
-    "-kernel", image.kernel,
-    "-initrd", image.initrd,
-    "-append", "root=/dev/vda rw rootfstype=ext4 console=ttyS0 net.ifnames=0 quiet",
-    "-drive", `file=${overlay},if=virtio,format=qcow2`,
-    "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-    "-device", "virtio-net-pci,netdev=n0",
+    "-m",
+    "2048",
+    "-smp",
+    "2",
+    "-kernel",
+    image.kernel,
+    "-initrd",
+    image.initrd,
+    "-append",
+    "root=/dev/vda rw rootfstype=ext4 console=ttyS0 net.ifnames=0 quiet",
+    "-drive",
+    `file=${overlay},if=virtio,format=qcow2`,
+    "-netdev",
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    "-device",
+    "virtio-net-pci,netdev=n0",
     "-nographic",
-    "-serial", `file:${consoleLog}`,
-    "-monitor", "none",
-    "-pidfile", join(runDir, "qemu.pid"),
+    "-serial",
+    `file:${consoleLog}`,
+    "-monitor",
+    "none",
+    "-pidfile",
+    join(runDir, "qemu.pid"),
   ];
   const t0 = Date.now();
   const qemu: ChildProcess = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });

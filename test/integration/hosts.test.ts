@@ -18,7 +18,21 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import YAML from "yaml";
-import { type Guest, type GuestImage, GUEST_USER, HOST_FROM_GUEST, OUT_DIR, PROJECT_DIR, bootGuest, ensureGuestImage, ensureTools, exec, freePort, killStaleGuest, type Result } from "./guest";
+import {
+  type Guest,
+  type GuestImage,
+  GUEST_USER,
+  HOST_FROM_GUEST,
+  OUT_DIR,
+  PROJECT_DIR,
+  bootGuest,
+  ensureGuestImage,
+  ensureTools,
+  exec,
+  freePort,
+  killStaleGuest,
+  type Result,
+} from "./guest";
 import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
 import { FakeElasticsearch, PrometheusQueryRecorder, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
@@ -59,14 +73,24 @@ interface GuestHost {
 /** `tracestack:tls` once the TLS step turned it on (kept by every later step). */
 let tlsConfig: Record<string, unknown> | undefined;
 
-function stackConfig(p: { releasePort: number; esPort: number; promPort: number; hosts: Record<string, GuestHost>; jaegerHost?: string; keepPercent?: number; jaegerSha256?: string }): Record<string, unknown> {
+function stackConfig(p: {
+  releasePort: number;
+  esPort: number;
+  promPort: number;
+  hosts: Record<string, GuestHost>;
+  jaegerHost?: string;
+  keepPercent?: number;
+  jaegerSha256?: string;
+}): Record<string, unknown> {
   const releases = `http://${HOST_FROM_GUEST}:${p.releasePort}`;
   return {
     environment: "integration",
     target: {
       kind: "hosts",
       ssh: { user: GUEST_USER },
-      hosts: Object.fromEntries(Object.entries(p.hosts).map(([name, h]) => [name, { address: "127.0.0.1", sshPort: h.sshPort, hostKey: h.hostKey, os: "debian", arch: "amd64" }])),
+      hosts: Object.fromEntries(
+        Object.entries(p.hosts).map(([name, h]) => [name, { address: "127.0.0.1", sshPort: h.sshPort, hostKey: h.hostKey, os: "debian", arch: "amd64" }]),
+      ),
     },
     elasticsearch: { mode: "existing", url: `http://${HOST_FROM_GUEST}:${p.esPort}`, username: ES_USER },
     jaeger: {
@@ -136,7 +160,9 @@ const healthOf = (c: RemoteCommand) => assigned(c, "url");
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const paths = [...new Set(files().map((f) => f.path))];
-  const st = await sudo(`for p in ${paths.map(q).join(" ")}; do printf '%s %s\\n' "$(stat -c '%n inode=%i mtime=%.9Y %U:%G %a' "$p")" "$(sha256sum < "$p" | cut -c1-16)"; done`);
+  const st = await sudo(
+    `for p in ${paths.map(q).join(" ")}; do printf '%s %s\\n' "$(stat -c '%n inode=%i mtime=%.9Y %U:%G %a' "$p")" "$(sha256sum < "$p" | cut -c1-16)"; done`,
+  );
   expect(st.code, st.stderr).toBe(0);
   for (const line of st.stdout.trim().split("\n")) out[line.split(" ")[0]] = line.split(" ").slice(1).join(" ");
   for (const s of services()) {
@@ -176,7 +202,12 @@ async function bootHost(name: string, runDir: string): Promise<GuestHost> {
 async function releaseUrls(config: Record<string, unknown>): Promise<string[]> {
   vi.resetModules();
   const { renderStack } = await import("../../tools/render-lib.js");
-  const r = await renderStack({ projectDir: PROJECT_DIR, stack: HOST, config: { ...config, elasticsearchPassword: ES_PASSWORD }, importProgram: () => import("../../src/index.js") });
+  const r = await renderStack({
+    projectDir: PROJECT_DIR,
+    stack: HOST,
+    config: { ...config, elasticsearchPassword: ES_PASSWORD },
+    importProgram: () => import("../../src/index.js"),
+  });
   return r.plan
     .filter((p) => p.type === "command:remote:Command" && p.name.endsWith("-install"))
     .map((p) => /-o "\$tmp\/\$tarball" '?([^'\s]+)/.exec(String(p.inputs.create))?.[1] ?? "")
@@ -212,7 +243,10 @@ async function spanEndToEnd(operation: string): Promise<void> {
       },
     ],
   };
-  const sent = await guests[HOST].ssh(`curl -sS -w ' %{http_code}' -X POST http://127.0.0.1:4318/v1/traces -H 'Content-Type: application/json' --data-binary @-`, JSON.stringify(otlp));
+  const sent = await guests[HOST].ssh(
+    `curl -sS -w ' %{http_code}' -X POST http://127.0.0.1:4318/v1/traces -H 'Content-Type: application/json' --data-binary @-`,
+    JSON.stringify(otlp),
+  );
   expect(sent.code, sent.stderr).toBe(0);
   expect(sent.stdout.trim()).toMatch(/ 200$/);
   // The gateway decides after decision_wait (10 s); Jaeger's bulk processor flushes every 200 ms.
@@ -277,7 +311,8 @@ beforeAll(async () => {
   mkdirSync(join(homedir(), ".ssh"), { recursive: true, mode: 0o700 });
   const sock = join(RUN_DIR, "agent.sock");
   agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
-  for (let i = 0; i < 50 && (await exec("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: sock } })).code === 2; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && (await exec("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: sock } })).code === 2; i++)
+    await new Promise((r) => setTimeout(r, 100));
   const add = await exec("ssh-add", [image.key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
   expect(add.code, add.stderr).toBe(0);
 
@@ -285,7 +320,9 @@ beforeAll(async () => {
   await booting;
   // The app's units exist before the first up places their drop-ins (they start in the app's tests).
   const appTar = await packApp(join(RUN_DIR, "releases"), (await wheels).dir);
-  const installed = await timed("app install on the guest (pip from the wheel directory)", () => sudo(installScript(`http://${HOST_FROM_GUEST}:${releaseServer.port}/${appTar}`)));
+  const installed = await timed("app install on the guest (pip from the wheel directory)", () =>
+    sudo(installScript(`http://${HOST_FROM_GUEST}:${releaseServer.port}/${appTar}`)),
+  );
   expect(installed.code, installed.stdout + installed.stderr).toBe(0);
   await engine.init(stackConfig({ ...base, hosts }));
   // The README's secret path: the key on stdin, stored encrypted.
@@ -325,7 +362,11 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     commands = remoteCommands(state);
     for (const r of state.filter((x) => x.type === "command:remote:Command")) deployOutput[r.urn.split("::").pop()!] = String(r.outputs?.stdout ?? "");
     // Everything this stack runs over SSH lands on the VM, named by its host.
-    expect(services().map((s) => s.name).sort()).toEqual([`${HOST}-jaeger-service`, `${HOST}-otel-agent-${HOST}-service`, `${HOST}-otel-gateway-service`]);
+    expect(
+      services()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([`${HOST}-jaeger-service`, `${HOST}-otel-agent-${HOST}-service`, `${HOST}-otel-gateway-service`]);
     expect(commands.every((c) => c.name.startsWith(`${HOST}-`))).toBe(true);
     expect(commands.every((c) => c.inputs.addPreviousOutputInEnv === false)).toBe(true);
     for (const c of installs()) expect(deployOutput[c.name]).toMatch(/^installed .* in \/opt\/tracestack\//m);
@@ -345,7 +386,12 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     expect(stackFile).toMatch(/tracestack:elasticsearchPassword:\s*\n\s*secure: /);
     const raw = await engine.must(["stack", "export"]);
     const outputs = await engine.must(["stack", "output", "--json"]);
-    for (const [where, text] of [["the stack file", stackFile], ["the state", raw.stdout], ["the outputs", outputs.stdout], ["the transcript", engine.transcript.join("\n")]] as const) {
+    for (const [where, text] of [
+      ["the stack file", stackFile],
+      ["the state", raw.stdout],
+      ["the outputs", outputs.stdout],
+      ["the transcript", engine.transcript.join("\n")],
+    ] as const) {
       expect(text.includes(keyLine), `the SSH key in ${where}`).toBe(false);
       expect(text.includes("pa$$"), `the Elasticsearch password in ${where}`).toBe(false);
     }
@@ -371,7 +417,11 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     for (const f of secrets) expect(f.mode).toBe("0600");
     expect(snap["/etc/tracestack/jaeger/es-password"]).toMatch(/ jaeger:jaeger 600 /);
     const staged = files().filter((f) => f.staged);
-    expect(staged.map((f) => f.path).sort()).toEqual(["/etc/tracestack/jaeger/config.yaml", "/etc/tracestack/otel-agent/config.yaml", "/etc/tracestack/otel-gateway/config.yaml"]);
+    expect(staged.map((f) => f.path).sort()).toEqual([
+      "/etc/tracestack/jaeger/config.yaml",
+      "/etc/tracestack/otel-agent/config.yaml",
+      "/etc/tracestack/otel-gateway/config.yaml",
+    ]);
     const leftovers = await sudo(`ls -1 ${staged.map((f) => q(`${f.path}.next`)).join(" ")} 2>/dev/null || true`);
     expect(leftovers.stdout.trim(), "staged configs are moved into place").toBe("");
   });
@@ -386,11 +436,20 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
 
   it("the ILM bootstrap put the policy, the templates and the write indices into Elasticsearch", () => {
     const body = (suffix: string) => JSON.parse(commands.find((c) => c.name === `${HOST}-index-lifecycle-bootstrap-file-${suffix}`)!.stdin!) as unknown;
-    expect(es.requests.every((r) => r.authorized), "every request carries the password from the 0600 file").toBe(true);
+    expect(
+      es.requests.every((r) => r.authorized),
+      "every request carries the password from the 0600 file",
+    ).toBe(true);
     expect([...es.policies.keys()]).toEqual(["tracestack-jaeger"]);
     expect(es.policies.get("tracestack-jaeger")).toEqual(body("ilm-policy-json"));
-    expect(Object.fromEntries(es.templates)).toEqual({ "it-jaeger-span": body("index-template-span-json"), "it-jaeger-service": body("index-template-service-json") });
-    expect(Object.fromEntries(es.indices)).toEqual({ "it-jaeger-span-000001": body("initial-index-span-json"), "it-jaeger-service-000001": body("initial-index-service-json") });
+    expect(Object.fromEntries(es.templates)).toEqual({
+      "it-jaeger-span": body("index-template-span-json"),
+      "it-jaeger-service": body("index-template-service-json"),
+    });
+    expect(Object.fromEntries(es.indices)).toEqual({
+      "it-jaeger-span-000001": body("initial-index-span-json"),
+      "it-jaeger-service-000001": body("initial-index-service-json"),
+    });
     expect(es.aliases.get("it-jaeger-span-write")).toEqual({ index: "it-jaeger-span-000001", isWriteIndex: true });
     expect(es.aliases.get("it-jaeger-service-write")).toEqual({ index: "it-jaeger-service-000001", isWriteIndex: true });
   });
@@ -410,7 +469,10 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     await up("second pulumi up", ["--expect-no-changes"]);
     const after = await snapshot();
     const writes = es.requests.slice(esBefore).filter((r) => r.method === "PUT" && !r.path.startsWith("/_"));
-    expect(writes.map((w) => w.path), "the bootstrap did not create indices again").toEqual([]);
+    expect(
+      writes.map((w) => w.path),
+      "the bootstrap did not create indices again",
+    ).toEqual([]);
     expect(diff(before, after), "a second up is a no-op").toEqual([]);
   });
 
@@ -487,10 +549,18 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
     const { preview } = await timed("preview (sampling)", () => engine.preview());
     // The deploy smoke test re-runs too: the gateway's config is part of the pipeline it checks.
-    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([`${HOST}-otel-gateway-file-config-yaml`, `${HOST}-otel-gateway-service`, `${HOST}-smoke-test`]);
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual([
+      `${HOST}-otel-gateway-file-config-yaml`,
+      `${HOST}-otel-gateway-service`,
+      `${HOST}-smoke-test`,
+    ]);
     await up("pulumi up (sampling)");
     const after = await snapshot();
-    expect(diff(before, after).map((d) => d.split(":\n")[0]).sort()).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-gateway"]);
+    expect(
+      diff(before, after)
+        .map((d) => d.split(":\n")[0])
+        .sort(),
+    ).toEqual(["/etc/tracestack/otel-gateway/config.yaml", "tracestack-otel-gateway"]);
     expect(starts(after, "tracestack-otel-gateway")).toBe(starts(before, "tracestack-otel-gateway") + 1);
     const cfg = await sudo("cat /etc/tracestack/otel-gateway/config.yaml");
     expect(cfg.stdout).toMatch(/sampling_percentage: 50\b/);
@@ -503,8 +573,21 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     const certs = join(RUN_DIR, "certs");
     tlsConfig = { mode: "given", dir: certs };
     const stackFile = join(RUN_DIR, "certs-stack.yaml");
-    writeFileSync(stackFile, YAML.stringify({ config: Object.fromEntries(Object.entries(stackConfig({ ...base, hosts, keepPercent: 50 })).map(([k, v]) => [`tracestack:${k}`, v])) }));
-    const tool = ["--require", "ts-node/register/transpile-only", join(PROJECT_DIR, "tools/certs.ts"), "--stack", HOST, "--stack-file", stackFile, "--out", certs];
+    writeFileSync(
+      stackFile,
+      YAML.stringify({ config: Object.fromEntries(Object.entries(stackConfig({ ...base, hosts, keepPercent: 50 })).map(([k, v]) => [`tracestack:${k}`, v])) }),
+    );
+    const tool = [
+      "--require",
+      "ts-node/register/transpile-only",
+      join(PROJECT_DIR, "tools/certs.ts"),
+      "--stack",
+      HOST,
+      "--stack-file",
+      stackFile,
+      "--out",
+      certs,
+    ];
     const issued = await exec("node", tool, { cwd: PROJECT_DIR });
     expect(issued.code, issued.stderr).toBe(0);
     expect(issued.stdout).toContain(`wrote ${join(certs, "gateway.crt")}`);
@@ -546,16 +629,30 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     );
     await up("pulumi up (tls on)");
     const after = await snapshot();
-    for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`]) expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
+    for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`])
+      expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
 
     // Keys: 0600, owned by the service user; the CA like every config file (root, readable by the service's group).
-    const st = await sudo("stat -c '%n %U %a' /etc/tracestack/otel-gateway/tls/server.key /etc/tracestack/jaeger/tls/server.key /etc/tracestack/otel-agent/tls/ca.crt");
-    expect(st.stdout.trim().split("\n")).toEqual(["/etc/tracestack/otel-gateway/tls/server.key otelcol 600", "/etc/tracestack/jaeger/tls/server.key jaeger 600", "/etc/tracestack/otel-agent/tls/ca.crt root 640"]);
+    const st = await sudo(
+      "stat -c '%n %U %a' /etc/tracestack/otel-gateway/tls/server.key /etc/tracestack/jaeger/tls/server.key /etc/tracestack/otel-agent/tls/ca.crt",
+    );
+    expect(st.stdout.trim().split("\n")).toEqual([
+      "/etc/tracestack/otel-gateway/tls/server.key otelcol 600",
+      "/etc/tracestack/jaeger/tls/server.key jaeger 600",
+      "/etc/tracestack/otel-agent/tls/ca.crt root 640",
+    ]);
     // Each TLS receiver: plaintext refused by the server (Go's answer to HTTP on a TLS port), TLS verified with the CA answers.
-    for (const [what, port] of [["gateway", 4418], ["jaeger", 14318]] as const) {
-      const plain = await sudo(`curl -sS -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:${port}/v1/traces -H 'Content-Type: application/json' -d '{}' || true`);
+    for (const [what, port] of [
+      ["gateway", 4418],
+      ["jaeger", 14318],
+    ] as const) {
+      const plain = await sudo(
+        `curl -sS -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:${port}/v1/traces -H 'Content-Type: application/json' -d '{}' || true`,
+      );
       expect(plain.stdout.trim(), `${what}: plaintext`).toMatch(/^(400|000)$/);
-      const tls = await sudo(`curl -sS -o /dev/null -w '%{http_code}' --cacert /etc/tracestack/otel-agent/tls/ca.crt -X POST https://localhost:${port}/v1/traces -H 'Content-Type: application/json' -d '{}'`);
+      const tls = await sudo(
+        `curl -sS -o /dev/null -w '%{http_code}' --cacert /etc/tracestack/otel-agent/tls/ca.crt -X POST https://localhost:${port}/v1/traces -H 'Content-Type: application/json' -d '{}'`,
+      );
       expect(tls.stdout.trim(), `${what}: over TLS: ${tls.stderr}`).toBe("200");
       const wrongCa = await sudo(`curl -sS -o /dev/null --cacert /tmp/other-ca.crt https://localhost:${port}/v1/traces 2>&1; echo " exit=$?"`);
       expect(wrongCa.stdout, `${what}: a client trusting another CA`).toMatch(/exit=60/);
@@ -571,7 +668,17 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     for (const f of ["ca.crt", "ca.key"]) cpSync(join(RUN_DIR, "certs", f), join(certs2, f));
     tlsConfig = { mode: "given", dir: certs2 };
     const stackFile = join(RUN_DIR, "certs-stack.yaml");
-    const tool = ["--require", "ts-node/register/transpile-only", join(PROJECT_DIR, "tools/certs.ts"), "--stack", HOST, "--stack-file", stackFile, "--out", certs2];
+    const tool = [
+      "--require",
+      "ts-node/register/transpile-only",
+      join(PROJECT_DIR, "tools/certs.ts"),
+      "--stack",
+      HOST,
+      "--stack-file",
+      stackFile,
+      "--out",
+      certs2,
+    ];
     expect((await exec("node", tool, { cwd: PROJECT_DIR })).code).toBe(0);
     const keys = await exec("node", [...tool, "--keys-json"], { cwd: PROJECT_DIR });
     tlsKeys = { ...tlsKeys, ...(JSON.parse(keys.stdout) as Record<string, string>) };
@@ -624,9 +731,15 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
       ["the stack file", stackFile],
       ["the exported state", exported.stdout],
       ...stateFiles.map((f) => [`state file ${f.path}`, f.text] as [string, string]),
-      ...filesUnder(join(RUN_DIR, "engine", "pulumi-home")).filter((f) => /\.(log|json|txt)$/.test(f.path)).map((f) => [`engine file ${f.path}`, f.text] as [string, string]),
+      ...filesUnder(join(RUN_DIR, "engine", "pulumi-home"))
+        .filter((f) => /\.(log|json|txt)$/.test(f.path))
+        .map((f) => [`engine file ${f.path}`, f.text] as [string, string]),
     ];
-    const leaks = where.flatMap(([w, text]) => Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => `${k} in ${w}`));
+    const leaks = where.flatMap(([w, text]) =>
+      Object.entries(secrets)
+        .filter(([, v]) => text.includes(v))
+        .map(([k]) => `${k} in ${w}`),
+    );
     expect(leaks).toEqual([]);
   });
 
@@ -635,8 +748,14 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50, jaegerHost: HOST2 }));
     const { preview } = await timed("preview (move)", () => engine.preview());
     const ops = changed(preview);
-    expect(ops.filter((c) => c.name.startsWith(`${HOST}-jaeger-`)).every((c) => c.op === "delete"), JSON.stringify(ops)).toBe(true);
-    expect(ops.filter((c) => c.name.startsWith(`${HOST2}-jaeger-`)).every((c) => c.op === "create"), JSON.stringify(ops)).toBe(true);
+    expect(
+      ops.filter((c) => c.name.startsWith(`${HOST}-jaeger-`)).every((c) => c.op === "delete"),
+      JSON.stringify(ops),
+    ).toBe(true);
+    expect(
+      ops.filter((c) => c.name.startsWith(`${HOST2}-jaeger-`)).every((c) => c.op === "create"),
+      JSON.stringify(ops),
+    ).toBe(true);
     expect(ops.some((c) => c.name === `${HOST2}-jaeger-service`)).toBe(true);
     await up("pulumi up (move)");
 

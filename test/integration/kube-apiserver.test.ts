@@ -50,7 +50,8 @@ function applyAll(k: KubeApiServer, r: RenderResult, extra: string[] = []): { pa
 }
 
 const NAMESPACES = ["observability", "memory", "inference"];
-const KINDS = "configmaps,secrets,services,serviceaccounts,deployments,statefulsets,daemonsets,jobs,networkpolicies,poddisruptionbudgets,ingresses,persistentvolumeclaims,roles,rolebindings";
+const KINDS =
+  "configmaps,secrets,services,serviceaccounts,deployments,statefulsets,daemonsets,jobs,networkpolicies,poddisruptionbudgets,ingresses,persistentvolumeclaims,roles,rolebindings";
 
 interface Live {
   kind: string;
@@ -107,7 +108,10 @@ beforeAll(async () => {
   for (const ns of ["memory", "inference"]) k.ok(["create", "namespace", ns]);
   const patch = objects(base).find((o) => o.path.endsWith("deploymentpatch-vllm.yaml"))!.doc;
   vllmOwnerArgs = (JSON.parse(patch.metadata.annotations![OWNER_ARGS_ANNOTATION]) as Record<string, string[]>).vllm;
-  k.ok(["apply", "--server-side", "--field-manager=inference-team", "-f", "-"], JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])));
+  k.ok(
+    ["apply", "--server-side", "--field-manager=inference-team", "-f", "-"],
+    JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])),
+  );
   k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [])));
 }, 300_000);
 
@@ -154,7 +158,11 @@ describe("the k8s stack applied server-side", () => {
       expect(k.get<{ immutable?: boolean }>("configmap", cm.metadata.name, "observability").immutable, cm.metadata.name).toBe(true);
     }
     const gatewayCm = configMaps.find((c) => c.metadata.name.startsWith("otel-gateway-config-"))!;
-    const live = k.get<{ spec: { template: { spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[] } } } }>("statefulset", "otel-gateway", "observability");
+    const live = k.get<{ spec: { template: { spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[] } } } }>(
+      "statefulset",
+      "otel-gateway",
+      "observability",
+    );
     const mounted = live.spec.template.spec.volumes.flatMap((v) => (v.projected?.sources ?? []).map((s) => s.configMap?.name)).filter(Boolean);
     expect(mounted).toEqual([gatewayCm.metadata.name]);
   });
@@ -187,14 +195,27 @@ describe("one setting changed", () => {
   it("leaves the old config object as it was for the old pods, and the API server refuses to change it", () => {
     const old = k.get<{ data: Record<string, string> }>("configmap", oldGatewayConfig.metadata.name, "observability");
     expect(old.data).toEqual(oldGatewayConfig.data);
-    const edit = k.kubectl(["patch", "configmap", oldGatewayConfig.metadata.name, "-n", "observability", "--type=merge", "-p", JSON.stringify({ data: { "config.yaml": "receivers: {}\n" } })]);
+    const edit = k.kubectl([
+      "patch",
+      "configmap",
+      oldGatewayConfig.metadata.name,
+      "-n",
+      "observability",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ data: { "config.yaml": "receivers: {}\n" } }),
+    ]);
     expect(edit.code).not.toBe(0);
     expect(edit.stderr).toMatch(/field is immutable when `immutable` is set/);
   });
 
   it("so a new pod never mounts a stale config: the template names the object holding the new config", () => {
     const newConfig = objects(sampling).find((o) => o.doc.kind === "ConfigMap" && o.doc.metadata.name.startsWith("otel-gateway-config-"))!.doc;
-    const live = k.get<{ spec: { template: { spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[] } } } }>("statefulset", "otel-gateway", "observability");
+    const live = k.get<{ spec: { template: { spec: { volumes: { projected?: { sources: { configMap?: { name: string } }[] } }[] } } } }>(
+      "statefulset",
+      "otel-gateway",
+      "observability",
+    );
     const name = live.spec.template.spec.volumes.flatMap((v) => (v.projected?.sources ?? []).map((s) => s.configMap?.name)).find(Boolean)!;
     expect(name).toBe(newConfig.metadata.name);
     const mountedData = k.get<{ data: Record<string, string> }>("configmap", name, "observability").data;
@@ -207,7 +228,9 @@ describe("one setting changed", () => {
     const b = snapshot(k);
     applyAll(k, await renderFresh("k8s", withValue(stackValues("k8s"), "lifecycle.deleteAfter", "45d")));
     const workloads = changed(b, snapshot(k)).filter((x) => /^(Deployment|StatefulSet|DaemonSet)\//.test(x));
-    expect(workloads, "an ILM age must not roll a workload (Jaeger's tracestack.dev/start-after carried the bootstrap Job's hashed name: issue #14)").toEqual([]);
+    expect(workloads, "an ILM age must not roll a workload (Jaeger's tracestack.dev/start-after carried the bootstrap Job's hashed name: issue #14)").toEqual(
+      [],
+    );
   });
 });
 
@@ -229,7 +252,10 @@ describe("field ownership", () => {
   });
 
   it("the vLLM patch owns only its env entries: the owner's args and env stay the owner's", () => {
-    const live = k.get<{ metadata: { managedFields: { manager: string; fieldsV1: unknown }[] }; spec: { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } } }>("deployment", "vllm", "inference");
+    const live = k.get<{
+      metadata: { managedFields: { manager: string; fieldsV1: unknown }[] };
+      spec: { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } };
+    }>("deployment", "vllm", "inference");
     const c = live.spec.template.spec.containers[0];
     expect(c.args).toEqual(["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs]);
     expect(c.env.map((e) => e.name)).toContain("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
@@ -240,16 +266,25 @@ describe("field ownership", () => {
   });
 
   it("the owner's next server-side apply of its own manifest does not conflict and keeps tracestack's env", () => {
-    const again = k.kubectl(["apply", "--server-side", "--field-manager=inference-team", "-f", "-"], JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])));
+    const again = k.kubectl(
+      ["apply", "--server-side", "--field-manager=inference-team", "-f", "-"],
+      JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])),
+    );
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
-    const env = k.get<{ spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } }>("deployment", "vllm", "inference").spec.template.spec.containers[0].env.map((e) => e.name);
+    const env = k
+      .get<{ spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } }>("deployment", "vllm", "inference")
+      .spec.template.spec.containers[0].env.map((e) => e.name);
     expect(env).toEqual(expect.arrayContaining(["TEAM_SETTING", "OTEL_SERVICE_NAME", "HOST_IP"]));
   });
 
   it("removing the patch (its manager applies nothing) removes tracestack's env only", () => {
-    k.ok(["apply", "--server-side", `--field-manager=${PATCH_FIELD_MANAGER}`, "-f", "-"], JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "vllm", namespace: "inference" } }));
-    const c = k.get<{ spec: { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } } }>("deployment", "vllm", "inference").spec.template.spec.containers[0];
+    k.ok(
+      ["apply", "--server-side", `--field-manager=${PATCH_FIELD_MANAGER}`, "-f", "-"],
+      JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "vllm", namespace: "inference" } }),
+    );
+    const c = k.get<{ spec: { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } } }>("deployment", "vllm", "inference").spec
+      .template.spec.containers[0];
     expect(c.args).toEqual(["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs]);
     expect(c.env.map((e) => e.name)).toEqual(["TEAM_SETTING"]);
     // Back for the tests after this one.
@@ -258,15 +293,24 @@ describe("field ownership", () => {
   });
 
   it("an owner who later sets an env entry tracestack patches gets the API server's conflict naming tracestack's manager", () => {
-    const r = k.kubectl(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])));
+    const r = k.kubectl(
+      ["apply", "--server-side", "--field-manager=memory-team", "-f", "-"],
+      JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])),
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(new RegExp(`conflict with "${PATCH_FIELD_MANAGER}"`));
   });
 
   it("a patch never takes an env entry the owner sets itself: `up` fails naming the field and the owner", () => {
     // The patch removed, the owner sets the variable, then tracestack's up applies the patch again.
-    k.ok(["apply", "--server-side", `--field-manager=${PATCH_FIELD_MANAGER}`, "-f", "-"], JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "honcho", namespace: "memory" } }));
-    k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])));
+    k.ok(
+      ["apply", "--server-side", `--field-manager=${PATCH_FIELD_MANAGER}`, "-f", "-"],
+      JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "honcho", namespace: "memory" } }),
+    );
+    k.ok(
+      ["apply", "--server-side", "--field-manager=memory-team", "-f", "-"],
+      JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])),
+    );
     const patch = objects(base).find((o) => o.path.endsWith("deploymentpatch-honcho.yaml"))!.doc;
     const r = k.kubectl(applyArgs(patch), JSON.stringify(patch));
     expect(r.code).not.toBe(0);
@@ -300,6 +344,8 @@ describe("a storageSize change", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('The PersistentVolumeClaim "data-grafana-0" is invalid');
     expect(r.stderr).toContain("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims");
-    expect(k.get<{ spec: { resources: { requests: { storage: string } } } }>("pvc", "data-grafana-0", "observability").spec.resources.requests.storage).toBe("5Gi");
+    expect(k.get<{ spec: { resources: { requests: { storage: string } } } }>("pvc", "data-grafana-0", "observability").spec.resources.requests.storage).toBe(
+      "5Gi",
+    );
   });
 });

@@ -22,7 +22,9 @@ const BIN = join(PROJECT_DIR, ".toolchain/bin");
 export function toolchainBinary(name: "kube-apiserver" | "kubectl" | "etcd" | "pulumi-resource-kubernetes"): string {
   const p = join(BIN, name);
   if (!existsSync(p)) {
-    throw new Error(`${p} is missing: build it with \`npm run toolchain\` (README "The toolchain"; TRACESTACK_TOOLCHAIN_KUBE=0 skips it there, and this test then fails)`);
+    throw new Error(
+      `${p} is missing: build it with \`npm run toolchain\` (README "The toolchain"; TRACESTACK_TOOLCHAIN_KUBE=0 skips it there, and this test then fails)`,
+    );
   }
   return p;
 }
@@ -48,10 +50,16 @@ function generateKeys(dir: string): void {
   openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=tracestack-test-ca"], dir);
   writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver"], dir);
-  openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext"], dir);
+  openssl(
+    ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext"],
+    dir,
+  );
   writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "admin.key", "-out", "admin.csr", "-subj", "/O=system:masters/CN=tracestack-admin"], dir);
-  openssl(["x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "admin.crt", "-days", "2", "-extfile", "client.ext"], dir);
+  openssl(
+    ["x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "admin.crt", "-days", "2", "-extfile", "client.ext"],
+    dir,
+  );
   openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key"], dir);
   openssl(["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
 }

@@ -60,7 +60,12 @@ function renderCase({ name, version, target, replicas }: (typeof cases)[number])
       extraMetricsScrapes: [{ jobName: "llama-server", targets: ["127.0.0.1:8080"] }],
     }),
   );
-  return ([["gateway", gateway], ["agent", agent]] as const).map(([kind, obj]) => {
+  return (
+    [
+      ["gateway", gateway],
+      ["agent", agent],
+    ] as const
+  ).map(([kind, obj]) => {
     const file = path.join(dir, `${name}-${kind}.yaml`);
     writeFileSync(file, toYaml(obj));
     return file;

@@ -156,9 +156,14 @@ describe("the toolchain's collector validates every rendered collector config", 
     const agent = configsOf(r, "collector-config").find((c) => c.path.includes("otel-agent"))!;
     const used = [...new Set([...agent.text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]))].sort();
     expect(used.length).toBeGreaterThan(0);
-    const ds = YAML.parse(r.files["files/observability/daemonset-otel-agent.yaml"]) as { spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } } };
+    const ds = YAML.parse(r.files["files/observability/daemonset-otel-agent.yaml"]) as {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
+    };
     const set = new Set(ds.spec.template.spec.containers.flatMap((c) => (c.env ?? []).map((e) => e.name)));
-    expect(used.filter((n) => !set.has(n)), `set: ${[...set].join(", ")}`).toEqual([]);
+    expect(
+      used.filter((n) => !set.has(n)),
+      `set: ${[...set].join(", ")}`,
+    ).toEqual([]);
   });
 
   it("a config the collector must refuse is refused (the check bites)", () => {

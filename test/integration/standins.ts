@@ -55,7 +55,14 @@ export function buildRelease(root: string, urlPath: string, binDir: string, cach
     // Byte-reproducible: fixed mtimes and owners, gzip without a name or timestamp (-1: the checksum
     // is what matters, not the ratio; pigz -n writes the same format, faster).
     const gzip = spawnSync("sh", ["-c", "command -v pigz"]).status === 0 ? "pigz -n -1" : "gzip -n -1";
-    execFileSync("sh", ["-c", `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - "$2" | ${gzip} > "$3.tmp" && mv "$3.tmp" "$3"`, "sh", stage, member.split("/")[0], cached]);
+    execFileSync("sh", [
+      "-c",
+      `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - "$2" | ${gzip} > "$3.tmp" && mv "$3.tmp" "$3"`,
+      "sh",
+      stage,
+      member.split("/")[0],
+      cached,
+    ]);
     rmSync(stage, { recursive: true, force: true });
   }
   copyFileSync(cached, join(dir, file));
@@ -193,7 +200,10 @@ export class FakeElasticsearch {
   port = 0;
   private seq = 0;
 
-  constructor(private readonly username: string, private readonly password: string) {}
+  constructor(
+    private readonly username: string,
+    private readonly password: string,
+  ) {}
 
   async start(): Promise<number> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -240,7 +250,14 @@ export class FakeElasticsearch {
         name: "tracestack-it",
         cluster_name: "tracestack-it",
         cluster_uuid: "tWB1cUYwR0uDKAdLBEpZbg",
-        version: { number: "8.19.0", build_flavor: "default", build_type: "docker", lucene_version: "9.12.2", minimum_wire_compatibility_version: "7.17.0", minimum_index_compatibility_version: "7.0.0" },
+        version: {
+          number: "8.19.0",
+          build_flavor: "default",
+          build_type: "docker",
+          lucene_version: "9.12.2",
+          minimum_wire_compatibility_version: "7.17.0",
+          minimum_index_compatibility_version: "7.0.0",
+        },
         tagline: "You Know, for Search",
       });
     }
@@ -251,7 +268,8 @@ export class FakeElasticsearch {
       return reply(200, { acknowledged: true });
     }
     if (method === "GET" && parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
-      if (!this.policies.has(parts[2])) return reply(404, { error: { type: "resource_not_found_exception", reason: `Lifecycle policy not found: ${parts[2]}` }, status: 404 });
+      if (!this.policies.has(parts[2]))
+        return reply(404, { error: { type: "resource_not_found_exception", reason: `Lifecycle policy not found: ${parts[2]}` }, status: 404 });
       return reply(200, { [parts[2]]: { version: 1, policy: (this.policies.get(parts[2]) as { policy?: unknown }).policy } });
     }
     if (method === "PUT" && parts[0] === "_index_template" && parts[1]) {
@@ -317,7 +335,12 @@ export class FakeElasticsearch {
     for (const name of expr.split(",").map(decodeURIComponent)) {
       if (name === "_all" || name === "*") known.forEach((i) => out.add(i));
       else if (name.includes("*")) {
-        const re = new RegExp(`^${name.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+        const re = new RegExp(
+          `^${name
+            .split("*")
+            .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+        );
         known.forEach((i) => re.test(i) && out.add(i));
         [...this.aliases].forEach(([a, v]) => re.test(a) && out.add(v.index));
       } else if (this.aliases.has(name)) out.add(this.aliases.get(name)!.index);
@@ -386,7 +409,18 @@ export class FakeElasticsearch {
       }
       const source = JSON.parse(lines[++i] ?? "{}") as Record<string, unknown>;
       this.documents.push({ op, target, index, id, source });
-      items.push({ [op]: { _index: index, _id: id, _version: 1, result: "created", _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: this.seq, _primary_term: 1, status: 201 } });
+      items.push({
+        [op]: {
+          _index: index,
+          _id: id,
+          _version: 1,
+          result: "created",
+          _shards: { total: 1, successful: 1, failed: 0 },
+          _seq_no: this.seq,
+          _primary_term: 1,
+          status: 201,
+        },
+      });
     }
     return { took: 1, errors: false, items };
   }
@@ -476,7 +510,8 @@ export class PrometheusQueryRecorder {
           res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
           res.end(text);
         };
-        if (!/^\/api\/v1\/query(_range)?$/.test(url.pathname) || query === null) return json(400, { status: "error", errorType: "bad_data", error: `stand-in: unexpected ${req.method} ${url.pathname}` });
+        if (!/^\/api\/v1\/query(_range)?$/.test(url.pathname) || query === null)
+          return json(400, { status: "error", errorType: "bad_data", error: `stand-in: unexpected ${req.method} ${url.pathname}` });
         this.queries.push(query);
         return json(200, { status: "success", data: { resultType: url.pathname.endsWith("_range") ? "matrix" : "vector", result: [] } });
       });
@@ -492,7 +527,12 @@ export class PrometheusQueryRecorder {
  */
 export function promqlReferences(expr: string): { metric: string; labels: string[]; values: Record<string, string> }[] {
   const out: { metric: string; labels: string[]; values: Record<string, string> }[] = [];
-  const grouping = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(",").map((s) => s.trim()).filter(Boolean));
+  const grouping = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const m of expr.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
     const matchers = [...m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"([^"]*)"|`([^`]*)`)/g)];
     const values: Record<string, string> = {};

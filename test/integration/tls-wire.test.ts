@@ -38,7 +38,8 @@ function requireBinary(name: string): string {
 
 /** A rendered host path, moved under the test's directory. */
 const moved = (p: string) => join(root, p);
-const relocate = (text: string) => text.replaceAll("/etc/tracestack/", `${root}/etc/tracestack/`).replaceAll("/var/lib/tracestack/", `${root}/var/lib/tracestack/`);
+const relocate = (text: string) =>
+  text.replaceAll("/etc/tracestack/", `${root}/etc/tracestack/`).replaceAll("/var/lib/tracestack/", `${root}/var/lib/tracestack/`);
 
 async function waitFor(what: string, f: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -52,10 +53,13 @@ async function waitFor(what: string, f: () => Promise<boolean>, ms = 60_000): Pr
 /** POST `{}` to an OTLP/HTTP receiver over HTTPS, trusting `ca`: the status, or the TLS error. */
 function postTls(port: number, ca: string): Promise<number | string> {
   return new Promise((res) => {
-    const req = httpsRequest({ host: "127.0.0.1", servername: "localhost", port, path: "/v1/traces", method: "POST", ca, headers: { "Content-Type": "application/json" } }, (r) => {
-      r.resume();
-      res(r.statusCode ?? 0);
-    });
+    const req = httpsRequest(
+      { host: "127.0.0.1", servername: "localhost", port, path: "/v1/traces", method: "POST", ca, headers: { "Content-Type": "application/json" } },
+      (r) => {
+        r.resume();
+        res(r.statusCode ?? 0);
+      },
+    );
     req.on("error", (e: NodeJS.ErrnoException) => res(e.code ?? e.message));
     req.end("{}");
   });
@@ -65,7 +69,23 @@ beforeAll(async () => {
   requireBinary("otelcol-contrib");
   requireBinary("jaeger");
   await es.start();
-  const names = ["aGrpc", "aHttp", "aHealth", "aMetrics", "gGrpc", "gHttp", "gHealth", "gMetrics", "gSpan", "jGrpc", "jHttp", "jUi", "jQuery", "jHealth", "jMetrics"];
+  const names = [
+    "aGrpc",
+    "aHttp",
+    "aHealth",
+    "aMetrics",
+    "gGrpc",
+    "gHttp",
+    "gHealth",
+    "gMetrics",
+    "gSpan",
+    "jGrpc",
+    "jHttp",
+    "jUi",
+    "jQuery",
+    "jHealth",
+    "jMetrics",
+  ];
   ports = {};
   for (const n of names) {
     let p = await freePort();
@@ -77,8 +97,21 @@ beforeAll(async () => {
   v = withValue(v, "grafana", { mode: "existing", url: "http://127.0.0.1:3000" });
   v = withValue(v, "prometheus", { mode: "existing", url: "http://127.0.0.1:9090" });
   v = withValue(v, "collector.agent.ports", { otlpGrpc: ports.aGrpc, otlpHttp: ports.aHttp, health: ports.aHealth, metrics: ports.aMetrics });
-  v = withValue(v, "collector.gateway.ports", { otlpGrpc: ports.gGrpc, otlpHttp: ports.gHttp, health: ports.gHealth, metrics: ports.gMetrics, spanmetrics: ports.gSpan });
-  v = withValue(v, "jaeger.ports", { otlpGrpc: ports.jGrpc, otlpHttp: ports.jHttp, ui: ports.jUi, grpcQuery: ports.jQuery, health: ports.jHealth, metrics: ports.jMetrics });
+  v = withValue(v, "collector.gateway.ports", {
+    otlpGrpc: ports.gGrpc,
+    otlpHttp: ports.gHttp,
+    health: ports.gHealth,
+    metrics: ports.gMetrics,
+    spanmetrics: ports.gSpan,
+  });
+  v = withValue(v, "jaeger.ports", {
+    otlpGrpc: ports.jGrpc,
+    otlpHttp: ports.jHttp,
+    ui: ports.jUi,
+    grpcQuery: ports.jQuery,
+    health: ports.jHealth,
+    metrics: ports.jMetrics,
+  });
   v = withValue(v, "collector.sampling.decisionWait", "1s");
   v = withValue(v, "instrumentation", {});
   certs = certsFor(v);
@@ -96,7 +129,10 @@ beforeAll(async () => {
     place(`etc/tracestack/${dir}/tls/ca.crt`, readFileSync(join(certs, "ca.crt"), "utf8"));
   }
   // The secret files render as "[secret]": their contents are the operator's (the certificate and key, the password).
-  for (const [dir, server] of [["otel-gateway", "gateway"], ["jaeger", "jaeger"]]) {
+  for (const [dir, server] of [
+    ["otel-gateway", "gateway"],
+    ["jaeger", "jaeger"],
+  ]) {
     expect(render.files[`files/danarch/etc/tracestack/${dir}/tls/server.key`]).toBe("[secret]\n");
     expect(render.files[`files/danarch/etc/tracestack/${dir}/tls/server.crt`]).toBe(readFileSync(join(certs, `${server}.crt`), "utf8"));
     cpSync(join(certs, `${server}.crt`), moved(`etc/tracestack/${dir}/tls/server.crt`));
@@ -139,14 +175,19 @@ describe("TLS on the wire with the real collector and Jaeger (rendered home conf
   it.each([
     ["the gateway", "gHttp"],
     ["Jaeger", "jHttp"],
-  ])("%s's OTLP/HTTP receiver: TLS verified by the stack's CA answers 200; plaintext gets 400; a client trusting another CA fails the handshake", async (_what, key) => {
-    const port = ports[key];
-    expect(await postTls(port, readFileSync(join(certs, "ca.crt"), "utf8"))).toBe(200);
-    const plain = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-    expect(plain.status).toBe(400);
-    const other = certsFor(stackValues("home"));
-    expect(await postTls(port, readFileSync(join(other, "ca.crt"), "utf8"))).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|CERT_SIGNATURE_FAILURE|unable to verify/i);
-  });
+  ])(
+    "%s's OTLP/HTTP receiver: TLS verified by the stack's CA answers 200; plaintext gets 400; a client trusting another CA fails the handshake",
+    async (_what, key) => {
+      const port = ports[key];
+      expect(await postTls(port, readFileSync(join(certs, "ca.crt"), "utf8"))).toBe(200);
+      const plain = await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      expect(plain.status).toBe(400);
+      const other = certsFor(stackValues("home"));
+      expect(await postTls(port, readFileSync(join(other, "ca.crt"), "utf8"))).toMatch(
+        /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|CERT_SIGNATURE_FAILURE|unable to verify/i,
+      );
+    },
+  );
 
   it("a span sent to the agent (plaintext on loopback, as applications do) crosses agent → gateway → Jaeger over TLS and is written with `_bulk`", async () => {
     const traceId = `c${randomBytes(16).toString("hex").slice(1)}`;
@@ -158,19 +199,34 @@ describe("TLS on the wire with the real collector and Jaeger (rendered home conf
           scopeSpans: [
             {
               scope: { name: "tls-wire" },
-              spans: [{ traceId, spanId: `d${randomBytes(8).toString("hex").slice(1)}`, name: "over-tls", kind: 2, startTimeUnixNano: String(now - 1_000_000n), endTimeUnixNano: String(now), status: { code: 2 } }],
+              spans: [
+                {
+                  traceId,
+                  spanId: `d${randomBytes(8).toString("hex").slice(1)}`,
+                  name: "over-tls",
+                  kind: 2,
+                  startTimeUnixNano: String(now - 1_000_000n),
+                  endTimeUnixNano: String(now),
+                  status: { code: 2 },
+                },
+              ],
             },
           ],
         },
       ],
     };
-    const sent = await fetch(`http://127.0.0.1:${ports.aHttp}/v1/traces`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const sent = await fetch(`http://127.0.0.1:${ports.aHttp}/v1/traces`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
     expect(sent.status).toBe(200);
     await waitFor("the span in Elasticsearch", async () => es.documents.some((d) => d.source.traceID === traceId), 90_000);
     const doc = es.documents.find((d) => d.source.traceID === traceId)!;
     expect(doc.source).toMatchObject({ operationName: "over-tls", process: { serviceName: "tls-wire-client" } });
     // The clients (the agent's and the gateway's exporters) verified their servers: no failed handshake on their side.
     // (The servers log the handshakes the test's other-CA client failed.)
-    for (const x of procs.filter((p) => p.name !== "jaeger")) expect(x.log.join(""), x.name).not.toMatch(/authentication handshake failed|x509: |certificate signed by unknown authority/i);
+    for (const x of procs.filter((p) => p.name !== "jaeger"))
+      expect(x.log.join(""), x.name).not.toMatch(/authentication handshake failed|x509: |certificate signed by unknown authority/i);
   });
 });

@@ -28,14 +28,19 @@ async function deploy(spec: WorkloadSpec): Promise<{ children: Child[]; manifest
   const children: Child[] = [];
   const before = recordedArtifacts().length;
   const target = new KubernetesTarget({ config: kubernetesTargetSchema.parse({ kind: "kubernetes", namespace: "observability" }) });
-  const owner = new pulumi.ComponentResource("test:index:Owner", `owner-${spec.name}`, {}, {
-    transformations: [
-      (a) => {
-        children.push({ type: a.type, name: a.name, props: a.props as Record<string, unknown>, opts: a.opts });
-        return undefined;
-      },
-    ],
-  });
+  const owner = new pulumi.ComponentResource(
+    "test:index:Owner",
+    `owner-${spec.name}`,
+    {},
+    {
+      transformations: [
+        (a) => {
+          children.push({ type: a.type, name: a.name, props: a.props as Record<string, unknown>, opts: a.opts });
+          return undefined;
+        },
+      ],
+    },
+  );
   target.deployWorkload(owner, spec);
   const manifests = (await Promise.all(
     recordedArtifacts()
@@ -182,13 +187,20 @@ describe("admitting pods rendered outside the adapter", () => {
       ports: [{ name: "metrics", port: 9400 }],
       ingressFrom: [{ port: "metrics", from: [{ workload: "otel-agent" }] }],
     });
-    const policies = (await Promise.all(recordedArtifacts().slice(before).map((a) => resolveDeep(a.manifest)))) as Manifest[];
+    const policies = (await Promise.all(
+      recordedArtifacts()
+        .slice(before)
+        .map((a) => resolveDeep(a.manifest)),
+    )) as Manifest[];
     const policy = find(policies, (m) => m.kind === "NetworkPolicy" && m.metadata.name === "gpu-exporter");
     expect(policy.spec).toEqual({
       podSelector: { matchLabels: { "app.kubernetes.io/name": "gpu-exporter", "app.kubernetes.io/part-of": "tracestack" } },
       policyTypes: ["Ingress"],
       ingress: [
-        { ports: [{ port: 9400, protocol: "TCP" }], from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "otel-agent", "app.kubernetes.io/part-of": "tracestack" } } }] },
+        {
+          ports: [{ port: 9400, protocol: "TCP" }],
+          from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "otel-agent", "app.kubernetes.io/part-of": "tracestack" } } }],
+        },
       ],
     });
   });

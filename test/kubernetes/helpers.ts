@@ -40,14 +40,17 @@ export interface PodTemplate {
 
 /** Every rendered Kubernetes object of a render, keyed by its file path. */
 export function manifests(r: RenderResult): { path: string; doc: Manifest }[] {
-  return r.manifest.artifacts
-    .filter((a) => a.kind === "k8s-manifest")
-    .map((a) => ({ path: a.path, doc: YAML.parse(r.files[a.path]) as Manifest }));
+  return r.manifest.artifacts.filter((a) => a.kind === "k8s-manifest").map((a) => ({ path: a.path, doc: YAML.parse(r.files[a.path]) as Manifest }));
 }
 
 export function manifest(r: RenderResult, kind: string, name: string): Manifest {
   const found = manifests(r).find((m) => m.doc.kind === kind && m.doc.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name}; have: ${manifests(r).map((m) => `${m.doc.kind}/${m.doc.metadata.name}`).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name}; have: ${manifests(r)
+        .map((m) => `${m.doc.kind}/${m.doc.metadata.name}`)
+        .join(", ")}`,
+    );
   return found.doc;
 }
 
@@ -93,9 +96,7 @@ export async function fileSchemaErrors(version: SchemaVersion, path: string, doc
   const errors = await schemaErrors(version, doc);
   if (!isApplyPatch(path, doc)) return errors;
   // ajv joins errors with ", ": keep each one that is not about a missing required property.
-  return errors
-    .flatMap((e) => e.split(/, (?=data)/))
-    .filter((e) => !/must have required property/.test(e));
+  return errors.flatMap((e) => e.split(/, (?=data)/)).filter((e) => !/must have required property/.test(e));
 }
 
 /** Problems of one manifest under one schema version; empty when it is valid. */

@@ -109,7 +109,14 @@ describe("workloadPolicy", () => {
   });
 
   it("merges rules on one port, by name or number, in a stable order", () => {
-    const a = workloadPolicy({ name: "x", ports, ingressFrom: [{ port: "http", from: [{ workload: "b" }] }, { port: 9200, from: [{ workload: "a" }, { workload: "b" }] }] });
+    const a = workloadPolicy({
+      name: "x",
+      ports,
+      ingressFrom: [
+        { port: "http", from: [{ workload: "b" }] },
+        { port: 9200, from: [{ workload: "a" }, { workload: "b" }] },
+      ],
+    });
     expect(a?.ingress).toEqual([
       {
         ports: [{ port: 9200, protocol: "TCP" }],
@@ -123,7 +130,9 @@ describe("workloadPolicy", () => {
 
   it("maps namespace peers to namespace selectors", () => {
     const p = workloadPolicy({ name: "x", ports, ingressFrom: [{ port: "metrics", from: [{ namespaceSelector: { team: "ml" } }, { anyNamespace: true }] }] });
-    expect(p?.ingress).toEqual([{ ports: [{ port: 9100, protocol: "TCP" }], from: [{ namespaceSelector: { matchLabels: { team: "ml" } } }, { namespaceSelector: {} }] }]);
+    expect(p?.ingress).toEqual([
+      { ports: [{ port: 9100, protocol: "TCP" }], from: [{ namespaceSelector: { matchLabels: { team: "ml" } } }, { namespaceSelector: {} }] },
+    ]);
   });
 
   it("names the workload, the port and the ports it has when a rule names an unknown port", () => {

@@ -44,7 +44,6 @@ describe("field ownership on the k8s stack", () => {
       for (const c of containers) expect(Object.keys(c).sort(), path).toEqual(["env", "name"]);
     }
   });
-
 });
 
 describe("config objects", () => {
@@ -64,7 +63,9 @@ describe("config objects", () => {
         digestName("x-secret", { pw: pulumi.secret("hunter2") }),
         digestName("x-secret", { pw: pulumi.secret("hunter3") }),
         digestName("x-secret", { other: pulumi.secret("hunter2") }),
-      ].map((o) => new Promise<{ value: string; secret: boolean }>((res) => pulumi.all([o, pulumi.isSecret(o)]).apply(([value, secret]) => res({ value, secret })))),
+      ].map(
+        (o) => new Promise<{ value: string; secret: boolean }>((res) => pulumi.all([o, pulumi.isSecret(o)]).apply(([value, secret]) => res({ value, secret }))),
+      ),
     );
     expect(names[0]).toEqual(names[1]);
     expect(names[0].secret).toBe(false);
@@ -76,7 +77,8 @@ describe("config objects", () => {
 describe("a storageSize change", () => {
   it("changes the claims' requests, so the existing claims are resized, never recreated", async () => {
     const bigger = await render("k8s", withValue(stackValues("k8s"), "grafana.storageSize", "10Gi"));
-    const claim = (x: RenderResult) => (manifest(x, "PersistentVolumeClaim", "data-grafana-0").spec as { resources: { requests: { storage: string } } }).resources.requests.storage;
+    const claim = (x: RenderResult) =>
+      (manifest(x, "PersistentVolumeClaim", "data-grafana-0").spec as { resources: { requests: { storage: string } } }).resources.requests.storage;
     expect([claim(r), claim(bigger)]).toEqual(["5Gi", "10Gi"]);
     // Every other object is unchanged, but the StatefulSet's claim template (which the program never applies: ignoreChanges).
     const differing = Object.keys(r.files).filter((f) => f.startsWith("files/") && r.files[f] !== bigger.files[f]);
@@ -90,11 +92,18 @@ describe("the DCGM exporter", () => {
     expect(policy.spec).toEqual({
       podSelector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/part-of": "tracestack" } },
       policyTypes: ["Ingress"],
-      ingress: [{ ports: [{ port: 9400, protocol: "TCP" }], from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "otel-agent", "app.kubernetes.io/part-of": "tracestack" } } }] }],
+      ingress: [
+        {
+          ports: [{ port: 9400, protocol: "TCP" }],
+          from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "otel-agent", "app.kubernetes.io/part-of": "tracestack" } } }],
+        },
+      ],
     });
     // The policy selects the exporter's pods.
     const ds = manifest(r, "DaemonSet", "dcgm-exporter");
-    expect((ds.spec as { template: PodTemplate }).template.metadata.labels).toMatchObject((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels);
+    expect((ds.spec as { template: PodTemplate }).template.metadata.labels).toMatchObject(
+      (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels,
+    );
   });
 
   it("is not deployed, and admitted by no policy, when disabled", async () => {
@@ -106,7 +115,11 @@ describe("the DCGM exporter", () => {
 
 describe("the agents' env for their scrapes", () => {
   const agentEnv = (x: RenderResult) =>
-    ((manifest(x, "DaemonSet", "otel-agent").spec as { template: { spec: { containers: { env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] } } }).template.spec.containers[0].env)
+    (
+      manifest(x, "DaemonSet", "otel-agent").spec as {
+        template: { spec: { containers: { env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] } };
+      }
+    ).template.spec.containers[0].env
       .filter((e) => e.valueFrom?.fieldRef)
       .map((e) => [e.name, e.valueFrom!.fieldRef!.fieldPath]);
 
@@ -127,7 +140,12 @@ describe("the agents' env for their scrapes", () => {
     const s: MetricsScrape = { jobName: "x", targets: ["${env:NODE_IP}:9100"] };
     expect(() => agentScrapeEnv([s])).toThrow('scrape job "x": target names ${env:NODE_IP} but the scrape declares no agentEnv NODE_IP');
     expect(agentScrapeEnv([{ ...s, agentEnv: { NODE_IP: "status.hostIP" } }])).toEqual({ NODE_IP: "status.hostIP" });
-    expect(() => agentScrapeEnv([{ ...s, agentEnv: { NODE_IP: "status.hostIP" } }, { jobName: "y", targets: [], agentEnv: { NODE_IP: "status.podIP" } }])).toThrow(/another scrape sets it from status.hostIP/);
+    expect(() =>
+      agentScrapeEnv([
+        { ...s, agentEnv: { NODE_IP: "status.hostIP" } },
+        { jobName: "y", targets: [], agentEnv: { NODE_IP: "status.podIP" } },
+      ]),
+    ).toThrow(/another scrape sets it from status.hostIP/);
   });
 });
 
@@ -139,7 +157,13 @@ describe("Prometheus on Kubernetes", () => {
     expect(job).toEqual({
       job_name: "otelcol-agent",
       metrics_path: "/metrics",
-      kubernetes_sd_configs: [{ role: "pod", namespaces: { names: ["observability"] }, selectors: [{ role: "pod", label: "app.kubernetes.io/name=otel-agent,app.kubernetes.io/part-of=tracestack" }] }],
+      kubernetes_sd_configs: [
+        {
+          role: "pod",
+          namespaces: { names: ["observability"] },
+          selectors: [{ role: "pod", label: "app.kubernetes.io/name=otel-agent,app.kubernetes.io/part-of=tracestack" }],
+        },
+      ],
       relabel_configs: [
         { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "metrics", action: "keep" },
         { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
@@ -147,10 +171,14 @@ describe("Prometheus on Kubernetes", () => {
       ],
     });
     // The port it keeps is the agent's metrics port, and the agent's policy admits Prometheus there.
-    const ds = manifest(r, "DaemonSet", "otel-agent") as Manifest & { spec: { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } } };
+    const ds = manifest(r, "DaemonSet", "otel-agent") as Manifest & {
+      spec: { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } };
+    };
     const port = ds.spec.template.spec.containers[0].ports.find((p) => p.name === "metrics")!.containerPort;
     const policy = manifest(r, "NetworkPolicy", "otel-agent").spec as { ingress: { ports: { port: number }[]; from: unknown[] }[] };
-    expect(policy.ingress.find((i) => i.ports[0].port === port)?.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/part-of": "tracestack" } } }]);
+    expect(policy.ingress.find((i) => i.ports[0].port === port)?.from).toEqual([
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/part-of": "tracestack" } } },
+    ]);
   });
 
   it("may list and watch the pods of its own namespace only, and mounts the token that needs", () => {

@@ -83,10 +83,12 @@ describe("the k8s stack's pods and identities", () => {
     for (const name of ["elasticsearch", "jaeger"]) {
       expect(manifest(r, "ServiceAccount", name).automountServiceAccountToken).toBe(false);
     }
-    expect(manifests(r).filter((m) => m.doc.kind === "Role" || m.doc.kind === "RoleBinding").map((m) => `${m.doc.kind}/${m.doc.metadata.name}`).sort()).toEqual([
-      "Role/prometheus-read",
-      "RoleBinding/prometheus-read",
-    ]);
+    expect(
+      manifests(r)
+        .filter((m) => m.doc.kind === "Role" || m.doc.kind === "RoleBinding")
+        .map((m) => `${m.doc.kind}/${m.doc.metadata.name}`)
+        .sort(),
+    ).toEqual(["Role/prometheus-read", "RoleBinding/prometheus-read"]);
     for (const role of manifests(r).filter((m) => m.doc.kind === "ClusterRole" || m.doc.kind === "Role")) {
       for (const rule of role.doc.rules as { verbs: string[] }[]) {
         for (const verb of rule.verbs) expect(["get", "list", "watch"], `${role.path}: ${verb}`).toContain(verb);

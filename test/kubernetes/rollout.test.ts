@@ -16,7 +16,9 @@ const template = (r: RenderResult, kind: string, name: string) => (manifest(r, k
 type Volumes = { volumes: { projected?: { sources: { configMap?: { name: string }; secret?: { name: string } }[] } }[] };
 /** The config objects a workload's pods mount (digest-named ConfigMaps and Secrets). */
 const mounted = (r: RenderResult, kind: string, name: string) =>
-  (template(r, kind, name).spec as unknown as Volumes).volumes.flatMap((v) => (v.projected?.sources ?? []).map((s) => s.configMap?.name ?? s.secret?.name ?? ""));
+  (template(r, kind, name).spec as unknown as Volumes).volumes.flatMap((v) =>
+    (v.projected?.sources ?? []).map((s) => s.configMap?.name ?? s.secret?.name ?? ""),
+  );
 
 describe("a Jaeger config change", () => {
   let before: RenderResult;

@@ -22,10 +22,7 @@ function minimalK8s(): Record<string, unknown> {
 
 describe.each([
   ["the k8s stack (Ingress on, 3 Elasticsearch nodes, 2 Jaeger replicas)", () => stackValues("k8s")],
-  [
-    "a minimal k8s stack (no Ingress, 1 node, 1 replica)",
-    () => minimalK8s(),
-  ],
+  ["a minimal k8s stack (no Ingress, 1 node, 1 replica)", () => minimalK8s()],
 ])("%s", (_name, config) => {
   let r: RenderResult;
   beforeAll(async () => {
@@ -59,6 +56,8 @@ describe("the schema check itself", () => {
   });
 
   it("rejects a kind the API version does not have", async () => {
-    expect(await schemaErrors("1.36", { apiVersion: "apps/v1", kind: "Gizmo", metadata: { name: "x" } })).toEqual(["apps/v1 Gizmo is not a type of Kubernetes 1.36"]);
+    expect(await schemaErrors("1.36", { apiVersion: "apps/v1", kind: "Gizmo", metadata: { name: "x" } })).toEqual([
+      "apps/v1 Gizmo is not a type of Kubernetes 1.36",
+    ]);
   });
 });

@@ -120,7 +120,10 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     ],
     // Kubernetes: the persistent sending queue (file_storage) on a volume per replica; on hosts
     // the queue lives under the unit's state directory (gatewayConfigFor).
-    volumes: model.target.kind === "kubernetes" ? [{ name: "queue", mountPath: gatewayQueueDirectory(c), size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }] : [],
+    volumes:
+      model.target.kind === "kubernetes"
+        ? [{ name: "queue", mountPath: gatewayQueueDirectory(c), size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }]
+        : [],
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
     replicas: gatewayReplicas(c, model.target),
@@ -174,7 +177,13 @@ export class CollectorGateway extends pulumi.ComponentResource {
 /** Applications on the node (any namespace on Kubernetes) send OTLP to their node's agent. */
 const AGENT_OTLP_CLIENTS: NetworkPeer[] = [{ anyNamespace: true }];
 
-export function agentWorkload(model: StackModel, configYaml: pulumi.Input<string>, host?: string, tls?: StackTls, scrapes: readonly MetricsScrape[] = []): WorkloadSpec {
+export function agentWorkload(
+  model: StackModel,
+  configYaml: pulumi.Input<string>,
+  host?: string,
+  tls?: StackTls,
+  scrapes: readonly MetricsScrape[] = [],
+): WorkloadSpec {
   const c = model.collector;
   const a = c.agent;
   const bind = agentBind(model, host);

@@ -77,7 +77,12 @@ export function provisioningFiles(
         // An existing Prometheus's interval is unknown: its default (1m) keeps $__rate_interval safe.
         scrapeInterval: p.mode === "deploy" ? p.scrapeInterval : "1m",
       },
-      elasticsearch: { url: urls.elasticsearch, indexPrefix: model.jaeger.indexPrefix, basicAuth: { user: esUser, password: esPassword }, ...(esCaCert ? { caCert: esCaCert } : {}) },
+      elasticsearch: {
+        url: urls.elasticsearch,
+        indexPrefix: model.jaeger.indexPrefix,
+        basicAuth: { user: esUser, password: esPassword },
+        ...(esCaCert ? { caCert: esCaCert } : {}),
+      },
       ...(g.loki ? { loki: g.loki } : {}),
       metrics,
     }),
@@ -95,7 +100,8 @@ function backendUrls(model: StackModel, target: Target, fromHost: string | undef
   const jaegerDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
   return {
     jaeger: `http://${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${j.ports.ui}`,
-    elasticsearch: es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address({ name: ES_WORKLOAD, placement: es.host }, fromHost)}:${es.port}`,
+    elasticsearch:
+      es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address({ name: ES_WORKLOAD, placement: es.host }, fromHost)}:${es.port}`,
   };
 }
 
@@ -166,7 +172,15 @@ export class Grafana extends pulumi.ComponentResource {
         const caPem = args.elasticsearch.caPem;
         const urls = { ...backendUrls(m, args.target, g.host, caPem !== undefined), prometheus: args.prometheusUrl };
         const dashboardsDir = `${GRAFANA_CONFIG_DIR}/dashboards`;
-        const files = provisioningFiles(m, g, urls, args.elasticsearch.username, { env: ES_PASSWORD_ENV }, dashboardsDir, caPem ? { file: caPath(GRAFANA_CONFIG_DIR) } : undefined);
+        const files = provisioningFiles(
+          m,
+          g,
+          urls,
+          args.elasticsearch.username,
+          { env: ES_PASSWORD_ENV },
+          dashboardsDir,
+          caPem ? { file: caPath(GRAFANA_CONFIG_DIR) } : undefined,
+        );
         // Alphanumeric: no quoting surprises in env files; never in a plaintext output.
         const pw = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
         this.adminPassword = pulumi.secret(pw.result);
@@ -208,7 +222,12 @@ export class Grafana extends pulumi.ComponentResource {
     const files = provisioningFiles(m, g, urls, args.elasticsearch.username, onHost ? { file: passwordFile } : { env: ES_PASSWORD_ENV }, g.dashboardsDir);
     const placed: (WorkloadFile & { path: string })[] = [
       { name: "datasources", path: `${g.provisioningDir}/${PROVISIONING_FILES.datasources}`, kind: "grafana-datasources", content: files.datasources },
-      { name: "dashboard-provider", path: `${g.provisioningDir}/${PROVISIONING_FILES.dashboardProvider}`, kind: "grafana-dashboard-provider", content: files.dashboardProvider },
+      {
+        name: "dashboard-provider",
+        path: `${g.provisioningDir}/${PROVISIONING_FILES.dashboardProvider}`,
+        kind: "grafana-dashboard-provider",
+        content: files.dashboardProvider,
+      },
       { name: "dashboard", path: `${g.dashboardsDir}/${TRACING_DASHBOARD_FILE}`, kind: "grafana-dashboard", content: files.dashboard },
     ];
     if (!onHost) {

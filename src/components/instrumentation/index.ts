@@ -124,7 +124,12 @@ function deployHostService(owner: pulumi.ComponentResource, name: string, target
         { create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
         { deleteBeforeReplace: true },
       );
-      host.command(owner, `${prefix}-launchd-reload`, { create: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] }, { dependsOn: [write] });
+      host.command(
+        owner,
+        `${prefix}-launchd-reload`,
+        { create: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] },
+        { dependsOn: [write] },
+      );
       return;
     }
     default: {
@@ -176,7 +181,12 @@ function deployOnKubernetes(
       path: `daemonset-${DCGM_EXPORTER_NAME}.yaml`,
       manifest: { apiVersion: "apps/v1", kind: "DaemonSet", ...body },
     });
-    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, { parent: owner, provider, dependsOn: [target.cluster.namespace], ...target.awaitOptions() });
+    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, {
+      parent: owner,
+      provider,
+      dependsOn: [target.cluster.namespace],
+      ...target.awaitOptions(),
+    });
     // Under the namespace's default deny: the node's agent scrapes the exporter's metrics port.
     target.admit(owner, dcgmExporterPeers(cfg));
   }

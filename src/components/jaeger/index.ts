@@ -148,7 +148,16 @@ export class Jaeger extends pulumi.ComponentResource {
         ...(args.tls ? { otlpTls: serverTlsPaths(JAEGER_CONFIG_DIR) } : {}),
       }),
     );
-    const spec = jaegerWorkload(j, this.configYaml, es.password, [args.after], args.otlpClients, args.model.target.kind === "hosts" ? bind : undefined, args.tls, args.queryClients);
+    const spec = jaegerWorkload(
+      j,
+      this.configYaml,
+      es.password,
+      [args.after],
+      args.otlpClients,
+      args.model.target.kind === "hosts" ? bind : undefined,
+      args.tls,
+      args.queryClients,
+    );
     args.target.deployWorkload(this, spec);
 
     const addr = args.target.address(spec);

@@ -101,15 +101,9 @@ export function elasticsearchWorkload(
     podNameEnv: multiNode ? "node.name" : undefined,
     secretEnv: { ELASTIC_PASSWORD: password },
     files: [...transportFiles, ...httpTlsFiles],
-    ports: [
-      { name: "http", port: es.port },
-      ...(multiNode ? [{ name: "transport", port: 9300 }] : []),
-    ],
+    ports: [{ name: "http", port: es.port }, ...(multiNode ? [{ name: "transport", port: 9300 }] : [])],
     // Every path needs credentials; curl reads them from stdin so the password is in no argv.
-    ingressFrom: [
-      { port: "http", from: ES_CLIENTS },
-      ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : []),
-    ],
+    ingressFrom: [{ port: "http", from: ES_CLIENTS }, ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : [])],
     minAvailable: esMinAvailable(es.nodes),
     health: {
       port: es.port,

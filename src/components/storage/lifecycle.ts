@@ -54,10 +54,7 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       placement: args.placement,
       image,
       dir: BOOTSTRAP_DIR,
-      files: [
-        ...files.map((f) => ({ name: f.name, kind: f.kind, content: f.content })),
-        ...(args.caPem ? clientTlsFiles(args.caPem) : []),
-      ],
+      files: [...files.map((f) => ({ name: f.name, kind: f.kind, content: f.content })), ...(args.caPem ? clientTlsFiles(args.caPem) : [])],
       secretFiles: [{ name: "es-password", kind: "secret", content: pulumi.secret(args.password), secret: true }],
       // `after` joins the command so the job waits for the cluster's resources.
       command: ["bash", `${BOOTSTRAP_DIR}/${BOOTSTRAP_SCRIPT}`],

@@ -75,7 +75,9 @@ export function agentScrapeEnv(scrapes: readonly MetricsScrape[]): Record<string
   for (const s of scrapes) {
     for (const name of envReferences(s)) {
       if (s.agentEnv?.[name] === undefined) {
-        throw new Error(`scrape job ${JSON.stringify(s.jobName)}: target names \${env:${name}} but the scrape declares no agentEnv ${name}; declared: ${JSON.stringify(s.agentEnv ?? {})}`);
+        throw new Error(
+          `scrape job ${JSON.stringify(s.jobName)}: target names \${env:${name}} but the scrape declares no agentEnv ${name}; declared: ${JSON.stringify(s.agentEnv ?? {})}`,
+        );
       }
     }
     for (const [name, field] of Object.entries(s.agentEnv ?? {})) {
@@ -85,7 +87,11 @@ export function agentScrapeEnv(scrapes: readonly MetricsScrape[]): Record<string
       out[name] = field;
     }
   }
-  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]]),
+  );
 }
 
 export interface AgentRenderInput {
@@ -194,10 +200,7 @@ export function renderAgentConfig(input: AgentRenderInput): Record<string, unkno
     exporters[tracesExporter] = {
       routing_key: "traceID",
       protocol: { otlp: otlpToGateway },
-      resolver:
-        g.kind === "static"
-          ? { static: { hostnames: [...g.hostnames] } }
-          : { k8s: { service: `${g.service}.${g.namespace}`, ports: [g.port] } },
+      resolver: g.kind === "static" ? { static: { hostnames: [...g.hostnames] } } : { k8s: { service: `${g.service}.${g.namespace}`, ports: [g.port] } },
     };
   }
   // Metrics need no trace affinity (and `traceID` routing must not be used for them).

@@ -56,7 +56,12 @@ export function serverTls(t: ServerTls): Record<string, unknown> {
 /** configtls ClientConfig: verify with the CA; plaintext (`insecure: true`) without one. */
 export function clientTls(t: ClientTls | undefined): Record<string, unknown> {
   if (!t) return { insecure: true };
-  return { insecure: false, ca_file: confmapEscape(t.caFile), min_version: "1.2", ...(t.serverNameOverride ? { server_name_override: t.serverNameOverride } : {}) };
+  return {
+    insecure: false,
+    ca_file: confmapEscape(t.caFile),
+    min_version: "1.2",
+    ...(t.serverNameOverride ? { server_name_override: t.serverNameOverride } : {}),
+  };
 }
 
 export function otlpReceiver(grpcPort: number, httpPort: number, bind: string = ANY_ADDRESS, tls?: ServerTls): Record<string, unknown> {

@@ -24,15 +24,7 @@ export {
   VALUE_REWRITES,
 } from "./redaction";
 export type { NamedPattern, RedactionExtras, Rewrite } from "./redaction";
-export {
-  decisionCacheSize,
-  expectedNewTracesPerSec,
-  memorySettings,
-  MIN_TRACE_SLOTS,
-  NUM_TRACES_HEADROOM,
-  numTraces,
-  persistentQueueSize,
-} from "./sizing";
+export { decisionCacheSize, expectedNewTracesPerSec, memorySettings, MIN_TRACE_SLOTS, NUM_TRACES_HEADROOM, numTraces, persistentQueueSize } from "./sizing";
 export type { MemorySettings, TraceRate } from "./sizing";
 export { collectorDialect, COLLECTOR_VERSION_FACTS } from "./versions";
 export type { BatchingStyle, CollectorDialect } from "./versions";

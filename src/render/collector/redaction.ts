@@ -96,7 +96,7 @@ export const VALUE_REWRITES: readonly Rewrite[] = [
     pattern: cardRun(String.raw`3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5}`),
     replacement: "$1****$2",
   },
-  { name: "secrets in JSON text (\"password\": \"…\")", pattern: String.raw`(?i)("(${SECRET_NAMES})"\s*:\s*")[^"]+`, replacement: "$1****" },
+  { name: 'secrets in JSON text ("password": "…")', pattern: String.raw`(?i)("(${SECRET_NAMES})"\s*:\s*")[^"]+`, replacement: "$1****" },
 ];
 
 export { confmapEscape };
@@ -134,7 +134,9 @@ for (const p of [...BLOCKED_KEY_PATTERNS, ...MASKED_VALUE_PATTERNS, ...VALUE_REW
 
 /** The `redaction` processor: masks sensitive keys and values, never the agent-run attributes. */
 export function redactionProcessor(extra: RedactionExtras): Record<string, unknown> {
-  const keys = extra.extraBlockedKeys.map((k) => assertRe2(`the pattern of tracestack:collector.redaction.extraBlockedKeys entry ${JSON.stringify(k)}`, exactKeyPattern(k)));
+  const keys = extra.extraBlockedKeys.map((k) =>
+    assertRe2(`the pattern of tracestack:collector.redaction.extraBlockedKeys entry ${JSON.stringify(k)}`, exactKeyPattern(k)),
+  );
   const values = extra.extraBlockedValuePatterns.map((p) => assertRe2("tracestack:collector.redaction.extraBlockedValuePatterns entry", p));
   return {
     // Keep every attribute; only mask. (`allow_all_keys: false` would delete unknown keys.)

@@ -52,16 +52,16 @@ function script(input: BootstrapInput): string {
     'chmod 600 "$auth"',
     "# curl reads the credentials from a config file, so the password never shows in a process list or log.",
     'password="$(cat "${ES_PASSWORD_FILE:?ES_PASSWORD_FILE must name the file holding the password}")"',
-    "password=\"${password//\\\\/\\\\\\\\}\"",
-    "password=\"${password//\\\"/\\\\\\\"}\"",
+    'password="${password//\\\\/\\\\\\\\}"',
+    'password="${password//\\"/\\\\\\"}"',
     'printf \'user = "%s:%s"\\n\' "${ES_USERNAME:?ES_USERNAME is required}" "$password" > "$auth"',
     "unset password",
-    'ca=()',
+    "ca=()",
     'if [ -n "${ES_CA_FILE:-}" ]; then ca=(--cacert "$ES_CA_FILE"); fi',
     "",
     "# status METHOD PATH [BODY-FILE]: prints the HTTP status; the response body goes to $out.",
     'out="$(mktemp)"',
-    "trap 'rm -f \"$auth\" \"$out\"' EXIT",
+    'trap \'rm -f "$auth" "$out"\' EXIT',
     "status() {",
     '  local method="$1" path="$2" body="${3:-}"',
     // Every call is bounded. A HEAD is `--head`, never `-X HEAD`: Elasticsearch answers HEAD with the
@@ -72,7 +72,7 @@ function script(input: BootstrapInput): string {
     '  curl "${args[@]}" "$es_url$path"',
     "}",
     "call() {",
-    '  local code',
+    "  local code",
     '  code="$(status "$@")"',
     '  case "$code" in',
     "    2??) ;;",
@@ -113,9 +113,7 @@ export function renderBootstrap(input: BootstrapInput): BootstrapFile[] {
     files.push({
       name: `index-template-${type}.json`,
       kind: "index-template",
-      content: toJson(
-        indexTemplateBody(type, { prefix: input.prefix, policyName: input.lifecycle.policyName, ...input.indices[type] }),
-      ),
+      content: toJson(indexTemplateBody(type, { prefix: input.prefix, policyName: input.lifecycle.policyName, ...input.indices[type] })),
     });
     files.push({ name: `initial-index-${type}.json`, kind: "index-template", content: toJson(initialIndexBody(input.prefix, type)) });
   }

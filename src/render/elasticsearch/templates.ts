@@ -17,10 +17,7 @@ const keyValue = {
 
 function spanMappings(): Record<string, unknown> {
   return {
-    dynamic_templates: [
-      { span_tags_map: { path_match: "tag.*", mapping: keyword } },
-      { process_tags_map: { path_match: "process.tag.*", mapping: keyword } },
-    ],
+    dynamic_templates: [{ span_tags_map: { path_match: "tag.*", mapping: keyword } }, { process_tags_map: { path_match: "process.tag.*", mapping: keyword } }],
     properties: {
       traceID: keyword,
       parentSpanID: keyword,

@@ -209,37 +209,56 @@ export function renderTracingDashboard(input: TracingDashboardInput): TracingDas
   const l = new Layout();
 
   l.row("Services (span metrics)");
-  l.add(8, 8, timeseriesPanel("Request rate", "Spans per second per service, from the spanmetrics connector.", "reqps", [
-    { refId: "A", expr: `sum by (${L.service}) (rate(${calls()}${RATE}))`, legendFormat: `{{${L.service}}}` },
-  ]));
-  l.add(8, 8, timeseriesPanel("Error ratio", "Share of spans with status ERROR per service.", "percentunit", [
-    {
-      refId: "A",
-      expr: `sum by (${L.service}) (rate(${calls(errorSel)}${RATE})) / sum by (${L.service}) (rate(${calls()}${RATE}))`,
-      legendFormat: `{{${L.service}}}`,
-    },
-  ]));
-  l.add(8, 8, timeseriesPanel("Duration p50 / p95 / p99", "Span duration quantiles per service.", "s",
-    QUANTILES.map((q, i) => ({
-      refId: String.fromCharCode(65 + i),
-      expr: quantile(q, svc, L.service),
-      legendFormat: `{{${L.service}}} p${Math.round(q * 100)}`,
-    })),
-  ));
+  l.add(
+    8,
+    8,
+    timeseriesPanel("Request rate", "Spans per second per service, from the spanmetrics connector.", "reqps", [
+      { refId: "A", expr: `sum by (${L.service}) (rate(${calls()}${RATE}))`, legendFormat: `{{${L.service}}}` },
+    ]),
+  );
+  l.add(
+    8,
+    8,
+    timeseriesPanel("Error ratio", "Share of spans with status ERROR per service.", "percentunit", [
+      {
+        refId: "A",
+        expr: `sum by (${L.service}) (rate(${calls(errorSel)}${RATE})) / sum by (${L.service}) (rate(${calls()}${RATE}))`,
+        legendFormat: `{{${L.service}}}`,
+      },
+    ]),
+  );
+  l.add(
+    8,
+    8,
+    timeseriesPanel(
+      "Duration p50 / p95 / p99",
+      "Span duration quantiles per service.",
+      "s",
+      QUANTILES.map((q, i) => ({
+        refId: String.fromCharCode(65 + i),
+        expr: quantile(q, svc, L.service),
+        legendFormat: `{{${L.service}}} p${Math.round(q * 100)}`,
+      })),
+    ),
+  );
 
   l.row("LLM inference");
-  l.add(16, 8, timeseriesPanel(
-    "LLM inference latency",
-    `Duration of inference spans (span name ~ ${d.inferenceSpanNames}). Green below ${warn} s, yellow ${warn}-${critical} s, red above ${critical} s. ` +
-      "The spanmetrics histogram needs buckets above these bounds, else quantiles stop at its largest bucket.",
-    "s",
-    QUANTILES.map((q, i) => ({
-      refId: String.fromCharCode(65 + i),
-      expr: quantile(q, inference, inferenceBy),
-      legendFormat: `${inferenceLegend} p${Math.round(q * 100)}`,
-    })),
-    { thresholds: latencySteps, thresholdsStyle: common.GraphThresholdsStyleMode.LineAndArea },
-  ));
+  l.add(
+    16,
+    8,
+    timeseriesPanel(
+      "LLM inference latency",
+      `Duration of inference spans (span name ~ ${d.inferenceSpanNames}). Green below ${warn} s, yellow ${warn}-${critical} s, red above ${critical} s. ` +
+        "The spanmetrics histogram needs buckets above these bounds, else quantiles stop at its largest bucket.",
+      "s",
+      QUANTILES.map((q, i) => ({
+        refId: String.fromCharCode(65 + i),
+        expr: quantile(q, inference, inferenceBy),
+        legendFormat: `${inferenceLegend} p${Math.round(q * 100)}`,
+      })),
+      { thresholds: latencySteps, thresholdsStyle: common.GraphThresholdsStyleMode.LineAndArea },
+    ),
+  );
   l.add(8, 8, (id, gridPos): StatPanel => ({
     type: "stat",
     id,
@@ -268,32 +287,78 @@ export function renderTracingDashboard(input: TracingDashboardInput): TracingDas
   }));
 
   l.row("Traces");
-  l.add(12, 10, jaegerSearch("Slowest traces", `Traces of the selected service that took at least ${d.slowTraceMinDuration}.`, {
-    minDuration: d.slowTraceMinDuration,
-  }));
-  l.add(12, 10, jaegerSearch("Error traces", "Traces of the selected service with a span in error (Jaeger tag error=true).", {
-    tags: "error=true",
-  }));
+  l.add(
+    12,
+    10,
+    jaegerSearch("Slowest traces", `Traces of the selected service that took at least ${d.slowTraceMinDuration}.`, {
+      minDuration: d.slowTraceMinDuration,
+    }),
+  );
+  l.add(
+    12,
+    10,
+    jaegerSearch("Error traces", "Traces of the selected service with a span in error (Jaeger tag error=true).", {
+      tags: "error=true",
+    }),
+  );
 
   l.row("Collector pipeline");
-  l.add(6, 8, timeseriesPanel("Spans accepted / refused / sent", "Spans per second the collectors' receivers accepted and refused, and their exporters sent, per collector job.", "short", [
-    { refId: "A", expr: `sum by (job) (rate(${c.receiverAcceptedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} accepted" },
-    { refId: "B", expr: `sum by (job) (rate(${c.receiverRefusedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} refused" },
-    { refId: "C", expr: `sum by (job) (rate(${c.exporterSentSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} sent" },
-  ]));
-  l.add(6, 8, timeseriesPanel("Spans dropped", "Spans lost: failed sends after retries, a full sending queue, traces the tail sampler had to evict early.", "short", [
-    { refId: "A", expr: `sum by (job, exporter) (rate(${c.exporterSendFailedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} {{exporter}} send failed" },
-    { refId: "B", expr: `sum by (job, exporter) (rate(${c.exporterEnqueueFailedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} {{exporter}} queue full" },
-    { refId: "C", expr: `sum by (job) (rate(${c.tailSamplingDroppedTooEarly}{${collectors}}${RATE}))`, legendFormat: "{{job}} traces dropped too early" },
-  ]));
-  l.add(6, 8, timeseriesPanel("Exporter queue", "Batches waiting in each exporter's sending queue, against its capacity.", "short", [
-    { refId: "A", expr: `max by (job, exporter) (${c.exporterQueueSize}{${collectors}})`, legendFormat: "{{job}} {{exporter}} size" },
-    { refId: "B", expr: `max by (job, exporter) (${c.exporterQueueCapacity}{${collectors}})`, legendFormat: "{{job}} {{exporter}} capacity" },
-  ]));
-  l.add(6, 8, timeseriesPanel("Tail-sampling decisions", "Traces per second kept (sampled=true) and dropped by the gateway's tail sampler, overall and per policy.", "short", [
-    { refId: "A", expr: `sum by (sampled) (rate(${c.tailSamplingGlobalTracesSampled}{${collectors}}${RATE}))`, legendFormat: "all sampled={{sampled}}" },
-    { refId: "B", expr: `sum by (policy, sampled) (rate(${c.tailSamplingPolicyTracesSampled}{${collectors}}${RATE}))`, legendFormat: "{{policy}} sampled={{sampled}}" },
-  ]));
+  l.add(
+    6,
+    8,
+    timeseriesPanel(
+      "Spans accepted / refused / sent",
+      "Spans per second the collectors' receivers accepted and refused, and their exporters sent, per collector job.",
+      "short",
+      [
+        { refId: "A", expr: `sum by (job) (rate(${c.receiverAcceptedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} accepted" },
+        { refId: "B", expr: `sum by (job) (rate(${c.receiverRefusedSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} refused" },
+        { refId: "C", expr: `sum by (job) (rate(${c.exporterSentSpans}{${collectors}}${RATE}))`, legendFormat: "{{job}} sent" },
+      ],
+    ),
+  );
+  l.add(
+    6,
+    8,
+    timeseriesPanel("Spans dropped", "Spans lost: failed sends after retries, a full sending queue, traces the tail sampler had to evict early.", "short", [
+      {
+        refId: "A",
+        expr: `sum by (job, exporter) (rate(${c.exporterSendFailedSpans}{${collectors}}${RATE}))`,
+        legendFormat: "{{job}} {{exporter}} send failed",
+      },
+      {
+        refId: "B",
+        expr: `sum by (job, exporter) (rate(${c.exporterEnqueueFailedSpans}{${collectors}}${RATE}))`,
+        legendFormat: "{{job}} {{exporter}} queue full",
+      },
+      { refId: "C", expr: `sum by (job) (rate(${c.tailSamplingDroppedTooEarly}{${collectors}}${RATE}))`, legendFormat: "{{job}} traces dropped too early" },
+    ]),
+  );
+  l.add(
+    6,
+    8,
+    timeseriesPanel("Exporter queue", "Batches waiting in each exporter's sending queue, against its capacity.", "short", [
+      { refId: "A", expr: `max by (job, exporter) (${c.exporterQueueSize}{${collectors}})`, legendFormat: "{{job}} {{exporter}} size" },
+      { refId: "B", expr: `max by (job, exporter) (${c.exporterQueueCapacity}{${collectors}})`, legendFormat: "{{job}} {{exporter}} capacity" },
+    ]),
+  );
+  l.add(
+    6,
+    8,
+    timeseriesPanel(
+      "Tail-sampling decisions",
+      "Traces per second kept (sampled=true) and dropped by the gateway's tail sampler, overall and per policy.",
+      "short",
+      [
+        { refId: "A", expr: `sum by (sampled) (rate(${c.tailSamplingGlobalTracesSampled}{${collectors}}${RATE}))`, legendFormat: "all sampled={{sampled}}" },
+        {
+          refId: "B",
+          expr: `sum by (policy, sampled) (rate(${c.tailSamplingPolicyTracesSampled}{${collectors}}${RATE}))`,
+          legendFormat: "{{policy}} sampled={{sampled}}",
+        },
+      ],
+    ),
+  );
 
   const serviceQuery = `label_values(${s.calls}, ${L.service})`;
   const variable = (name: string, label: string, multi: boolean): dashboard.VariableModel => ({

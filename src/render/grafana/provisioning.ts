@@ -40,13 +40,7 @@ export function escapeDollars(text: string): string {
 }
 
 /** The type of a provisioning object once written: every `Expand` has become its text. */
-export type Escaped<T> = T extends Expand
-  ? string
-  : T extends readonly (infer U)[]
-    ? Escaped<U>[]
-    : T extends object
-      ? { [K in keyof T]: Escaped<T[K]> }
-      : T;
+export type Escaped<T> = T extends Expand ? string : T extends readonly (infer U)[] ? Escaped<U>[] : T extends object ? { [K in keyof T]: Escaped<T[K]> } : T;
 
 /** A deep copy with every string escaped and every `Expand` replaced by its text. */
 export function escapeProvisioning<T>(value: T): Escaped<T> {

@@ -51,7 +51,12 @@ export function renderDropin(serviceName: string, unit: string, s: InstrumentedS
         "Service",
         [
           ...env.map(([k, v]): [string, string] => ["Environment", environmentLine(k, v)]),
-          ...(exec ? ([["ExecStart", ""], ["ExecStart", exec]] as [string, string][]) : []),
+          ...(exec
+            ? ([
+                ["ExecStart", ""],
+                ["ExecStart", exec],
+              ] as [string, string][])
+            : []),
         ],
       ],
     ],

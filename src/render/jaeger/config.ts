@@ -87,9 +87,7 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
   const extensions: Record<string, unknown> = {
     jaeger_storage: {
       backends: { [STORE]: { elasticsearch } },
-      ...(input.metricsBackendUrl
-        ? { metric_backends: { [METRICS_STORE]: { prometheus: spanMetricsReader(input.metricsBackendUrl) } } }
-        : {}),
+      ...(input.metricsBackendUrl ? { metric_backends: { [METRICS_STORE]: { prometheus: spanMetricsReader(input.metricsBackendUrl) } } } : {}),
     },
     jaeger_query: {
       storage: { traces: STORE, ...(input.metricsBackendUrl ? { metrics: METRICS_STORE } : {}) },
@@ -125,10 +123,7 @@ export function jaegerConfigObject(input: JaegerRenderInput): Record<string, unk
 }
 
 export function renderJaegerConfig(input: JaegerRenderInput): string {
-  return toYaml(
-    jaegerConfigObject(input),
-    `Jaeger ${input.jaeger.version} — rendered by tracestack; do not edit on the host (pulumi up rewrites it).`,
-  );
+  return toYaml(jaegerConfigObject(input), `Jaeger ${input.jaeger.version} — rendered by tracestack; do not edit on the host (pulumi up rewrites it).`);
 }
 
 /** The path Jaeger's healthcheckv2 (use_v2) serves its status on. */

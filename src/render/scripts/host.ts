@@ -31,15 +31,7 @@ const PRELUDE = ["#!/usr/bin/env bash", "set -euo pipefail", 'die() { echo "trac
 function observeFn(flavor: Flavor): string[] {
   const digest = flavor === "linux" ? 'sha256sum "$1" | cut -d " " -f 1' : 'shasum -a 256 "$1" | cut -d " " -f 1';
   const stat = flavor === "linux" ? "stat -c '%U:%G %a' \"$1\"" : "stat -f '%Su:%Sg %Lp' \"$1\"";
-  return [
-    "ts_observe() {",
-    '  if [ -f "$1" ]; then',
-    `    printf '%s %s\\n' "$(${digest})" "$(${stat})"`,
-    "  else",
-    "    echo absent",
-    "  fi",
-    "}",
-  ];
+  return ["ts_observe() {", '  if [ -f "$1" ]; then', `    printf '%s %s\\n' "$(${digest})" "$(${stat})"`, "  else", "    echo absent", "  fi", "}"];
 }
 
 /**
@@ -316,8 +308,7 @@ export function writeFileScript(f: WriteFileInput): string {
   const want = `${f.owner}:${f.group} ${f.mode.replace(/^0/, "")}`;
   // A container's uid may have no account on the host: compare numerically then (names print as UNKNOWN).
   const numeric = /^\d+$/.test(f.owner) || /^\d+$/.test(f.group);
-  const ownerStat =
-    flavor === "linux" ? `stat -c ${q(numeric ? "%u:%g %a" : "%U:%G %a")} ` : `stat -f ${q(numeric ? "%u:%g %Lp" : "%Su:%Sg %Lp")} `;
+  const ownerStat = flavor === "linux" ? `stat -c ${q(numeric ? "%u:%g %a" : "%U:%G %a")} ` : `stat -f ${q(numeric ? "%u:%g %Lp" : "%Su:%Sg %Lp")} `;
   const target = f.staged ? '"$path.next"' : '"$path"';
   return [
     ...PRELUDE,
@@ -403,9 +394,9 @@ function linuxPortCheckLines(unit: string, ports: { name: string; port: number }
     "ts_port_free() {",
     '  ss -Hltnp "sport = :$1" | while read -r line; do',
     "    pid=\"$(printf '%s\\n' \"$line\" | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p')\"",
-    "    proc=\"$(printf '%s\\n' \"$line\" | sed -n 's/.*users:((\"\\([^\"]*\\)\".*/\\1/p')\"",
+    '    proc="$(printf \'%s\\n\' "$line" | sed -n \'s/.*users:(("\\([^"]*\\)".*/\\1/p\')"',
     '    if [ -n "$pid" ] && grep -q "/$unit.service$" "/proc/$pid/cgroup" 2>/dev/null; then continue; fi',
-    "    owner=\"$(sed -n 's#.*/\\([^/]*\\.\\(service\\|scope\\)\\)$#\\1#p' \"/proc/$pid/cgroup\" 2>/dev/null | head -n 1 || true)\"",
+    '    owner="$(sed -n \'s#.*/\\([^/]*\\.\\(service\\|scope\\)\\)$#\\1#p\' "/proc/$pid/cgroup" 2>/dev/null | head -n 1 || true)"',
     `    die "port $1 ($2) on ${hostName} is already taken by process \${proc:-unknown} (pid \${pid:-unknown}\${owner:+, $owner}), not by $unit; stop it or move one of the two to another port"`,
     "  done",
     "}",
@@ -566,7 +557,7 @@ export function activateLaunchdScript(a: ActivateLaunchdInput): string {
   lines.push(
     // The plist launchd loaded: a changed plist needs bootout + bootstrap, a changed config a kickstart.
     'plist_stamp="$(ts_stamp_base "loaded:$plist")"',
-    'reload=no',
+    "reload=no",
     'if [ ! -f "$plist_stamp" ] || ! cmp -s "$plist" "$plist_stamp"; then reload=yes; fi',
     'if launchctl print-disabled system 2>/dev/null | grep -Eq "\\"$label\\" => (disabled|true)"; then launchctl enable "system/$label"; echo "enabled $label"; fi',
     'if ! launchctl print "system/$label" >/dev/null 2>&1; then reload=yes; fi',
@@ -579,7 +570,7 @@ export function activateLaunchdScript(a: ActivateLaunchdInput): string {
     "fi",
     'if [ "$reload" = yes ] && launchctl print "system/$label" >/dev/null 2>&1; then',
     '  launchctl bootout "system/$label" || die "launchctl bootout system/$label failed"',
-    "  for _ in $(seq 1 30); do launchctl print \"system/$label\" >/dev/null 2>&1 || break; sleep 1; done",
+    '  for _ in $(seq 1 30); do launchctl print "system/$label" >/dev/null 2>&1 || break; sleep 1; done',
     "fi",
     ...darwinPortCheckLines(a.ports, a.hostName),
     'if [ "$reload" = yes ]; then',
@@ -659,7 +650,7 @@ export function probeScript(items: readonly ProbeItem[], flavor: Flavor): string
     '  elif [ -f "$base.repaired" ]; then',
     '    printf \'item %s %s\\n\' "$1" "$(cat "$base.repaired")"',
     "  else",
-    '    printf \'item %s in-sync\\n\' "$1"',
+    "    printf 'item %s in-sync\\n' \"$1\"",
     "  fi",
     "}",
     `echo ${q(PROBE_HEADER)}`,

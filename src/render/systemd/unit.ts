@@ -51,9 +51,7 @@ const PLAIN_WORD = /^[A-Za-z0-9_@+=:,./-]+$/;
 
 /** C-style escapes inside double quotes: `\\`, `\"`, and `\xNN` for control characters. */
 function cEscape(s: string): string {
-  return s.replace(/[\\"\u0001-\u001f\u007f]/g, (c) =>
-    c === "\\" ? "\\\\" : c === '"' ? '\\"' : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return s.replace(/[\\"\u0001-\u001f\u007f]/g, (c) => (c === "\\" ? "\\\\" : c === '"' ? '\\"' : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 }
 
 /**
@@ -126,7 +124,8 @@ export function parseExecLine(line: string): ExecLineParse {
     while (chars[i] === " ") i++;
     if (i >= chars.length) break;
     const start = i;
-    if (chars[i] === ";" && (i + 1 >= chars.length || chars[i + 1] === " ")) return fail(`a lone ";", which starts a second command line (write \\; for a literal one)`, i);
+    if (chars[i] === ";" && (i + 1 >= chars.length || chars[i + 1] === " "))
+      return fail(`a lone ";", which starts a second command line (write \\; for a literal one)`, i);
     let word = "";
     let quote: string | undefined;
     if (chars[i] === '"' || chars[i] === "'") quote = chars[i++];
@@ -159,7 +158,8 @@ export function parseExecLine(line: string): ExecLineParse {
         const hex = { x: 2, u: 4, U: 8 }[n as "x" | "u" | "U"];
         const digits = hex ? chars.slice(i + 2, i + 2 + hex).join("") : chars.slice(i + 1, i + 4).join("");
         const ok = hex ? new RegExp(`^[0-9A-Fa-f]{${hex}}$`).test(digits) : /^[0-7]{3}$/.test(digits);
-        if (!ok) return fail(`the unknown escape "\\${n}" (systemd.syntax lists \\a \\b \\f \\n \\r \\t \\v \\\\ \\" \\' \\s \\xNN \\NNN \\uNNNN \\UNNNNNNNN)`, i);
+        if (!ok)
+          return fail(`the unknown escape "\\${n}" (systemd.syntax lists \\a \\b \\f \\n \\r \\t \\v \\\\ \\" \\' \\s \\xNN \\NNN \\uNNNN \\UNNNNNNNN)`, i);
         const code = parseInt(digits, hex ? 16 : 8);
         if (code === 0 || code > 0x10ffff) return fail(`the escape "\\${n}${digits}", which is no character an argument may hold`, i);
         word += String.fromCodePoint(code);

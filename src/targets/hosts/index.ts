@@ -166,7 +166,14 @@ export class Host extends pulumi.ComponentResource {
       ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2", ...hostKeyOpts],
       // The shared connection is looked up by host, port and user only: one per pinned key, so a
       // connection opened without the pin (accept-new) is never reused by a probe that has one.
-      ...["-o", "ControlMaster=auto", "-o", `ControlPath=~/.ssh/tracestack-${this.config.hostKey ? sha256(this.config.hostKey).slice(0, 8) : "any"}-%C`, "-o", "ControlPersist=60"],
+      ...[
+        "-o",
+        "ControlMaster=auto",
+        "-o",
+        `ControlPath=~/.ssh/tracestack-${this.config.hostKey ? sha256(this.config.hostKey).slice(0, 8) : "any"}-%C`,
+        "-o",
+        "ControlPersist=60",
+      ],
       ...["-p", String(this.config.sshPort), `${this.connection.user as string}@${this.config.address}`],
     ]
       .map(shellQuote)
@@ -287,7 +294,9 @@ export class HostsTarget implements Target {
       return pulumi.all(byHost).apply((resolved) => {
         const out: DriftMarkers = {};
         for (const [name, ms] of Object.entries(resolved)) {
-          const drifted = Object.entries(ms).filter(([, m]) => m !== IN_SYNC).sort(([a], [b]) => a.localeCompare(b));
+          const drifted = Object.entries(ms)
+            .filter(([, m]) => m !== IN_SYNC)
+            .sort(([a], [b]) => a.localeCompare(b));
           if (drifted.length > 0) out[name] = Object.fromEntries(drifted);
         }
         return out;
@@ -368,11 +377,9 @@ export class HostsTarget implements Target {
     if (!release) throw new Error(`internal: workload ${spec.name} has no release for the native runtime`);
     const platform = platformOf(host.config);
     const cmd = host.install(owner, `${spec.name}-install`, {
-        create: asRoot(
-          installReleaseScript({ release, platform, host: host.facts, user, group, configDir: spec.configDir, stateDir }),
-        ),
-        triggers: [release.version, platform],
-      });
+      create: asRoot(installReleaseScript({ release, platform, host: host.facts, user, group, configDir: spec.configDir, stateDir })),
+      triggers: [release.version, platform],
+    });
     return { release, cmd };
   }
 
@@ -465,13 +472,22 @@ export class HostsTarget implements Target {
       `${unitName}.service — rendered by tracestack; local changes are overwritten by pulumi up.`,
     );
     const unitDrift = marker({ kind: "file", path: unitPath });
-    const unitCmd = this.writeFile(owner, host, `${spec.name}-unit`, { name: `${unitName}.service`, kind: "systemd-unit", content: unit }, unitPath, { owner: ROOT, group: ROOT, mode: "0644" }, spec.component, {
-      notify: unitName,
-      drift: unitDrift,
-      // Deleting the unit stops and disables the service first.
-      deleteScript: removeServiceScript(unitName, unitPath),
-      after: install,
-    });
+    const unitCmd = this.writeFile(
+      owner,
+      host,
+      `${spec.name}-unit`,
+      { name: `${unitName}.service`, kind: "systemd-unit", content: unit },
+      unitPath,
+      { owner: ROOT, group: ROOT, mode: "0644" },
+      spec.component,
+      {
+        notify: unitName,
+        drift: unitDrift,
+        // Deleting the unit stops and disables the service first.
+        deleteScript: removeServiceScript(unitName, unitPath),
+        after: install,
+      },
+    );
     const activate = host.command(
       owner,
       `${spec.name}-service`,
@@ -488,7 +504,11 @@ export class HostsTarget implements Target {
           }),
         ),
         // A repaired file or unit, or a stopped / disabled / overridden service re-runs the activation.
-        triggers: [this.fingerprint(release.version, unit, configs), ...(spec.startAfter ?? []), serviceDrift(marker(service), [...configs.map((c) => c.drift), unitDrift])],
+        triggers: [
+          this.fingerprint(release.version, unit, configs),
+          ...(spec.startAfter ?? []),
+          serviceDrift(marker(service), [...configs.map((c) => c.drift), unitDrift]),
+        ],
       },
       { dependsOn: [install, unitCmd, ...configs.map((c) => c.cmd)] },
     );
@@ -526,13 +546,22 @@ export class HostsTarget implements Target {
       maxOpenFiles: 65536,
     });
     const plistDrift = marker({ kind: "file", path: plistPath });
-    const plistCmd = this.writeFile(owner, host, `${spec.name}-launchd`, { name: `${label}.plist`, kind: "launchd-plist", content: plist }, plistPath, { owner: ROOT, group: "wheel", mode: "0644" }, spec.component, {
-      notify: label,
-      drift: plistDrift,
-      // Deleting the plist boots the job out first.
-      deleteScript: removeLaunchdScript(label, plistPath),
-      after: install,
-    });
+    const plistCmd = this.writeFile(
+      owner,
+      host,
+      `${spec.name}-launchd`,
+      { name: `${label}.plist`, kind: "launchd-plist", content: plist },
+      plistPath,
+      { owner: ROOT, group: "wheel", mode: "0644" },
+      spec.component,
+      {
+        notify: label,
+        drift: plistDrift,
+        // Deleting the plist boots the job out first.
+        deleteScript: removeLaunchdScript(label, plistPath),
+        after: install,
+      },
+    );
     const activate = host.command(
       owner,
       `${spec.name}-service`,
@@ -549,7 +578,11 @@ export class HostsTarget implements Target {
             hostName: host.hostName,
           }),
         ),
-        triggers: [this.fingerprint(release.version, plist, configs), ...(spec.startAfter ?? []), serviceDrift(marker(job), [...configs.map((c) => c.drift), plistDrift])],
+        triggers: [
+          this.fingerprint(release.version, plist, configs),
+          ...(spec.startAfter ?? []),
+          serviceDrift(marker(job), [...configs.map((c) => c.drift), plistDrift]),
+        ],
       },
       { dependsOn: [install, plistCmd, ...configs.map((c) => c.cmd)] },
     );
@@ -569,9 +602,12 @@ export class HostsTarget implements Target {
           { parent: owner, provider, retainOnDelete: true },
         ),
     );
-    const env = pulumi
-      .all(Object.entries(spec.secretEnv ?? {}).map(([k, v]) => pulumi.output(v).apply((val) => `${k}=${val}`)))
-      .apply((secretEnvs) => [...Object.keys(spec.env).sort().map((k) => `${k}=${spec.env[k]}`), ...secretEnvs.sort()]);
+    const env = pulumi.all(Object.entries(spec.secretEnv ?? {}).map(([k, v]) => pulumi.output(v).apply((val) => `${k}=${val}`))).apply((secretEnvs) => [
+      ...Object.keys(spec.env)
+        .sort()
+        .map((k) => `${k}=${spec.env[k]}`),
+      ...secretEnvs.sort(),
+    ]);
     const config = this.dockerConfigFiles(owner, host, spec);
     const healthUrl = `http://127.0.0.1:${spec.health.port}${spec.health.path}`;
     const container = new docker.Container(
@@ -701,7 +737,11 @@ function wslNotes(address: string, ports: readonly { name: string; port: number 
   return [
     `WSL2: under NAT networking, ${address} does not forward these ports from the LAN. Either set networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig (then wsl --shutdown),`,
     `or run in an elevated PowerShell on Windows (WSL_IP: hostname -I inside WSL; rendered as ${WSL_PORTPROXY_PATH}):`,
-    ...[...ports].sort((a, b) => a.port - b.port).map((p) => `  netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=${p.port} connectaddress=WSL_IP connectport=${p.port}   # ${p.name}`),
+    ...[...ports]
+      .sort((a, b) => a.port - b.port)
+      .map(
+        (p) => `  netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=${p.port} connectaddress=WSL_IP connectport=${p.port}   # ${p.name}`,
+      ),
   ];
 }
 
@@ -725,11 +765,15 @@ async function lastDriftMarkers(): Promise<DriftMarkers> {
   const stackName = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const stackUrn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::pulumi:pulumi:Stack::${pulumi.getProject()}-${pulumi.getStack()}`;
   try {
-    const r = (await pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName })) as { outputs?: Record<string, { outputs?: { driftMarkers?: unknown } }> };
+    const r = (await pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName })) as {
+      outputs?: Record<string, { outputs?: { driftMarkers?: unknown } }>;
+    };
     const m = r?.outputs?.[stackUrn]?.outputs?.driftMarkers;
     return m && typeof m === "object" ? (m as DriftMarkers) : {};
   } catch (e) {
-    void pulumi.log.warn(`could not read the last deployment's drift markers (${e instanceof Error ? e.message : String(e)}): hosts that can't be probed report in-sync`);
+    void pulumi.log.warn(
+      `could not read the last deployment's drift markers (${e instanceof Error ? e.message : String(e)}): hosts that can't be probed report in-sync`,
+    );
     return {};
   }
 }

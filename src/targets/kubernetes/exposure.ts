@@ -18,7 +18,10 @@ export function publication(spec: Pick<WorkloadSpec, "webUi">, ingress: IngressC
   return entry ? { ...entry, className: ingress.className, controllerNamespace: ingress.controllerNamespace, port: spec.webUi.port } : undefined;
 }
 
-export function ingressSpec(spec: Pick<WorkloadSpec, "name" | "webUi">, ingress: IngressConfig | undefined): k8s.types.input.networking.v1.IngressSpec | undefined {
+export function ingressSpec(
+  spec: Pick<WorkloadSpec, "name" | "webUi">,
+  ingress: IngressConfig | undefined,
+): k8s.types.input.networking.v1.IngressSpec | undefined {
   const pub = publication(spec, ingress);
   if (!pub) return undefined;
   return {

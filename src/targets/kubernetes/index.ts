@@ -232,7 +232,10 @@ export class KubernetesTarget implements Target {
   admit(owner: pulumi.ComponentResource, workload: Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom">): void {
     const policy = workloadPolicy(workload);
     if (!policy) return;
-    const body: k8s.networking.v1.NetworkPolicyArgs = { metadata: objectMeta(workload.name, this.namespace, labels(workload.name, workload.component)), spec: policy };
+    const body: k8s.networking.v1.NetworkPolicyArgs = {
+      metadata: objectMeta(workload.name, this.namespace, labels(workload.name, workload.component)),
+      spec: policy,
+    };
     this.record(workload.component, "networking.k8s.io/v1", "NetworkPolicy", body);
     new k8s.networking.v1.NetworkPolicy(workload.name, body, this.opts(owner));
   }
@@ -408,9 +411,7 @@ export class KubernetesTarget implements Target {
     // A new name whenever an input changes: the Job is replaced and runs again.
     // The hash reveals nothing of the secrets it covers, so it may name the Job in plaintext.
     const suffix = pulumi.unsecret(
-      pulumi
-        .all(files.map((f) => pulumi.output(f.content)))
-        .apply((c) => shortHash(c.join("\0") + JSON.stringify([spec.command, spec.env, spec.image]), 8)),
+      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((c) => shortHash(c.join("\0") + JSON.stringify([spec.command, spec.env, spec.image]), 8)),
     );
     const { volume, dependsOn } = this.configObjects(owner, spec.name, spec.component, files);
     const lbl = labels(spec.name, spec.component);
@@ -422,9 +423,7 @@ export class KubernetesTarget implements Target {
         template: {
           metadata: {
             labels: lbl,
-            ...(spec.after && spec.after.length > 0
-              ? { annotations: { "tracestack.dev/start-after": pulumi.all(spec.after).apply((v) => v.join(",")) } }
-              : {}),
+            ...(spec.after && spec.after.length > 0 ? { annotations: { "tracestack.dev/start-after": pulumi.all(spec.after).apply((v) => v.join(",")) } } : {}),
           },
           spec: {
             restartPolicy: "OnFailure",
@@ -452,7 +451,10 @@ export class KubernetesTarget implements Target {
                 ],
               },
             ],
-            volumes: [{ ...volume, projected: { ...volume.projected, defaultMode: 0o555 } }, { name: "tmp", emptyDir: {} }],
+            volumes: [
+              { ...volume, projected: { ...volume.projected, defaultMode: 0o555 } },
+              { name: "tmp", emptyDir: {} },
+            ],
           },
         },
       },

@@ -35,7 +35,11 @@ export function validatedConfigPaths(spec: WorkloadSpec): string[] {
 }
 
 /** Init containers running `<binary> <validateArgs> <file>` on each mounted config. */
-export function validateInitContainers(spec: WorkloadSpec, configMount: k8s.types.input.core.v1.VolumeMount, envSecretName?: pulumi.Input<string>): Container[] {
+export function validateInitContainers(
+  spec: WorkloadSpec,
+  configMount: k8s.types.input.core.v1.VolumeMount,
+  envSecretName?: pulumi.Input<string>,
+): Container[] {
   const validateArgs = spec.release?.validateArgs ?? [];
   return validatedConfigPaths(spec).map((path, i) => ({
     name: i === 0 ? "validate-config" : `validate-config-${i}`,
@@ -54,9 +58,7 @@ export function validateInitContainers(spec: WorkloadSpec, configMount: k8s.type
 
 function probe(spec: WorkloadSpec, initialDelaySeconds: number): k8s.types.input.core.v1.Probe {
   return {
-    ...(spec.health.exec
-      ? { exec: { command: ["bash", "-c", spec.health.exec] } }
-      : { httpGet: { path: spec.health.path, port: spec.health.port } }),
+    ...(spec.health.exec ? { exec: { command: ["bash", "-c", spec.health.exec] } } : { httpGet: { path: spec.health.path, port: spec.health.port } }),
     initialDelaySeconds,
     periodSeconds: 10,
     timeoutSeconds: 5,

@@ -83,9 +83,7 @@ export async function runLocal(run: LocalRun): Promise<RunOutputs> {
 
   if (result.code !== 0) {
     const what =
-      result.code === null
-        ? `signal: ${(result.signal && GO_SIGNAL_NAMES[result.signal]) ?? result.signal ?? "unknown"}`
-        : `exit status ${result.code}`;
+      result.code === null ? `signal: ${(result.signal && GO_SIGNAL_NAMES[result.signal]) ?? result.signal ?? "unknown"}` : `exit status ${result.code}`;
     throw new Error(`${what}: running ${goQuote(run.command)}:\n${output.combined}`);
   }
   return output.outputs();

@@ -73,7 +73,18 @@ const KNOWN_UNSERVED = new Set(["command:local:Command", "command:remote:CopyToR
 
 /** The fields of remote.CommandInputs (the outputs: these + stdout, stderr). */
 const COMMAND_INPUTS = ["triggers", "create", "update", "delete", "stdin", "logging", "connection", "environment", "addPreviousOutputInEnv"];
-const CONNECTION_BASE = ["user", "password", "host", "port", "privateKey", "privateKeyPassword", "agentSocketPath", "dialErrorLimit", "perDialTimeout", "hostKey"];
+const CONNECTION_BASE = [
+  "user",
+  "password",
+  "host",
+  "port",
+  "privateKey",
+  "privateKeyPassword",
+  "agentSocketPath",
+  "dialErrorLimit",
+  "perDialTimeout",
+  "hostKey",
+];
 const CONNECTION_SECRETS = ["password", "privateKey", "privateKeyPassword"];
 const RUN_INPUTS = ["command", "stdin", "logging", "interpreter", "dir", "environment", "assetPaths", "archivePaths", "addPreviousOutputInEnv"];
 
@@ -487,8 +498,7 @@ const service = {
   construct: unimplemented("Construct"),
   getMapping: unimplemented("GetMapping"),
   getMappings: unimplemented("GetMappings"),
-  list: (call: { emit(event: string, err: unknown): void }) =>
-    call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "List is not implemented" }),
+  list: (call: { emit(event: string, err: unknown): void }) => call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "List is not implemented" }),
 
   getPluginInfo: unary("GetPluginInfo", async () => {
     const resp = new plugproto.PluginInfo();

@@ -76,7 +76,13 @@ export const SCHEMA = JSON.stringify({
       inputs: { type: "object", properties: runInputs, required: ["command"] },
       outputs: {
         type: "object",
-        properties: { ...runInputs, stdout: str, stderr: str, assets: { type: "object", additionalProperties: { $ref: "pulumi.json#/Any" } }, archive: { $ref: "pulumi.json#/Archive" } },
+        properties: {
+          ...runInputs,
+          stdout: str,
+          stderr: str,
+          assets: { type: "object", additionalProperties: { $ref: "pulumi.json#/Any" } },
+          archive: { $ref: "pulumi.json#/Archive" },
+        },
         required: ["command", "stdout", "stderr"],
       },
     },
