@@ -745,7 +745,9 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
 
   it("a workload moved to another host: the old host is cleaned up (service stopped, unit and files removed, data kept), the new one runs it", async () => {
     hosts[HOST2] = await timed("boot the second guest", () => bootHost(HOST2, join(RUN_DIR, HOST2)));
-    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50, jaegerHost: HOST2 }));
+    // The guests can't reach each other (both are 127.0.0.1 behind qemu's user networking, to the test's
+    // host only), so no span can cross from one to the other: the smoke test is off for this step.
+    engine.setConfig({ ...stackConfig({ ...base, hosts, keepPercent: 50, jaegerHost: HOST2 }), smokeTest: { enabled: false } });
     const { preview } = await timed("preview (move)", () => engine.preview());
     const ops = changed(preview);
     expect(

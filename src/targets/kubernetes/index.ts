@@ -410,8 +410,11 @@ export class KubernetesTarget implements Target {
     const files = [...spec.files, ...(spec.secretFiles ?? [])];
     // A new name whenever an input changes: the Job is replaced and runs again.
     // The hash reveals nothing of the secrets it covers, so it may name the Job in plaintext.
+    // Everything in the pod template counts (a Job's template is immutable): files, command, args, env, image.
     const suffix = pulumi.unsecret(
-      pulumi.all(files.map((f) => pulumi.output(f.content))).apply((c) => shortHash(c.join("\0") + JSON.stringify([spec.command, spec.env, spec.image]), 8)),
+      pulumi
+        .all([pulumi.all(files.map((f) => pulumi.output(f.content))), pulumi.all(spec.args ?? [])])
+        .apply(([c, args]) => shortHash(c.join("\0") + JSON.stringify([spec.command, args, spec.env, spec.image]), 8)),
     );
     const { volume, dependsOn } = this.configObjects(owner, spec.name, spec.component, files);
     const lbl = labels(spec.name, spec.component);
