@@ -180,11 +180,18 @@ describe("one setting changed", () => {
     applyAll(k, sampling);
   }, 300_000);
 
-  it("the sampling percentage: a new gateway config object and the gateway's pod template, nothing else", () => {
+  it("the sampling percentage: a new gateway config object, the gateway's pod template and a new smoke-test Job (the pipeline changed), nothing else", () => {
     const after = snapshot(k);
     const newConfig = objects(sampling).find((o) => o.doc.kind === "ConfigMap" && o.doc.metadata.name.startsWith("otel-gateway-config-"))!.doc;
     expect(newConfig.metadata.name).not.toBe(oldGatewayConfig.metadata.name);
-    expect(changed(before, after)).toEqual([`ConfigMap/observability/${newConfig.metadata.name}`, "StatefulSet/observability/otel-gateway"]);
+    const job = (r: RenderResult) => objects(r).find((o) => o.doc.kind === "Job" && o.doc.metadata.name.startsWith("smoke-test-"))!.doc.metadata.name;
+    // A Job's pod template is immutable: the smoke test's new run is a Job of a new name.
+    expect(job(sampling)).not.toBe(job(base));
+    expect(changed(before, after)).toEqual([
+      `ConfigMap/observability/${newConfig.metadata.name}`,
+      `Job/observability/${job(sampling)}`,
+      "StatefulSet/observability/otel-gateway",
+    ]);
     const [b, a] = [before.get("StatefulSet/observability/otel-gateway")!, after.get("StatefulSet/observability/otel-gateway")!];
     const { template: bt, ...bRest } = b.spec as { template: unknown };
     const { template: at, ...aRest } = a.spec as { template: unknown };
