@@ -54,17 +54,21 @@ interface Run {
 /** Set in the benchmark's own process once it holds the heavy-jobs lock. */
 const LOCK_HELD = "TRACESTACK_BENCH_HOLDS_HEAVY_LOCK";
 
-/** A measurement: the run holds the heavy-jobs lock already (main). */
-function locked(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const [c, a] = [cmd, args];
+/** A measurement: the run holds the heavy-jobs lock already (main). `input` goes to its stdin. */
+function locked(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Run> {
   return new Promise((res, rej) => {
-    const p = spawn(c, a, { cwd: opts.cwd ?? PROJECT_DIR, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(cmd, args, {
+      cwd: opts.cwd ?? PROJECT_DIR,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     p.on("error", rej);
     p.on("exit", (code) => res({ code: code ?? 1, stdout, stderr }));
+    if (opts.input !== undefined) p.stdin!.end(opts.input);
   });
 }
 
@@ -131,16 +135,7 @@ function previewProject(nodes: number): { dir: string; env: NodeJS.ProcessEnv } 
 }
 
 async function pulumi(dir: string, env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn("node", [join(PROJECT_DIR, "tools/engine/pulumi.cjs"), ...args, "--non-interactive"], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", rej);
-    p.on("exit", (code) => res({ code: code ?? 1, stdout, stderr }));
-    p.stdin.end(input ?? "");
-  });
+  return locked("node", [join(PROJECT_DIR, "tools/engine/pulumi.cjs"), ...args, "--non-interactive"], { cwd: dir, env, input: input ?? "" });
 }
 
 async function measurePreview(nodes: number): Promise<Row> {
