@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
-import { agentBind, dialAddress, jaegerBind } from "./config/index";
+import { dialAddress } from "./config/index";
 import { StackTls } from "./components/tls/index";
 import { AGENT_WORKLOAD, CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
 import { Grafana, Prometheus, prometheusUrlFor } from "./components/grafana/index";
@@ -94,7 +94,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
   const gatewayHost = model.collector.gateway.host;
   const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost);
-  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).otlp, jaegerHost, jaegerAddr, gatewayHost) ?? jaegerAddr) : jaegerAddr;
+  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.otlp, jaegerHost, jaegerAddr, gatewayHost) ?? jaegerAddr) : jaegerAddr;
   const gateway = new CollectorGateway("collector-gateway", {
     model,
     target,
@@ -125,14 +125,14 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   // The deploy smoke test: a marked trace through an agent (Jaeger's host's by default: its query API is on loopback there), looked up in Jaeger.
   let smokeTest: SmokeTest | undefined;
   if (model.smokeTest.enabled) {
-    const host = model.target.kind === "hosts" ? (model.smokeTest.host ?? jaegerHost ?? gatewayHost) : undefined;
+    const host = model.kind === "hosts" ? model.smokeTest.host : undefined;
     const agent = agents[host ?? ""];
     const agentAddr = target.address({ name: host === undefined ? AGENT_WORKLOAD : `${AGENT_WORKLOAD}-${host}`, placement: host }, host);
     const jaegerQueryAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, host);
     // On hosts, dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
-    const agentDial = model.target.kind === "hosts" ? (dialAddress(agentBind(model, host).otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
+    const agentDial = model.target.kind === "hosts" ? (dialAddress(model.binds.agents[host ?? ""].otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
     const jaegerQueryDial =
-      model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
+      model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
     const hostPort = (addr: string, port: number) => `${addr.includes(":") ? `[${addr}]` : addr}:${port}`;
     smokeTest = new SmokeTest("smoke-test", {
       model,

@@ -168,7 +168,7 @@ function sourceEnvFile(content: string, names: readonly string[]): string[] {
 
 /** Every instrumented service's environment arrives literally through its delivery. */
 function envArrivesLiteral(m: StackModel, value: string): void {
-  const plans = planInstrumentation({ instrumentation: m.instrumentation, target: m.target, environment: m.environment, agentPorts: m.collector.agent.ports });
+  const plans = planInstrumentation(m);
   expect(
     plans.some((p) => p.env.some(([, v]) => v.includes(value) || v.includes(escapeResourceValue(value)))),
     "the value reaches an environment",
@@ -212,7 +212,7 @@ function envOfPlan(p: ServicePlan): void {
 
 /** The honcho-server drop-in: one `[Service]`, its Environment= lines and the wrapped ExecStart, nothing else. */
 function execStartArrivesVerbatim(m: StackModel, value: string): void {
-  const plans = planInstrumentation({ instrumentation: m.instrumentation, target: m.target, environment: m.environment, agentPorts: m.collector.agent.ports });
+  const plans = planInstrumentation(m);
   const p = plans.find((x) => x.name === "honcho-server");
   if (!p || p.target !== "hosts") throw new Error("no honcho-server plan");
   const lines = p.delivery.content.split("\n").filter((l) => l !== "" && !l.startsWith("#"));

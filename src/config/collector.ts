@@ -186,8 +186,8 @@ export function gatewayQueueDirectory(cfg: CollectorConfig): string {
   return cfg.gateway.queue.directory ?? DEFAULT_GATEWAY_QUEUE_DIRECTORY;
 }
 
-/** Gateway replicas with the target's default: 2 on Kubernetes, 1 on hosts. */
-export function gatewayReplicas(cfg: CollectorConfig, target: Target): number {
+/** Gateway replicas with the target's default: 2 on Kubernetes, 1 on hosts. The one place of that default: resolve() and the sizing check read it. */
+export function gatewayReplicas(cfg: CollectorConfig, target: Pick<Target, "kind">): number {
   return cfg.gateway.replicas ?? (target.kind === "kubernetes" ? 2 : 1);
 }
 

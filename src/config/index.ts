@@ -2,6 +2,7 @@ export * from "./collector";
 export * from "./errors";
 export * from "./grafana";
 export * from "./load";
+export * from "./resolve";
 export * from "./schema";
 export * from "./validate";
 export * from "./versions";

@@ -1,33 +1,27 @@
 /**
- * From raw Pulumi config to the validated, fully defaulted stack model.
+ * From raw Pulumi config to the validated, resolved stack model (./resolve: every default applied once).
  * `parseStackConfig` is pure and throws one ConfigError listing every problem;
  * `loadStackConfig` reads the running program's config. Both run before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, NAMESPACE, problemsFromZod } from "./errors";
 import { SECRET_KEYS, stackConfigSchema } from "./schema";
-import type { SecretKey, StackConfig } from "./schema";
+import type { SecretKey } from "./schema";
+import { resolveStack } from "./resolve";
+import type { StackModel } from "./resolve";
 import { crossCheck } from "./validate";
 import { TLS_PRIVATE_KEYS_SECRET, tlsSubjects } from "./tls";
 import { loadGivenTls } from "./tlsFiles";
 import type { TlsMaterial } from "./tlsFiles";
 
-/** The validated config plus the names it was read under. */
-export interface StackModel extends StackConfig {
-  /** Pulumi stack name, e.g. `home`. */
-  stack: string;
-  /** `deployment.environment`: the `environment` key, else the stack name. */
-  environment: string;
-}
-
-/** Validate raw config values (keys without the namespace) into the model. */
+/** Validate raw config values (keys without the namespace), then resolve every default into the model (./resolve). */
 export function parseStackConfig(raw: Record<string, unknown>, stack: string): StackModel {
   const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
   const parsed = stackConfigSchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) throw new ConfigError(problemsFromZod(stackConfigSchema, plain, parsed.error.issues));
   const problems = crossCheck(parsed.data);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...parsed.data, stack, environment: parsed.data.environment ?? stack };
+  return resolveStack({ ...parsed.data, stack, environment: parsed.data.environment ?? stack });
 }
 
 /** Raw values of the `tracestack:` namespace from the running program's config (objects as parsed JSON). */

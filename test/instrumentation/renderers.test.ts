@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { instrumentationSchema } from "../../src/config/instrumentation";
+import { parseStackConfig } from "../../src/config/load";
 import {
   environmentLine,
   escapeResourceValue,
@@ -108,14 +109,23 @@ describe("host files", () => {
   });
 
   it("plans a launchd job: the EnvironmentVariables plist and the job's own plist path", () => {
-    const instrumentation = instrumentationSchema.parse({
-      services: { hermes: { kind: "client", placement: { host: "mini", launchd: { label: "ai.hermes.agent" } } } },
-    });
-    const [p] = planInstrumentation({
-      instrumentation,
-      environment: "home",
-      target: { kind: "hosts", ssh: { user: "dan" }, hosts: { mini: { address: "mini.lan", os: "macos", arch: "arm64", wsl: false, sshPort: 22 } } },
-    });
+    const model = parseStackConfig(
+      {
+        target: {
+          kind: "hosts",
+          ssh: { user: "dan" },
+          hosts: { mini: { address: "mini.lan", os: "macos", arch: "arm64" }, box: { address: "box.lan", os: "debian" } },
+        },
+        elasticsearch: { mode: "deploy", host: "box" },
+        jaeger: { host: "box", ports: { otlpGrpc: 14317, otlpHttp: 14318 } },
+        collector: { gateway: { host: "box", ports: { otlpGrpc: 24317, otlpHttp: 24318 } } },
+        grafana: { mode: "deploy", host: "box" },
+        prometheus: { mode: "deploy", host: "box" },
+        instrumentation: { services: { hermes: { kind: "client", placement: { host: "mini", launchd: { label: "ai.hermes.agent" } } } } },
+      },
+      "home",
+    );
+    const [p] = planInstrumentation(model);
     expect(p.target === "hosts" && p.delivery).toMatchObject({
       kind: "launchd-plist",
       plist: "/Users/dan/Library/LaunchAgents/ai.hermes.agent.plist",

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collectorSchema } from "../../src/config/collector";
+import { resolveCollector } from "../../src/config/resolve";
 import { CHECKER, requireChecker } from "./checker";
 import { hostsTargetSchema, kubernetesTargetSchema } from "../../src/config/schema";
 import { agentRenderInput, gatewayEndpoints, gatewayRenderInput, renderAgentConfig, renderGatewayConfig } from "../../src/render/collector/index";
@@ -46,11 +47,14 @@ function summaryOf(output: string, file: string): string {
 }
 
 function renderCase({ name, version, target, replicas }: (typeof cases)[number]): string[] {
-  const cfg = collectorSchema.parse({
-    ...(version ? { version } : {}),
-    gateway: { ...(target.kind === "hosts" ? { host: "gpu1" } : { replicas }) },
-    redaction: { extraBlockedKeys: ["x-ticket"], extraBlockedValuePatterns: ["\\bACME-[0-9]{6}\\b"] },
-  });
+  const cfg = resolveCollector(
+    collectorSchema.parse({
+      ...(version ? { version } : {}),
+      gateway: { ...(target.kind === "hosts" ? { host: "gpu1" } : { replicas }) },
+      redaction: { extraBlockedKeys: ["x-ticket"], extraBlockedValuePatterns: ["\\bACME-[0-9]{6}\\b"] },
+    }),
+    target,
+  );
   const gateway = renderGatewayConfig(gatewayRenderInput(cfg, { environment: "test", target, jaegerOtlpEndpoint: "jaeger:14317" }));
   const agent = renderAgentConfig(
     agentRenderInput(cfg, {

@@ -5,7 +5,7 @@
  * renderers in src/render/collector/; this file only describes the workloads.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayQueueDirectory, gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
+import { gatewayQueueDirectory, memoryQuantityBytes } from "../../config/collector";
 import type { CollectorConfig } from "../../config/collector";
 import type { Platform, StackModel } from "../../config/index";
 import {
@@ -21,7 +21,7 @@ import {
   renderGatewayConfig,
 } from "../../render/collector/index";
 import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
-import { agentBind, gatewayBind, TLS_GATEWAY_K8S_NAME } from "../../config/index";
+import { TLS_GATEWAY_K8S_NAME } from "../../config/index";
 import { caPath, clientTlsFiles, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
 import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
@@ -83,7 +83,7 @@ function memoryEnv(memory: string): Record<string, string> {
 // ---------------------------------------------------------------------------
 
 /** The collector key as the gateway runs it on this target (the queue under the unit's state directory on hosts). */
-export function gatewayConfigFor(c: CollectorConfig, target: StackModel["target"]): CollectorConfig {
+export function gatewayConfigFor<C extends CollectorConfig>(c: C, target: StackModel["target"]): C {
   if (target.kind !== "hosts") return c;
   return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${hostStateDir(GATEWAY_WORKLOAD)}/queue` } } };
 }
@@ -91,7 +91,7 @@ export function gatewayConfigFor(c: CollectorConfig, target: StackModel["target"
 export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>, tls?: StackTls): WorkloadSpec {
   const c = gatewayConfigFor(model.collector, model.target);
   const g = c.gateway;
-  const bind = gatewayBind(model);
+  const bind = model.binds.gateway;
   return {
     name: GATEWAY_WORKLOAD,
     component: COLLECTOR_COMPONENT,
@@ -126,7 +126,7 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
         : [],
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
-    replicas: gatewayReplicas(c, model.target),
+    replicas: g.replicas,
     description: `OpenTelemetry Collector gateway ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
   };
@@ -159,7 +159,7 @@ export class CollectorGateway extends pulumi.ComponentResource {
           // The deploy smoke test's trace is always kept (src/components/smoke).
           ...(m.smokeTest.enabled ? { keepMarked: SMOKE_TEST_TRACE.marker } : {}),
         }),
-        bind: gatewayBind(m),
+        bind: m.binds.gateway,
         ...(args.tls ? { tls: { server: serverTlsPaths(GATEWAY_CONFIG_DIR), jaeger: { caFile: caPath(GATEWAY_CONFIG_DIR) } } } : {}),
       }),
     );
@@ -186,12 +186,12 @@ export function agentWorkload(
 ): WorkloadSpec {
   const c = model.collector;
   const a = c.agent;
-  const bind = agentBind(model, host);
+  const bind = model.binds.agents[host ?? ""];
   const k8s = model.target.kind === "kubernetes";
   const clusterRead: ClusterReadRule[] = [
     ...K8S_ATTRIBUTES_RBAC,
     // The loadbalancing exporter's k8s resolver watches the gateway's endpoints.
-    ...(gatewayReplicas(c, model.target) > 1 ? LOADBALANCING_K8S_RBAC : []),
+    ...(c.gateway.replicas > 1 ? LOADBALANCING_K8S_RBAC : []),
   ].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
   return {
     // One workload per host on the hosts target: distinct unit and resource names.
@@ -257,7 +257,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
     super("tracestack:collector:Agent", name, {}, opts);
     const m = args.model;
     const c = m.collector;
-    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE, args.host, gatewayBind(m).otlp);
+    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE, args.host, m.binds.gateway.otlp);
     const hostConfig = args.host !== undefined && m.target.kind === "hosts" ? m.target.hosts[args.host] : undefined;
     this.configYaml = toYaml(
       renderAgentConfig({
@@ -268,7 +268,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
           ...(hostConfig?.gpu ? { extraResourceAttributes: { "host.gpu.model": hostConfig.gpu } } : {}),
           ...(args.extraMetricsScrapes && args.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: args.extraMetricsScrapes } : {}),
         }),
-        bind: agentBind(m, args.host),
+        bind: m.binds.agents[args.host ?? ""],
         ...(args.tls
           ? {
               gatewayTls: {

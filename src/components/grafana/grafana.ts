@@ -8,7 +8,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { recordArtifact } from "../../artifacts/registry";
-import { DEFAULT_LISTEN_ADDRESS } from "../../config/grafana";
 import type { GrafanaConfig, GrafanaDeploy } from "../../config/grafana";
 import type { StackModel } from "../../config/index";
 import {
@@ -28,7 +27,7 @@ import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { JAEGER_WORKLOAD } from "../jaeger/index";
 import { ES_WORKLOAD } from "../storage/elasticsearch";
 import { listenerAddress } from "./prometheus";
-import { dialAddress, jaegerBind } from "../../config/index";
+import { dialAddress } from "../../config/index";
 import { caPath, clientTlsFiles } from "../tls/index";
 
 export const GRAFANA_COMPONENT = "grafana";
@@ -97,7 +96,7 @@ function backendUrls(model: StackModel, target: Target, fromHost: string | undef
   const es = model.elasticsearch;
   const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: j.host }, fromHost);
   // Jaeger's query API where it binds (src/config/bind.ts; bindProblems refuses another host's loopback).
-  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(jaegerBind(model).query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
+  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
   return {
     jaeger: `http://${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${j.ports.ui}`,
     elasticsearch:
@@ -130,7 +129,7 @@ export function grafanaWorkload(
       GF_SECURITY_ADMIN_USER: "admin",
       GF_SERVER_HTTP_PORT: String(g.port),
       // Hosts: the host's network, internal by default (an SSH tunnel away).
-      ...(hosts ? { GF_SERVER_HTTP_ADDR: g.listenAddress ?? DEFAULT_LISTEN_ADDRESS } : {}),
+      ...(hosts ? { GF_SERVER_HTTP_ADDR: model.binds.grafana } : {}),
       ...(rootUrl ? { GF_SERVER_ROOT_URL: rootUrl } : {}),
     },
     secretEnv: { GF_SECURITY_ADMIN_PASSWORD: secrets.adminPassword, [ES_PASSWORD_ENV]: secrets.esPassword },
@@ -189,7 +188,7 @@ export class Grafana extends pulumi.ComponentResource {
         const spec = grafanaWorkload(m, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);
         if (caPem) spec.files.push(...clientTlsFiles(caPem));
         args.target.deployWorkload(this, spec);
-        const addr = listenerAddress(m, args.target, spec, g.listenAddress, g.host) ?? args.target.address(spec);
+        const addr = listenerAddress(m, args.target, spec, m.binds.grafana, g.host) ?? args.target.address(spec);
         this.url = pulumi.output(rootUrl ?? `http://${addr}:${g.port}`);
         break;
       }

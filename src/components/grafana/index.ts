@@ -18,7 +18,6 @@ export {
   PROMETHEUS_HEALTH_PATH,
   Prometheus,
   listenerAddress,
-  prometheusListenAddress,
   prometheusScrapeTargets,
   prometheusUrlFor,
   prometheusWorkload,

@@ -5,8 +5,6 @@
  * Kubernetes), or an existing one used by URL. The config comes from src/render/grafana/prometheus.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayReplicas } from "../../config/collector";
-import { DEFAULT_LISTEN_ADDRESS } from "../../config/grafana";
 import type { PrometheusDeploy } from "../../config/grafana";
 import type { StackModel } from "../../config/index";
 import type { MetricsScrape } from "../../render/collector/index";
@@ -37,23 +35,13 @@ export function listenerAddress(
   model: StackModel,
   target: Addressing,
   workload: { name: string; placement?: string },
-  listenAddress: string | undefined,
+  listen: string,
   fromHost: string | undefined,
 ): string | undefined {
   if (model.target.kind !== "hosts") return target.address(workload);
-  const listen = listenAddress ?? DEFAULT_LISTEN_ADDRESS;
   if (listen === "0.0.0.0") return target.address(workload, fromHost);
   if (listen.startsWith("127.")) return fromHost === workload.placement ? listen : undefined;
   return listen;
-}
-
-/**
- * Where a deployed Prometheus listens on its host: `prometheus.listenAddress`, else loopback when
- * Grafana runs on the same host (or nowhere tracestack knows), else every interface.
- */
-export function prometheusListenAddress(model: StackModel, p: PrometheusDeploy): string {
-  const g = model.grafana.host;
-  return p.listenAddress ?? (g === undefined || g === p.host ? DEFAULT_LISTEN_ADDRESS : "0.0.0.0");
 }
 
 /**
@@ -63,7 +51,7 @@ export function prometheusListenAddress(model: StackModel, p: PrometheusDeploy):
 export function prometheusUrlFor(model: StackModel, target: Addressing, fromHost?: string): string | undefined {
   const p = model.prometheus;
   if (p.mode === "existing") return p.url;
-  const addr = listenerAddress(model, target, { name: PROMETHEUS_WORKLOAD, placement: p.host }, prometheusListenAddress(model, p), fromHost);
+  const addr = listenerAddress(model, target, { name: PROMETHEUS_WORKLOAD, placement: p.host }, model.binds.prometheus, fromHost);
   return addr === undefined ? undefined : `http://${addr}:${p.port}`;
 }
 
@@ -93,13 +81,13 @@ export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInp
   const at = (name: string, placement: string | undefined, port: number) => `${i.target.address({ name, placement }, from)}:${port}`;
   const gateways =
     m.target.kind === "kubernetes"
-      ? Array.from({ length: gatewayReplicas(m.collector, m.target) }, (_, n) => `${GATEWAY_WORKLOAD}-${n}.${GATEWAY_HEADLESS_SERVICE}`)
+      ? Array.from({ length: m.collector.gateway.replicas }, (_, n) => `${GATEWAY_WORKLOAD}-${n}.${GATEWAY_HEADLESS_SERVICE}`)
       : [GATEWAY_WORKLOAD];
   const out: { spanMetrics: string[] } & Partial<Record<ScrapeJob, string[]>> = {
     spanMetrics: gateways.map((name) => at(name, g.host, g.ports.spanmetrics)),
     collectorGateway: gateways.map((name) => at(name, g.host, g.ports.metrics)),
     jaeger: [at(JAEGER_WORKLOAD, m.jaeger.host, m.jaeger.ports.metrics)],
-    prometheus: [`${m.target.kind === "hosts" ? prometheusListenAddress(m, p).replace(/^0\.0\.0\.0$/, "127.0.0.1") : "localhost"}:${p.port}`],
+    prometheus: [`${m.target.kind === "hosts" ? m.binds.prometheus.replace(/^0\.0\.0\.0$/, "127.0.0.1") : "localhost"}:${p.port}`],
   };
   if (m.target.kind === "hosts") {
     out.collectorAgents = i.agentHosts.map((h) => at(`${AGENT_WORKLOAD}-${h}`, h, m.collector.agent.ports.metrics));
@@ -137,7 +125,7 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
       dataDir: PROMETHEUS_DATA_DIR,
       retention: p.retention,
       // Hosts: the host's network, internal by default; a pod listens on its own address.
-      listenAddress: `${hosts ? prometheusListenAddress(model, p) : "0.0.0.0"}:${p.port}`,
+      listenAddress: `${model.binds.prometheus}:${p.port}`,
     }),
     env: {},
     files: [{ name: PROMETHEUS_CONFIG_FILE, kind: "prometheus-config", content: configYaml }],

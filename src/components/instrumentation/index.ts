@@ -47,14 +47,6 @@ export const COMPONENT = "instrumentation";
 export interface InstrumentationArgs {
   model: StackModel;
   target: Target;
-  /** The node agents' OTLP ports. @default `tracestack:collector.agent.ports` when set, else 4317 / 4318 */
-  agentPorts?: { otlpGrpc: number; otlpHttp: number };
-}
-
-/** The agent ports from the model's collector key, when the stack has one. */
-function agentPortsOf(model: StackModel): { otlpGrpc: number; otlpHttp: number } | undefined {
-  const c = (model as { collector?: { agent?: { ports?: { otlpGrpc: number; otlpHttp: number } } } }).collector;
-  return c?.agent?.ports;
 }
 
 export class Instrumentation extends pulumi.ComponentResource {
@@ -68,12 +60,8 @@ export class Instrumentation extends pulumi.ComponentResource {
   constructor(name: string, args: InstrumentationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:instrumentation:Instrumentation", name, {}, opts);
     const cfg: InstrumentationConfig = args.model.instrumentation;
-    const plans = planInstrumentation({
-      instrumentation: cfg,
-      target: args.model.target,
-      environment: args.model.environment,
-      agentPorts: args.agentPorts ?? agentPortsOf(args.model),
-    });
+    // The resolved model: placements, the host's GPU and the agents' OTLP ports (tracestack:collector.agent.ports).
+    const plans = planInstrumentation(args.model);
     if (args.target.kind === "hosts") deployOnHosts(this, name, args.target as HostsTarget, plans);
     else deployOnKubernetes(this, name, args.target as KubernetesTarget, cfg, args.model, plans);
 

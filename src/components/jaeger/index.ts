@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { JaegerConfig, Platform, StackModel } from "../../config/index";
 import { JAEGER_HEALTH_PATH, renderJaegerConfig } from "../../render/jaeger/config";
 import type { Target } from "../../targets/types";
-import { dialAddress, jaegerBind } from "../../config/index";
+import { dialAddress } from "../../config/index";
 import type { JaegerBind } from "../../config/index";
 import { caPath, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
@@ -132,7 +132,7 @@ export class Jaeger extends pulumi.ComponentResource {
     super("tracestack:jaeger:Jaeger", name, {}, opts);
     const j = args.model.jaeger;
     const es = args.elasticsearch;
-    const bind = jaegerBind(args.model);
+    const bind = args.model.binds.jaeger;
     // A deployed Elasticsearch serves the stack's certificate: verified with the stack's CA.
     const esCaFile = es.caFile ?? (args.tls && args.model.elasticsearch.mode === "deploy" ? caPath(JAEGER_CONFIG_DIR) : undefined);
     this.configYaml = pulumi.output(es.url).apply((url) =>

@@ -1,10 +1,10 @@
 /**
- * From the validated `collector` config to renderer inputs: the one place config values become
+ * From the resolved `collector` config (src/config/resolve.ts) to renderer inputs: the one place config values become
  * bytes, seconds and endpoints. Pure; components call these and then the renderers.
  */
-import { gatewayQueueDirectory, gatewayReplicas, memoryQuantityBytes } from "../../config/collector";
+import { gatewayQueueDirectory, memoryQuantityBytes } from "../../config/collector";
 import { durationSeconds } from "../../config/scalars";
-import type { CollectorConfig } from "../../config/collector";
+import type { ResolvedCollector } from "../../config/resolve";
 import type { Target } from "../../config/schema";
 import { dialAddress } from "../../config/bind";
 import type { AgentRenderInput, GatewayEndpoints, MetricsScrape } from "./agent";
@@ -15,10 +15,10 @@ import type { TraceMarker } from "../smoke/index";
  * Where agents reach the gateway: on hosts the gateway host's address (loopback from its own host,
  * the bound address when it binds one: `otlpBind`), the headless Service on Kubernetes.
  */
-export function gatewayEndpoints(cfg: CollectorConfig, target: Target, k8sServiceName: string, fromHost?: string, otlpBind = "0.0.0.0"): GatewayEndpoints {
+export function gatewayEndpoints(cfg: ResolvedCollector, target: Target, k8sServiceName: string, fromHost?: string, otlpBind = "0.0.0.0"): GatewayEndpoints {
   const port = cfg.gateway.ports.otlpGrpc;
   if (target.kind === "kubernetes") {
-    return { kind: "kubernetes", service: k8sServiceName, namespace: target.namespace, port, replicas: gatewayReplicas(cfg, target) };
+    return { kind: "kubernetes", service: k8sServiceName, namespace: target.namespace, port, replicas: cfg.gateway.replicas };
   }
   const host = cfg.gateway.host === undefined ? undefined : target.hosts[cfg.gateway.host];
   if (!host) throw new Error(`tracestack:collector.gateway.host ${JSON.stringify(cfg.gateway.host)} is not a declared host (validate the config first)`);
@@ -36,14 +36,14 @@ export interface GatewayInputContext {
   keepMarked?: TraceMarker;
 }
 
-export function gatewayRenderInput(cfg: CollectorConfig, ctx: GatewayInputContext): GatewayRenderInput {
+export function gatewayRenderInput(cfg: ResolvedCollector, ctx: GatewayInputContext): GatewayRenderInput {
   const s = cfg.sampling;
   return {
     environment: ctx.environment,
     version: cfg.version,
     ports: { ...cfg.gateway.ports },
     jaegerOtlpEndpoint: ctx.jaegerOtlpEndpoint,
-    replicas: gatewayReplicas(cfg, ctx.target),
+    replicas: cfg.gateway.replicas,
     memoryBytes: memoryQuantityBytes(cfg.gateway.resources.memory),
     queue: { directory: gatewayQueueDirectory(cfg), sizeBytes: cfg.gateway.queue.sizeMiB * 2 ** 20 },
     sampling: {
@@ -68,7 +68,7 @@ export interface AgentInputContext {
   extraMetricsScrapes?: readonly MetricsScrape[];
 }
 
-export function agentRenderInput(cfg: CollectorConfig, ctx: AgentInputContext): AgentRenderInput {
+export function agentRenderInput(cfg: ResolvedCollector, ctx: AgentInputContext): AgentRenderInput {
   return {
     version: cfg.version,
     nodeKind: ctx.target.kind,

@@ -1,10 +1,11 @@
 /**
- * From the stack model to what each instrumented service gets: its environment and the way
+ * From the resolved stack model (src/config/resolve.ts) to what each instrumented service gets: its environment and the way
  * it is delivered (a drop-in, an env file, a launchd job, a Deployment patch or a ConfigMap).
  * Pure: the component realizes the plan; tests read it without mocks.
  */
-import type { HostsTarget, KubernetesTarget, Target } from "../../config/schema";
-import type { InstrumentationConfig, InstrumentedService } from "../../config/instrumentation";
+import type { KubernetesTarget, Target } from "../../config/schema";
+import type { InstrumentationConfig } from "../../config/instrumentation";
+import type { HostPlacement, HostsStack, KubernetesPlacement, KubernetesStack, ResolvedService } from "../../config/resolve";
 import type { MetricsScrape } from "../collector/agent";
 import { sha256 } from "../yaml";
 import type { AgentEndpoint, EnvVar } from "./env";
@@ -18,17 +19,12 @@ import { k8sEnvLiteral } from "./k8s";
  */
 export const HOST_IP_REFERENCES: ReadonlySet<string> = new Set(["OTEL_EXPORTER_OTLP_ENDPOINT", VLLM_TRACES_ENDPOINT_ENV]);
 
-/** The collector agent's OTLP ports when the stack sets none (`tracestack:collector.agent.ports`). */
-export const DEFAULT_AGENT_PORTS = { otlpGrpc: 4317, otlpHttp: 4318 } as const;
-
-export interface PlanInput {
-  instrumentation: InstrumentationConfig;
-  target: Target;
-  /** `deployment.environment`. */
-  environment: string;
-  /** The node agent's OTLP ports (hostPorts on Kubernetes). @default 4317 / 4318 */
-  agentPorts?: { otlpGrpc: number; otlpHttp: number };
-}
+/**
+ * What the plan reads of the resolved model: the services with their placements resolved, the
+ * target, `deployment.environment`, and the node agents' OTLP ports (hostPorts on Kubernetes).
+ */
+type PlanFields = "kind" | "target" | "instrumentation" | "environment" | "collector";
+export type PlanInput = Pick<HostsStack, PlanFields> | Pick<KubernetesStack, PlanFields>;
 
 /** A host-side file and how it is applied. */
 export type HostDelivery =
@@ -39,7 +35,7 @@ export type HostDelivery =
 export interface HostServicePlan {
   target: "hosts";
   name: string;
-  service: InstrumentedService;
+  service: ResolvedService<HostPlacement>;
   env: EnvVar[];
   delivery: HostDelivery;
   /** Digest of the delivered file: the only thing that triggers a restart. */
@@ -59,7 +55,7 @@ export interface PatchContainer {
 export interface K8sServicePlan {
   target: "kubernetes";
   name: string;
-  service: InstrumentedService;
+  service: ResolvedService<KubernetesPlacement>;
   env: EnvVar[];
   namespace: string;
   deployment: string;
@@ -79,49 +75,54 @@ export interface K8sServicePlan {
 export type ServicePlan = HostServicePlan | K8sServicePlan;
 
 function agentOf(input: PlanInput): AgentEndpoint["ports"] {
-  return input.agentPorts ?? DEFAULT_AGENT_PORTS;
+  const { otlpGrpc, otlpHttp } = input.collector.agent.ports;
+  return { otlpGrpc, otlpHttp };
 }
 
-function sshUser(t: HostsTarget, host: string): string {
-  return t.hosts[host].user ?? t.ssh.user;
-}
-
-function planHost(input: PlanInput, t: HostsTarget, name: string, s: InstrumentedService): HostServicePlan {
+function planHost(input: Pick<HostsStack, PlanFields>, name: string, s: ResolvedService<HostPlacement>): HostServicePlan {
   const p = s.placement;
-  const host = p.host!;
-  const h = t.hosts[host];
+  const host = p.host;
+  const h = input.target.hosts[host];
   const env = renderOtelEnv(s, {
     serviceName: name,
     environment: input.environment,
     serviceNamespace: input.instrumentation.serviceNamespace,
     hostName: host,
-    gpu: s.gpu ?? h.gpu,
+    gpu: s.gpu,
     agent: { address: "127.0.0.1", ports: agentOf(input) },
     sanitizeHeaders: input.instrumentation.sanitizeHeaders,
   });
-  const home = h.os === "macos" ? `/Users/${sshUser(t, host)}` : `/home/${sshUser(t, host)}`;
+  const home = h.os === "macos" ? `/Users/${h.user}` : `/home/${h.user}`;
   let delivery: HostDelivery;
-  if (p.unit !== undefined) {
-    delivery = { kind: "systemd-dropin", host, unit: p.unit, path: dropinPath(p.unit), content: renderDropin(name, p.unit, s, env) };
-  } else if (p.launchd !== undefined) {
-    const label = p.launchd.label;
-    delivery = {
-      kind: "launchd-plist",
-      host,
-      label,
-      path: `${home}/.config/tracestack/${label}.otel.plist`,
-      plist: p.launchd.plist ?? `${home}/Library/LaunchAgents/${label}.plist`,
-      content: renderLaunchdEnv(label, env),
-      names: env.map(([k]) => k),
-    };
-  } else {
-    const path = p.envFile === true || p.envFile === undefined ? `${home}/.config/tracestack/${name}.env` : p.envFile;
-    delivery = { kind: "env-file", host, path, content: renderEnvFile(name, env) };
+  switch (p.kind) {
+    case "systemd":
+      delivery = { kind: "systemd-dropin", host, unit: p.unit, path: dropinPath(p.unit), content: renderDropin(name, p.unit, s, env) };
+      break;
+    case "launchd": {
+      const label = p.launchd.label;
+      delivery = {
+        kind: "launchd-plist",
+        host,
+        label,
+        path: `${home}/.config/tracestack/${label}.otel.plist`,
+        plist: p.launchd.plist,
+        content: renderLaunchdEnv(label, env),
+        names: env.map(([k]) => k),
+      };
+      break;
+    }
+    case "env-file":
+      delivery = { kind: "env-file", host, path: p.envFile, content: renderEnvFile(name, env) };
+      break;
+    default: {
+      const never: never = p;
+      throw new Error(`internal: unknown placement ${JSON.stringify(never)}`);
+    }
   }
   return { target: "hosts", name, service: s, env, delivery, digest: sha256(`${delivery.path}\n${delivery.content}`) };
 }
 
-function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sServicePlan {
+function planK8s(input: Pick<KubernetesStack, PlanFields>, name: string, s: ResolvedService<KubernetesPlacement>): K8sServicePlan {
   const p = s.placement;
   const agent: AgentEndpoint = { address: `$(${HOST_IP_ENV})`, ports: agentOf(input) };
   const env = renderOtelEnv(s, {
@@ -145,9 +146,9 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
     name,
     service: s,
     env,
-    namespace: p.namespace!,
-    deployment: p.deployment!,
-    container: p.container ?? p.deployment!,
+    namespace: p.namespace,
+    deployment: p.deployment,
+    container: p.container,
     ...(ownerArgs ? { ownerArgs } : {}),
   };
   if (s.k8sMode === "patch") {
@@ -170,15 +171,11 @@ function planK8s(input: PlanInput, name: string, s: InstrumentedService): K8sSer
   };
 }
 
-/** Every instrumented service, sorted by name. Assumes a validated model (placements checked). */
+/** Every instrumented service, sorted by name, from the resolved model (placements resolved). */
 export function planInstrumentation(input: PlanInput): ServicePlan[] {
-  const t = input.target;
-  return Object.keys(input.instrumentation.services)
-    .sort()
-    .map((name) => {
-      const s = input.instrumentation.services[name];
-      return t.kind === "hosts" ? planHost(input, t, name, s) : planK8s(input, name, s);
-    });
+  const names = Object.keys(input.instrumentation.services).sort();
+  if (input.kind === "hosts") return names.map((name) => planHost(input, name, input.instrumentation.services[name]));
+  return names.map((name) => planK8s(input, name, input.instrumentation.services[name]));
 }
 
 /** The services Jaeger should list once traffic flows (llama-server sends no spans). */

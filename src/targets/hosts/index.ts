@@ -15,7 +15,8 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
-import type { HostConfig, HostsTarget as HostsTargetConfig, Platform } from "../../config/schema";
+import type { HostConfig, Platform } from "../../config/schema";
+import type { ResolvedHost, ResolvedHostsTarget as HostsTargetConfig } from "../../config/resolve";
 import { launchDaemonPath, launchdLabel, renderLaunchDaemon } from "../../render/launchd/daemon";
 import {
   PROBE_UNREACHABLE,
@@ -70,8 +71,7 @@ export class Host extends pulumi.ComponentResource {
 
   constructor(
     readonly hostName: string,
-    readonly config: HostConfig,
-    user: string,
+    readonly config: ResolvedHost,
     privateKey: pulumi.Output<string> | undefined,
     readonly driftCheck: boolean,
     /** The markers of the last deployment, read only when this host can't be asked. */
@@ -82,7 +82,7 @@ export class Host extends pulumi.ComponentResource {
     this.connection = {
       host: config.address,
       port: config.sshPort,
-      user: config.user ?? user,
+      user: config.user,
       ...(privateKey ? { privateKey } : {}),
       ...(config.hostKey ? { hostKey: config.hostKey } : {}),
       dialErrorLimit: 5,
@@ -262,12 +262,11 @@ export class HostsTarget implements Target {
   private readonly wslPorts: Record<string, WslPort[]> = {};
 
   constructor(args: HostsTargetArgs, parent?: pulumi.Resource) {
-    const driftCheck = args.config.driftCheck ?? true;
     let last: Promise<DriftMarkers> | undefined;
     const lastFor = (name: string) => async () => ((await (last ??= lastDriftMarkers())) ?? {})[name] ?? {};
     for (const name of Object.keys(args.config.hosts).sort()) {
       const h = args.config.hosts[name];
-      this.hosts[name] = new Host(name, h, args.config.ssh.user, args.privateKey, driftCheck, lastFor(name), { parent });
+      this.hosts[name] = new Host(name, h, args.privateKey, args.config.driftCheck, lastFor(name), { parent });
       if (h.wsl) {
         void pulumi.log.warn(
           `${name} is a WSL2 host: under NAT networking its ports are not reachable from the LAN; set networkingMode=mirrored in .wslconfig or run ${WSL_PORTPROXY_PATH} (README "WSL2")`,
@@ -685,7 +684,7 @@ export class HostsTarget implements Target {
 
   /** Loopback unless clients on other hosts need the ports, then the host's `listenAddress`. */
   private bindAddress(spec: WorkloadSpec, host: Host): string {
-    return spec.exposure === "loopback" ? "127.0.0.1" : (host.config.listenAddress ?? "0.0.0.0");
+    return spec.exposure === "loopback" ? "127.0.0.1" : host.config.listenAddress;
   }
 
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun {
