@@ -7,12 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
 import { dialAddress } from "./config/index";
 import { StackTls } from "./components/tls/index";
-import { AGENT_WORKLOAD, CollectorAgent, CollectorGateway, GATEWAY_WORKLOAD } from "./components/collector/index";
-import { Grafana, Prometheus, prometheusUrlFor } from "./components/grafana/index";
+import { CollectorAgent, CollectorGateway, gatewayRef } from "./components/collector/index";
+import { Grafana, grafanaRef, Prometheus, prometheusRef, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
-import { JAEGER_WORKLOAD, Jaeger } from "./components/jaeger/index";
-import { Elasticsearch } from "./components/storage/elasticsearch";
-import { IndexLifecycle } from "./components/storage/lifecycle";
+import { Jaeger, jaegerRef } from "./components/jaeger/index";
+import { Elasticsearch, elasticsearchRef } from "./components/storage/elasticsearch";
+import { bootstrapJobRef, IndexLifecycle } from "./components/storage/lifecycle";
 import { SMOKE_TEST_JOB, SmokeTest } from "./components/smoke/index";
 import { createTarget } from "./targets/index";
 import { HostsTarget } from "./targets/hosts/index";
@@ -39,9 +39,29 @@ export interface StackOutputs {
   driftMarkers?: pulumi.Output<DriftMarkers>;
 }
 
-export function createStack(model: StackModel, secrets: StackSecrets, givenTls?: TlsMaterial): StackOutputs {
+/** The stack's component names (their URNs and, for the ILM bootstrap, its job's name). */
+export const COMPONENT_NAMES = { indexLifecycle: "index-lifecycle" } as const;
+
+export interface StackOptions {
+  /** Other component names (tests: a renamed component keeps every reference to it). */
+  names?: Partial<Record<keyof typeof COMPONENT_NAMES, string>>;
+}
+
+export function createStack(model: StackModel, secrets: StackSecrets, givenTls?: TlsMaterial, options: StackOptions = {}): StackOutputs {
+  const names = { ...COMPONENT_NAMES, ...options.names };
   const target = createTarget(model, secrets);
   const jaegerHost = model.jaeger.host;
+  // Who talks to whom, as the components name their workloads: every NetworkPolicy peer, every
+  // address another component dials, every scrape target comes from these references.
+  const refs = {
+    jaeger: jaegerRef(model),
+    gateway: gatewayRef(model),
+    grafana: grafanaRef(model),
+    prometheus: prometheusRef(model),
+    elasticsearch: elasticsearchRef(model),
+    bootstrap: bootstrapJobRef(names.indexLifecycle, jaegerHost),
+    smokeTest: { name: SMOKE_TEST_JOB },
+  };
   // tracestack:tls: the certificates every TLS endpoint of the stack serves (README "TLS").
   const tls = model.tls.mode === "off" ? undefined : new StackTls("tls", { model, ...(givenTls ? { given: givenTls } : {}) });
   const esTls = tls && model.elasticsearch.mode === "deploy" ? tls : undefined;
@@ -51,12 +71,12 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     target,
     existingPassword: secrets.elasticsearchPassword,
     clientHost: jaegerHost,
-    // Grafana queries the span read alias too.
-    otherClientHosts: [model.grafana.host],
+    // Jaeger writes and reads spans, the bootstrap writes the ILM policy and templates, Grafana queries the span read alias.
+    clients: [refs.jaeger, refs.bootstrap, refs.grafana],
     ...(esTls ? { tls: esTls } : {}),
   });
 
-  const lifecycle = new IndexLifecycle("index-lifecycle", {
+  const lifecycle = new IndexLifecycle(names.indexLifecycle, {
     model,
     target,
     url: elasticsearch.url,
@@ -82,10 +102,11 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     // The Monitor tab reads the span metrics from Prometheus, when Jaeger can reach it.
     metricsBackendUrl: prometheusUrlFor(model, target, jaegerHost),
     // The collector gateway fronts Jaeger: applications send OTLP to their node's agent.
-    otlpClients: [{ workload: GATEWAY_WORKLOAD }],
+    otlpClients: [refs.gateway],
     ...(tls ? { tls } : {}),
-    // The deploy smoke test looks its trace up in the query API.
-    queryClients: model.smokeTest.enabled ? [{ workload: SMOKE_TEST_JOB }] : [],
+    // Grafana's Jaeger datasource; the deploy smoke test looks its trace up in the query API.
+    queryClients: [refs.grafana, ...(model.smokeTest.enabled ? [refs.smokeTest] : [])],
+    scrapers: [refs.prometheus],
   });
 
   // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
@@ -93,13 +114,14 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
 
   // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
   const gatewayHost = model.collector.gateway.host;
-  const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, gatewayHost);
+  const jaegerAddr = target.address(refs.jaeger, gatewayHost);
   const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.otlp, jaegerHost, jaegerAddr, gatewayHost) ?? jaegerAddr) : jaegerAddr;
   const gateway = new CollectorGateway("collector-gateway", {
     model,
     target,
     jaegerOtlpEndpoint: `${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${model.jaeger.ports.otlpGrpc}`,
     ...(tls ? { tls } : {}),
+    scrapers: [refs.prometheus],
   });
   const agentHosts: string[] = [];
   const agents: Record<string, CollectorAgent> = {};
@@ -109,7 +131,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
       // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
       agents[host] = new CollectorAgent(
         `collector-agent-${host}`,
-        { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}) },
+        { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}), scrapers: [refs.prometheus] },
         { dependsOn: [gateway] },
       );
       agentHosts.push(host);
@@ -117,7 +139,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   } else {
     agents[""] = new CollectorAgent(
       "collector-agent",
-      { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}) },
+      { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}), scrapers: [refs.prometheus] },
       { dependsOn: [gateway] },
     );
   }
@@ -127,8 +149,8 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   if (model.smokeTest.enabled) {
     const host = model.kind === "hosts" ? model.smokeTest.host : undefined;
     const agent = agents[host ?? ""];
-    const agentAddr = target.address({ name: host === undefined ? AGENT_WORKLOAD : `${AGENT_WORKLOAD}-${host}`, placement: host }, host);
-    const jaegerQueryAddr = target.address({ name: JAEGER_WORKLOAD, placement: jaegerHost }, host);
+    const agentAddr = target.address(agent.workload, host);
+    const jaegerQueryAddr = target.address(refs.jaeger, host);
     // On hosts, dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
     const agentDial = model.target.kind === "hosts" ? (dialAddress(model.binds.agents[host ?? ""].otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
     const jaegerQueryDial =
@@ -151,13 +173,25 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   const prometheusHost = model.prometheus.mode === "deploy" ? model.prometheus.host : undefined;
   const prometheusForGrafana = prometheusUrlFor(model, target, model.grafana.host) ?? prometheusUrlFor(model, target, prometheusHost) ?? "";
   const unforwarded = Object.fromEntries(Object.entries(instrumentation.scrapes).filter(([host]) => !agentHosts.includes(host)));
-  const prometheus = new Prometheus("prometheus", { model, target, agentHosts, unforwarded }, { dependsOn: [gateway] });
+  const scrapeTargets = [...gateway.scrapeTargets, ...Object.values(agents).map((a) => a.scrapeTarget), jaeger.scrapeTarget];
+  // Grafana queries it; Jaeger's Monitor tab reads the span metrics from it.
+  const prometheus = new Prometheus(
+    "prometheus",
+    { model, target, scrapeTargets, unforwarded, clients: [refs.grafana, refs.jaeger] },
+    { dependsOn: [gateway] },
+  );
   const grafana = new Grafana(
     "grafana",
     {
       model,
       target,
-      elasticsearch: { username: elasticsearch.username, password: elasticsearch.password, ...(esTls ? { caPem: esTls.caPem } : {}) },
+      jaeger: refs.jaeger,
+      elasticsearch: {
+        workload: refs.elasticsearch,
+        username: elasticsearch.username,
+        password: elasticsearch.password,
+        ...(esTls ? { caPem: esTls.caPem } : {}),
+      },
       prometheusUrl: prometheusForGrafana,
     },
     { dependsOn: [prometheus] },

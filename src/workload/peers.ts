@@ -1,18 +1,8 @@
 /**
- * Workload names that other workloads admit connections from (`ingressFrom` peers select pods
- * by their workload's name). A component that deploys one of these must use this name, so the
- * NetworkPolicies of the workloads it talks to admit it. Pure: no resources.
+ * Workload names that more than one module reads. What remains here is the node agents' name,
+ * which the DCGM exporter's renderer admits; every other cross-component reference is a typed
+ * `WorkloadRef` (./refs) handed over by src/stack.ts. Pure: no resources.
  */
-import type { NetworkPeer } from "./types";
 
-/** Grafana: queries Jaeger, Prometheus and Elasticsearch. */
-export const GRAFANA_WORKLOAD = "grafana";
 /** The collector's node agents: send OTLP to the gateway, scrape node-local exporters (DCGM). */
 export const COLLECTOR_AGENT_WORKLOAD = "otel-agent";
-/** Prometheus: scrapes every metrics port. */
-export const PROMETHEUS_WORKLOAD = "prometheus";
-/** The ILM bootstrap Job (IndexLifecycle "index-lifecycle"): writes policies, templates and aliases to Elasticsearch. */
-export const INDEX_BOOTSTRAP_WORKLOAD = "index-lifecycle-bootstrap";
-
-/** Peers of a metrics port: Prometheus. */
-export const METRICS_SCRAPERS: NetworkPeer[] = [{ workload: PROMETHEUS_WORKLOAD }];

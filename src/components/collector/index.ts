@@ -27,7 +27,10 @@ import type { StackTls } from "../tls/index";
 import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
-import { COLLECTOR_AGENT_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
+import { selector } from "../../targets/kubernetes/names";
+import { COLLECTOR_AGENT_WORKLOAD } from "../../workload/peers";
+import { peersOf } from "../../workload/refs";
+import type { ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const COLLECTOR_COMPONENT = "collector";
@@ -45,6 +48,50 @@ export const OTELCOL_IMAGE_BINARY = "/otelcol-contrib";
 export const COLLECTOR_HEALTH_PATH = "/";
 /** The headless Service of the gateway StatefulSet (per-pod DNS for the loadbalancing exporter). */
 export const GATEWAY_HEADLESS_SERVICE = `${GATEWAY_WORKLOAD}-headless`;
+
+/** The gateway's workload, as Jaeger admits it. */
+export function gatewayRef(model: StackModel): WorkloadRef {
+  return { name: GATEWAY_WORKLOAD, placement: model.collector.gateway.host };
+}
+
+/** The node agent of `host` (hosts target; one DaemonSet on Kubernetes: no host). */
+export function agentRef(host: string | undefined): WorkloadRef {
+  return host === undefined ? { name: AGENT_WORKLOAD } : { name: `${AGENT_WORKLOAD}-${host}`, placement: host };
+}
+
+/** Pod discovery lists and watches pods (Prometheus's kubernetes_sd_configs, role pod). */
+const POD_DISCOVERY_RBAC: ClusterReadRule[] = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }];
+
+/**
+ * The gateway's span metrics and own telemetry as Prometheus scrapes them: on Kubernetes one
+ * target per replica, through the headless Service (each replica holds its own share of the span metrics).
+ */
+export function gatewayScrapeTargets(model: StackModel): ScrapeTarget[] {
+  const g = model.collector.gateway;
+  const workloads =
+    model.kind === "kubernetes"
+      ? Array.from({ length: g.replicas }, (_, n) => ({ name: `${GATEWAY_WORKLOAD}-${n}.${GATEWAY_HEADLESS_SERVICE}` }))
+      : [gatewayRef(model)];
+  return [
+    { kind: "static", job: "spanMetrics", workloads, port: g.ports.spanmetrics },
+    { kind: "static", job: "collectorGateway", workloads, port: g.ports.metrics },
+  ];
+}
+
+/** An agent's own telemetry: on hosts its address; on Kubernetes the DaemonSet's pods, discovered (the scraper needs to read pods). */
+export function agentScrapeTarget(model: StackModel, host: string | undefined): ScrapeTarget {
+  if (model.kind === "kubernetes") {
+    return {
+      kind: "pods",
+      job: "collectorAgents",
+      namespace: model.target.namespace,
+      labels: selector(AGENT_WORKLOAD),
+      portName: AGENT_METRICS_PORT,
+      needs: { namespaceRead: POD_DISCOVERY_RBAC },
+    };
+  }
+  return { kind: "static", job: "collectorAgents", workloads: [agentRef(host)], port: model.collector.agent.ports.metrics };
+}
 
 /** The hosts target's writable state directory of a native workload (the unit's ReadWritePaths). */
 function hostStateDir(workload: string): string {
@@ -88,7 +135,7 @@ export function gatewayConfigFor<C extends CollectorConfig>(c: C, target: StackM
   return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${hostStateDir(GATEWAY_WORKLOAD)}/queue` } } };
 }
 
-export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>, tls?: StackTls): WorkloadSpec {
+export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>, tls?: StackTls, scrapers: readonly WorkloadRef[] = []): WorkloadSpec {
   const c = gatewayConfigFor(model.collector, model.target);
   const g = c.gateway;
   const bind = model.binds.gateway;
@@ -115,8 +162,8 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     ingressFrom: [
       { port: "otlp-grpc", from: [{ workload: AGENT_WORKLOAD }] },
       { port: "otlp-http", from: [{ workload: AGENT_WORKLOAD }] },
-      { port: "metrics", from: METRICS_SCRAPERS },
-      { port: "spanmetrics", from: METRICS_SCRAPERS },
+      { port: "metrics", from: peersOf(scrapers) },
+      { port: "spanmetrics", from: peersOf(scrapers) },
     ],
     // Kubernetes: the persistent sending queue (file_storage) on a volume per replica; on hosts
     // the queue lives under the unit's state directory (gatewayConfigFor).
@@ -139,12 +186,16 @@ export interface CollectorGatewayArgs {
   jaegerOtlpEndpoint: string;
   /** TLS on (`tracestack:tls`): the gateway's certificate, and the CA it verifies Jaeger with. */
   tls?: StackTls;
+  /** Who scrapes its metrics and span metrics (Prometheus). */
+  scrapers: readonly WorkloadRef[];
 }
 
 export class CollectorGateway extends pulumi.ComponentResource {
   /** `host:port` of the gateway's OTLP gRPC receiver. */
   readonly otlpGrpcEndpoint: pulumi.Output<string>;
   readonly configYaml: string;
+  /** Its span metrics and own telemetry, for Prometheus. */
+  readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: CollectorGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:collector:Gateway", name, {}, opts);
@@ -163,8 +214,9 @@ export class CollectorGateway extends pulumi.ComponentResource {
         ...(args.tls ? { tls: { server: serverTlsPaths(GATEWAY_CONFIG_DIR), jaeger: { caFile: caPath(GATEWAY_CONFIG_DIR) } } } : {}),
       }),
     );
-    const spec = gatewayWorkload(m, this.configYaml, args.tls);
+    const spec = gatewayWorkload(m, this.configYaml, args.tls, args.scrapers);
     args.target.deployWorkload(this, spec);
+    this.scrapeTargets = gatewayScrapeTargets(m);
     this.otlpGrpcEndpoint = pulumi.output(`${args.target.address(spec)}:${c.gateway.ports.otlpGrpc}`);
     this.registerOutputs({ otlpGrpcEndpoint: this.otlpGrpcEndpoint });
   }
@@ -183,6 +235,7 @@ export function agentWorkload(
   host?: string,
   tls?: StackTls,
   scrapes: readonly MetricsScrape[] = [],
+  scrapers: readonly WorkloadRef[] = [],
 ): WorkloadSpec {
   const c = model.collector;
   const a = c.agent;
@@ -195,7 +248,7 @@ export function agentWorkload(
   ].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
   return {
     // One workload per host on the hosts target: distinct unit and resource names.
-    name: host === undefined ? AGENT_WORKLOAD : `${AGENT_WORKLOAD}-${host}`,
+    name: agentRef(host).name,
     component: COLLECTOR_COMPONENT,
     placement: host,
     hostRuntime: "native",
@@ -216,7 +269,7 @@ export function agentWorkload(
     ingressFrom: [
       { port: "otlp-grpc", from: AGENT_OTLP_CLIENTS },
       { port: "otlp-http", from: AGENT_OTLP_CLIENTS },
-      { port: AGENT_METRICS_PORT, from: METRICS_SCRAPERS },
+      { port: AGENT_METRICS_PORT, from: peersOf(scrapers) },
     ],
     volumes: [],
     user: { name: "otelcol", uid: OTELCOL_UID },
@@ -247,11 +300,17 @@ export interface CollectorAgentArgs {
   gatewayService?: string;
   /** TLS on (`tracestack:tls`): the CA the agent verifies the gateway with. */
   tls?: StackTls;
+  /** Who scrapes its metrics (Prometheus). */
+  scrapers: readonly WorkloadRef[];
 }
 
 export class CollectorAgent extends pulumi.ComponentResource {
   readonly gateway: GatewayEndpoints;
   readonly configYaml: string;
+  /** The agent itself: where its OTLP receivers are. */
+  readonly workload: WorkloadRef;
+  /** Its own telemetry, for Prometheus. */
+  readonly scrapeTarget: ScrapeTarget;
 
   constructor(name: string, args: CollectorAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:collector:Agent", name, {}, opts);
@@ -280,7 +339,9 @@ export class CollectorAgent extends pulumi.ComponentResource {
           : {}),
       }),
     );
-    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes));
+    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes, args.scrapers));
+    this.workload = agentRef(args.host);
+    this.scrapeTarget = agentScrapeTarget(m, args.host);
     this.registerOutputs({});
   }
 }

@@ -22,15 +22,15 @@ import { removeFileScript, writeFileScript } from "../../render/scripts/host";
 import { asRoot } from "../../render/scripts/shell";
 import type { HostsTarget } from "../../targets/hosts/index";
 import type { Target } from "../../targets/types";
-import { GRAFANA_WORKLOAD } from "../../workload/peers";
+import type { WorkloadRef } from "../../workload/refs";
 import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
-import { JAEGER_WORKLOAD } from "../jaeger/index";
-import { ES_WORKLOAD } from "../storage/elasticsearch";
 import { listenerAddress } from "./prometheus";
 import { dialAddress } from "../../config/index";
 import { caPath, clientTlsFiles } from "../tls/index";
 
 export const GRAFANA_COMPONENT = "grafana";
+/** Grafana's workload name. */
+const GRAFANA_WORKLOAD = "grafana";
 export const GRAFANA_CONFIG_DIR = "/etc/tracestack/grafana";
 /** The grafana/grafana image's data directory (SQLite, plugins), owned by its user. */
 export const GRAFANA_DATA_DIR = "/var/lib/grafana";
@@ -46,11 +46,18 @@ export const PROVISIONING_FILES = {
   dashboardProvider: "dashboards/tracestack.yaml",
 } as const;
 
+/** Grafana's workload (deployed, or an existing one's host): a client of Jaeger, Prometheus and Elasticsearch. */
+export function grafanaRef(model: StackModel): WorkloadRef {
+  return { name: GRAFANA_WORKLOAD, placement: model.grafana.host };
+}
+
 export interface GrafanaArgs {
   model: StackModel;
   target: Target;
-  /** Elasticsearch's user and password (secret) for the span datasource. */
-  elasticsearch: { username: string; password: pulumi.Input<string>; caPem?: pulumi.Input<string> };
+  /** Jaeger's workload, whose query API the Jaeger datasource reads. */
+  jaeger: WorkloadRef;
+  /** Elasticsearch's workload (a deployed cluster), user and password (secret) for the span datasource. */
+  elasticsearch: { workload: WorkloadRef; username: string; password: pulumi.Input<string>; caPem?: pulumi.Input<string> };
   /** Prometheus as Grafana reaches it. */
   prometheusUrl: string;
 }
@@ -91,16 +98,16 @@ export function provisioningFiles(
 }
 
 /** Jaeger's query endpoint and Elasticsearch as Grafana on `fromHost` reaches them. */
-function backendUrls(model: StackModel, target: Target, fromHost: string | undefined, esTls: boolean) {
+function backendUrls(model: StackModel, args: GrafanaArgs, fromHost: string | undefined, esTls: boolean) {
+  const { target } = args;
   const j = model.jaeger;
   const es = model.elasticsearch;
-  const jaegerAddr = target.address({ name: JAEGER_WORKLOAD, placement: j.host }, fromHost);
+  const jaegerAddr = target.address(args.jaeger, fromHost);
   // Jaeger's query API where it binds (src/config/bind.ts; bindProblems refuses another host's loopback).
   const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
   return {
     jaeger: `http://${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${j.ports.ui}`,
-    elasticsearch:
-      es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address({ name: ES_WORKLOAD, placement: es.host }, fromHost)}:${es.port}`,
+    elasticsearch: es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address(args.elasticsearch.workload, fromHost)}:${es.port}`,
   };
 }
 
@@ -113,7 +120,7 @@ export function grafanaWorkload(
 ): WorkloadSpec {
   const hosts = model.target.kind === "hosts";
   return {
-    name: GRAFANA_WORKLOAD,
+    name: grafanaRef(model).name,
     component: GRAFANA_COMPONENT,
     placement: g.host,
     hostRuntime: "docker",
@@ -169,7 +176,7 @@ export class Grafana extends pulumi.ComponentResource {
     switch (g.mode) {
       case "deploy": {
         const caPem = args.elasticsearch.caPem;
-        const urls = { ...backendUrls(m, args.target, g.host, caPem !== undefined), prometheus: args.prometheusUrl };
+        const urls = { ...backendUrls(m, args, g.host, caPem !== undefined), prometheus: args.prometheusUrl };
         const dashboardsDir = `${GRAFANA_CONFIG_DIR}/dashboards`;
         const files = provisioningFiles(
           m,
@@ -217,7 +224,7 @@ export class Grafana extends pulumi.ComponentResource {
     if (g.mode !== "existing") return;
     const passwordFile = `${g.provisioningDir.replace(/\/[^/]+\/?$/, "") || "/etc/grafana"}/tracestack-es-password`;
     const onHost = m.target.kind === "hosts" && g.host !== undefined;
-    const urls = { ...backendUrls(m, args.target, g.host, args.elasticsearch.caPem !== undefined), prometheus: args.prometheusUrl };
+    const urls = { ...backendUrls(m, args, g.host, args.elasticsearch.caPem !== undefined), prometheus: args.prometheusUrl };
     const files = provisioningFiles(m, g, urls, args.elasticsearch.username, onHost ? { file: passwordFile } : { env: ES_PASSWORD_ENV }, g.dashboardsDir);
     const placed: (WorkloadFile & { path: string })[] = [
       { name: "datasources", path: `${g.provisioningDir}/${PROVISIONING_FILES.datasources}`, kind: "grafana-datasources", content: files.datasources },

@@ -6,6 +6,7 @@ export {
   GRAFANA_HEALTH_PATH,
   Grafana,
   PROVISIONING_FILES,
+  grafanaRef,
   grafanaWorkload,
   provisioningFiles,
 } from "./grafana";
@@ -18,6 +19,7 @@ export {
   PROMETHEUS_HEALTH_PATH,
   Prometheus,
   listenerAddress,
+  prometheusRef,
   prometheusScrapeTargets,
   prometheusUrlFor,
   prometheusWorkload,

@@ -11,14 +11,18 @@ import type { MetricsScrape } from "../../render/collector/index";
 import { prometheusArgs, renderPrometheusConfigYaml } from "../../render/grafana/index";
 import type { PrometheusScrapeInput, ScrapeJob } from "../../render/grafana/index";
 import type { Target } from "../../targets/types";
-import { GRAFANA_WORKLOAD, PROMETHEUS_WORKLOAD } from "../../workload/peers";
-import type { WorkloadSpec } from "../../workload/types";
-import { selector } from "../../targets/kubernetes/names";
-import type { ClusterReadRule } from "../../workload/types";
-import { AGENT_METRICS_PORT, AGENT_WORKLOAD, GATEWAY_HEADLESS_SERVICE, GATEWAY_WORKLOAD } from "../collector/index";
-import { JAEGER_WORKLOAD } from "../jaeger/index";
+import { peersOf } from "../../workload/refs";
+import type { ScrapeTarget, WorkloadRef } from "../../workload/refs";
+import type { ClusterReadRule, WorkloadSpec } from "../../workload/types";
 
 export const PROMETHEUS_COMPONENT = "prometheus";
+/** Prometheus's workload name. */
+const PROMETHEUS_WORKLOAD = "prometheus";
+
+/** A deployed Prometheus's workload: the scraper its targets admit. */
+export function prometheusRef(model: StackModel): WorkloadRef {
+  return { name: PROMETHEUS_WORKLOAD, placement: model.prometheus.mode === "deploy" ? model.prometheus.host : undefined };
+}
 export const PROMETHEUS_CONFIG_DIR = "/etc/tracestack/prometheus";
 export const PROMETHEUS_CONFIG_FILE = "prometheus.yml";
 /** The TSDB directory of the prom/prometheus image (owned by its user, so a fresh volume is writable). */
@@ -51,15 +55,15 @@ export function listenerAddress(
 export function prometheusUrlFor(model: StackModel, target: Addressing, fromHost?: string): string | undefined {
   const p = model.prometheus;
   if (p.mode === "existing") return p.url;
-  const addr = listenerAddress(model, target, { name: PROMETHEUS_WORKLOAD, placement: p.host }, model.binds.prometheus, fromHost);
+  const addr = listenerAddress(model, target, prometheusRef(model), model.binds.prometheus, fromHost);
   return addr === undefined ? undefined : `http://${addr}:${p.port}`;
 }
 
 export interface ScrapeTargetsInput {
   model: StackModel;
   target: Addressing;
-  /** Hosts target: the hosts that run a collector node agent. */
-  agentHosts: readonly string[];
+  /** What the components offer to be scraped (the gateway, the agents, Jaeger), as they name themselves. */
+  scrapeTargets: readonly ScrapeTarget[];
   /**
    * Hosts target: metrics endpoints on hosts without an agent (instrumentation scrapes, targets on
    * 127.0.0.1). Hosts with an agent are left out: their agent already forwards these metrics to
@@ -69,28 +73,23 @@ export interface ScrapeTargetsInput {
 }
 
 /**
- * `host:port` targets per scrape job, as the deployed Prometheus reaches them: loopback on its own
- * host, host addresses elsewhere; on Kubernetes Service DNS names, one per gateway pod (through the
- * headless Service: each replica holds its own share of the span metrics). The agent DaemonSet's
- * pods can't be listed statically: on Kubernetes Prometheus discovers them (`prometheusPodDiscovery`).
+ * `host:port` targets per scrape job, as the deployed Prometheus reaches the workloads the
+ * components offer (`scrapeTargets`): loopback on its own host, host addresses elsewhere; on
+ * Kubernetes Service DNS names. Pods no static list names (the agent DaemonSet's) are discovered
+ * (`prometheusPodDiscovery`).
  */
 export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInput): PrometheusScrapeInput["targets"] {
   const m = i.model;
   const from = p.host;
-  const g = m.collector.gateway;
-  const at = (name: string, placement: string | undefined, port: number) => `${i.target.address({ name, placement }, from)}:${port}`;
-  const gateways =
-    m.target.kind === "kubernetes"
-      ? Array.from({ length: m.collector.gateway.replicas }, (_, n) => `${GATEWAY_WORKLOAD}-${n}.${GATEWAY_HEADLESS_SERVICE}`)
-      : [GATEWAY_WORKLOAD];
   const out: { spanMetrics: string[] } & Partial<Record<ScrapeJob, string[]>> = {
-    spanMetrics: gateways.map((name) => at(name, g.host, g.ports.spanmetrics)),
-    collectorGateway: gateways.map((name) => at(name, g.host, g.ports.metrics)),
-    jaeger: [at(JAEGER_WORKLOAD, m.jaeger.host, m.jaeger.ports.metrics)],
+    spanMetrics: [],
     prometheus: [`${m.target.kind === "hosts" ? m.binds.prometheus.replace(/^0\.0\.0\.0$/, "127.0.0.1") : "localhost"}:${p.port}`],
   };
+  for (const t of i.scrapeTargets) {
+    if (t.kind !== "static") continue;
+    (out[t.job] ??= []).push(...t.workloads.map((w) => `${i.target.address(w, from)}:${t.port}`));
+  }
   if (m.target.kind === "hosts") {
-    out.collectorAgents = i.agentHosts.map((h) => at(`${AGENT_WORKLOAD}-${h}`, h, m.collector.agent.ports.metrics));
     for (const host of Object.keys(i.unforwarded).sort()) {
       const addr = i.target.address({ name: host, placement: host }, from);
       for (const s of i.unforwarded[host]) {
@@ -102,17 +101,28 @@ export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInp
   return out;
 }
 
-/** Kubernetes: the agent DaemonSet's pods, discovered through the API and scraped on their metrics port. */
-export function prometheusPodDiscovery(model: StackModel): PrometheusScrapeInput["podDiscovery"] {
-  if (model.target.kind !== "kubernetes") return undefined;
-  return { collectorAgents: { namespace: model.target.namespace, labels: selector(AGENT_WORKLOAD), portName: AGENT_METRICS_PORT } };
+/** Scrape targets discovered through the API (the agent DaemonSet's pods), scraped on their metrics port. */
+export function prometheusPodDiscovery(scrapeTargets: readonly ScrapeTarget[]): PrometheusScrapeInput["podDiscovery"] {
+  const pods = scrapeTargets.flatMap((t) => (t.kind === "pods" ? [t] : []));
+  if (pods.length === 0) return undefined;
+  return Object.fromEntries(pods.map((t) => [t.job, { namespace: t.namespace, labels: t.labels, portName: t.portName }]));
 }
 
-/** Pod discovery lists and watches pods (Prometheus's kubernetes_sd_configs, role pod). */
-const POD_DISCOVERY_RBAC: ClusterReadRule[] = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }];
+/** What the scrape targets ask of Prometheus: read access to the pods it discovers. */
+function namespaceReadFor(scrapeTargets: readonly ScrapeTarget[]): ClusterReadRule[] {
+  const rules = new Map<string, ClusterReadRule>();
+  for (const t of scrapeTargets) if (t.kind === "pods") for (const r of t.needs.namespaceRead) rules.set(JSON.stringify(r), r);
+  return [...rules.values()];
+}
 
-export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, configYaml: string): WorkloadSpec {
-  const hosts = model.target.kind === "hosts";
+export function prometheusWorkload(
+  model: StackModel,
+  p: PrometheusDeploy,
+  configYaml: string,
+  clients: readonly WorkloadRef[] = [],
+  scrapeTargets: readonly ScrapeTarget[] = [],
+): WorkloadSpec {
+  const namespaceRead = namespaceReadFor(scrapeTargets);
   return {
     name: PROMETHEUS_WORKLOAD,
     component: PROMETHEUS_COMPONENT,
@@ -132,7 +142,7 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     ports: [{ name: "http", port: p.port }],
     health: { port: p.port, path: PROMETHEUS_HEALTH_PATH },
     // Grafana queries it; Jaeger's Monitor tab reads the span metrics from it.
-    ingressFrom: [{ port: "http", from: [{ workload: GRAFANA_WORKLOAD }, { workload: JAEGER_WORKLOAD }] }],
+    ingressFrom: [{ port: "http", from: peersOf(clients) }],
     volumes: [{ name: "data", mountPath: PROMETHEUS_DATA_DIR, size: p.storageSize }],
     user: { name: "prometheus", uid: PROMETHEUS_UID },
     resources: p.resources,
@@ -141,8 +151,8 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     hostNetwork: true,
     // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
     reloadSignal: "HUP",
-    // Pod discovery of the agents, in the stack's namespace only.
-    ...(hosts ? {} : { namespaceRead: POD_DISCOVERY_RBAC }),
+    // What the scrape targets need: pod discovery of the agents, in the stack's namespace only.
+    ...(namespaceRead.length > 0 ? { namespaceRead } : {}),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };
@@ -151,6 +161,8 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
 export interface PrometheusArgs extends Omit<ScrapeTargetsInput, "target" | "model"> {
   model: StackModel;
   target: Target;
+  /** Who queries it: Grafana, Jaeger's Monitor tab. */
+  clients: readonly WorkloadRef[];
 }
 
 export class Prometheus extends pulumi.ComponentResource {
@@ -171,10 +183,10 @@ export class Prometheus extends pulumi.ComponentResource {
         this.configYaml = renderPrometheusConfigYaml({
           scrapeInterval: p.scrapeInterval,
           targets: prometheusScrapeTargets(p, { ...args, target: args.target }),
-          podDiscovery: prometheusPodDiscovery(m),
+          podDiscovery: prometheusPodDiscovery(args.scrapeTargets),
           externalLabels: { environment: m.environment },
         });
-        const spec = prometheusWorkload(m, p, this.configYaml);
+        const spec = prometheusWorkload(m, p, this.configYaml, args.clients, args.scrapeTargets);
         args.target.deployWorkload(this, spec);
         this.url = pulumi.output(prometheusUrlFor(m, args.target, p.host) ?? `http://${args.target.address(spec)}:${p.port}`);
         break;

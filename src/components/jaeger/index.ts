@@ -10,10 +10,16 @@ import { dialAddress } from "../../config/index";
 import type { JaegerBind } from "../../config/index";
 import { caPath, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
-import { GRAFANA_WORKLOAD, METRICS_SCRAPERS } from "../../workload/peers";
+import { peersOf } from "../../workload/refs";
+import type { ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const JAEGER_WORKLOAD = "jaeger";
+
+/** Jaeger's workload, as its clients and scrapers reach it. */
+export function jaegerRef(model: StackModel): WorkloadRef {
+  return { name: JAEGER_WORKLOAD, placement: model.jaeger.host };
+}
 export const JAEGER_CONFIG_DIR = "/etc/tracestack/jaeger";
 /** The jaeger image runs as this uid. */
 const JAEGER_UID = 10001;
@@ -41,14 +47,16 @@ export interface JaegerArgs {
   /** Prometheus URL for the Monitor tab, when the stack has one. */
   metricsBackendUrl?: string;
   /**
-   * Who may send OTLP to Jaeger (Kubernetes NetworkPolicy), e.g. `[{ workload: <gateway> }]` once a
-   * collector gateway fronts it. @default any namespace (`DEFAULT_OTLP_CLIENTS`)
+   * Who may send OTLP to Jaeger (Kubernetes NetworkPolicy), e.g. the collector gateway once it
+   * fronts Jaeger. @default any namespace (`DEFAULT_OTLP_CLIENTS`)
    */
-  otlpClients?: NetworkPeer[];
+  otlpClients?: readonly WorkloadRef[];
+  /** Who scrapes its metrics port (Prometheus). */
+  scrapers: readonly WorkloadRef[];
   /** TLS on (`tracestack:tls`): the OTLP receivers' certificate (and the CA a deployed Elasticsearch is verified with). */
   tls?: StackTls;
-  /** Besides Grafana, who may call the UI's HTTP query API (the deploy smoke test's Job). */
-  queryClients?: NetworkPeer[];
+  /** Who may call the UI's HTTP query API: Grafana, the deploy smoke test's Job. */
+  queryClients: readonly WorkloadRef[];
 }
 
 export function jaegerRelease(j: JaegerConfig): NativeRelease {
@@ -77,6 +85,7 @@ export function jaegerWorkload(
   bind?: JaegerBind,
   tls?: StackTls,
   queryClients: NetworkPeer[] = [],
+  scrapers: NetworkPeer[] = [],
 ): WorkloadSpec {
   const b = (k: keyof JaegerBind) => (bind ? { bind: bind[k] } : {});
   return {
@@ -107,8 +116,8 @@ export function jaegerWorkload(
     ingressFrom: [
       { port: "otlp-grpc", from: otlpClients },
       { port: "otlp-http", from: otlpClients },
-      { port: "ui", from: [{ workload: GRAFANA_WORKLOAD }, ...queryClients] },
-      { port: "metrics", from: METRICS_SCRAPERS },
+      { port: "ui", from: queryClients },
+      { port: "metrics", from: scrapers },
     ],
     webUi: { key: "jaeger", port: "ui" },
     volumes: [],
@@ -127,6 +136,8 @@ export class Jaeger extends pulumi.ComponentResource {
   readonly otlpHttpEndpoint: pulumi.Output<string>;
   /** The rendered config, for tests and diffing. */
   readonly configYaml: pulumi.Output<string>;
+  /** Its own metrics, for Prometheus. */
+  readonly scrapeTarget: ScrapeTarget;
 
   constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:jaeger:Jaeger", name, {}, opts);
@@ -153,12 +164,14 @@ export class Jaeger extends pulumi.ComponentResource {
       this.configYaml,
       es.password,
       [args.after],
-      args.otlpClients,
+      args.otlpClients ? peersOf(args.otlpClients) : undefined,
       args.model.target.kind === "hosts" ? bind : undefined,
       args.tls,
-      args.queryClients,
+      peersOf(args.queryClients),
+      peersOf(args.scrapers),
     );
     args.target.deployWorkload(this, spec);
+    this.scrapeTarget = { kind: "static", job: "jaeger", workloads: [jaegerRef(args.model)], port: j.ports.metrics };
 
     const addr = args.target.address(spec);
     // The UI where it listens: its host's loopback by default (an SSH tunnel away), like grafanaUrl.

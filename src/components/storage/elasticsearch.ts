@@ -9,9 +9,9 @@ import * as tls from "@pulumi/tls";
 import { memoryQuantityBytes } from "../../config/scalars";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
-import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
-import { JAEGER_WORKLOAD } from "../jaeger/index";
-import type { NetworkPeer, WorkloadFile, WorkloadSpec } from "../../workload/types";
+import { peersOf } from "../../workload/refs";
+import type { WorkloadRef } from "../../workload/refs";
+import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { CA_FILE, CERT_FILE, KEY_FILE, serverTlsFiles } from "../tls/index";
 import type { StackTls } from "../tls/index";
 
@@ -20,17 +20,25 @@ export interface ElasticsearchArgs {
   target: Target;
   /** Password of an existing cluster (secret), from `tracestack:elasticsearchPassword`. */
   existingPassword?: pulumi.Output<string>;
-  /** Host the main client (Jaeger) runs on: decides the URL it uses and whether ES listens beyond loopback. */
+  /** Host the main client (Jaeger) runs on: decides the URL `url` is. */
   clientHost?: string;
-  /** Hosts of further clients (Grafana): on any other host than Elasticsearch's, it listens beyond loopback. @default none */
-  otherClientHosts?: (string | undefined)[];
+  /**
+   * Every client (Jaeger, the ILM bootstrap job, Grafana), as the components that run them name
+   * them: admitted by the NetworkPolicy on Kubernetes; on hosts, one on another host than
+   * Elasticsearch's makes it listen beyond loopback.
+   */
+  clients: readonly WorkloadRef[];
   /** TLS on (`tracestack:tls`): a deployed cluster serves HTTPS with the stack's certificate. */
   tls?: StackTls;
 }
 
 export const ES_WORKLOAD = "elasticsearch";
-/** Who may query Elasticsearch's HTTP port (Kubernetes NetworkPolicy): Jaeger, the ILM bootstrap, Grafana. */
-export const ES_CLIENTS: NetworkPeer[] = [{ workload: JAEGER_WORKLOAD }, { workload: INDEX_BOOTSTRAP_WORKLOAD }, { workload: GRAFANA_WORKLOAD }];
+
+/** The deployed cluster's workload. */
+export function elasticsearchRef(model: StackModel): WorkloadRef {
+  const es = model.elasticsearch;
+  return { name: ES_WORKLOAD, ...(es.mode === "deploy" && es.host !== undefined ? { placement: es.host } : {}) };
+}
 
 /**
  * PodDisruptionBudget minAvailable of an `nodes`-node cluster: a master quorum (⌊n/2⌋+1) stays up,
@@ -55,6 +63,7 @@ export function elasticsearchWorkload(
   transportFiles: WorkloadFile[],
   exposure: "loopback" | "network",
   httpTlsFiles: WorkloadFile[] = [],
+  clients: readonly WorkloadRef[] = [],
 ): WorkloadSpec {
   const heap = heapMegabytes(es.resources.memory);
   const multiNode = es.nodes > 1;
@@ -103,7 +112,7 @@ export function elasticsearchWorkload(
     files: [...transportFiles, ...httpTlsFiles],
     ports: [{ name: "http", port: es.port }, ...(multiNode ? [{ name: "transport", port: 9300 }] : [])],
     // Every path needs credentials; curl reads them from stdin so the password is in no argv.
-    ingressFrom: [{ port: "http", from: ES_CLIENTS }, ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : [])],
+    ingressFrom: [{ port: "http", from: peersOf(clients) }, ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : [])],
     minAvailable: esMinAvailable(es.nodes),
     health: {
       port: es.port,
@@ -155,9 +164,9 @@ export class Elasticsearch extends pulumi.ComponentResource {
         const kind = args.target.kind;
         const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
         const local = (h: string | undefined) => h === undefined || h === es.host;
-        const exposure = local(args.clientHost) && (args.otherClientHosts ?? []).every(local) ? "loopback" : "network";
+        const exposure = local(args.clientHost) && args.clients.every((c) => local(c.placement)) ? "loopback" : "network";
         const httpTls = args.tls ? serverTlsFiles(args.tls.server("elasticsearch"), args.tls.caPem) : [];
-        const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure, httpTls);
+        const spec = elasticsearchWorkload(es, namespace, this.password, transportFiles, exposure, httpTls, args.clients);
         const deployed = args.target.deployWorkload(this, spec);
         this.url = pulumi.output(`${args.tls ? "https" : "http"}://${args.target.address(spec, args.clientHost)}:${es.port}`);
         this.ready = deployed.ready;

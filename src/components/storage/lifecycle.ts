@@ -7,6 +7,7 @@ import type { StackModel } from "../../config/index";
 import { DEFAULT_ELASTICSEARCH_VERSION } from "../../config/versions";
 import { BOOTSTRAP_SCRIPT, renderBootstrap } from "../../render/elasticsearch/bootstrap";
 import type { Target } from "../../targets/types";
+import type { WorkloadRef } from "../../workload/refs";
 import { caPath, clientTlsFiles } from "../tls/index";
 
 export interface IndexLifecycleArgs {
@@ -27,6 +28,11 @@ export interface IndexLifecycleArgs {
 
 export const BOOTSTRAP_DIR = "/etc/tracestack/es-bootstrap";
 
+/** The bootstrap job of the IndexLifecycle component named `component`: what Elasticsearch admits (src/stack.ts passes it to both). */
+export function bootstrapJobRef(component: string, placement: string | undefined): WorkloadRef {
+  return { name: `${component}-bootstrap`, ...(placement === undefined ? {} : { placement }) };
+}
+
 /** The image of the stack's Kubernetes Jobs (bash and curl): Elasticsearch's, at the deployed version. */
 export function jobImage(m: StackModel): string {
   const es = m.elasticsearch;
@@ -37,6 +43,8 @@ export class IndexLifecycle extends pulumi.ComponentResource {
   /** Resolves once the policy, templates, indices and aliases are in place. */
   readonly done: pulumi.Output<string>;
   readonly policyName: string;
+  /** The bootstrap job, a client of Elasticsearch. */
+  readonly job: WorkloadRef;
 
   constructor(name: string, args: IndexLifecycleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:storage:IndexLifecycle", name, {}, opts);
@@ -48,8 +56,10 @@ export class IndexLifecycle extends pulumi.ComponentResource {
       indices: { span: m.jaeger.spans, service: m.jaeger.services },
     });
     const image = jobImage(m);
+    // Named by the one function Elasticsearch's NetworkPolicy reads too (bootstrapJobRef).
+    this.job = bootstrapJobRef(name, args.placement);
     this.done = args.target.runJob(this, {
-      name: `${name}-bootstrap`,
+      name: this.job.name,
       component: "index-lifecycle",
       placement: args.placement,
       image,
