@@ -15,7 +15,8 @@ import { agentBind, ALL_INTERFACES, ANY_ADDRESS, gatewayBind, jaegerBind, LOOPBA
 import { gatewayReplicas } from "./collector";
 import type { CollectorConfig } from "./collector";
 import type { InstrumentationConfig, InstrumentedService } from "./instrumentation";
-import type { SmokeTestConfig, StackConfig } from "./schema";
+import type { JaegerConfig, ReleaseSource, SmokeTestConfig, StackConfig } from "./schema";
+import { collectorReleasesUrl, jaegerReleasesUrl } from "./versions";
 import type { HostConfig, HostsTarget, KubernetesTarget, Target } from "./target";
 
 /** The validated config plus the names it was read under (before resolve). */
@@ -63,8 +64,17 @@ export type ResolvedInstrumentation<P extends ResolvedPlacement = ResolvedPlacem
 // The stack
 // ---------------------------------------------------------------------------
 
-/** The collector key with the gateway's replicas resolved (`gatewayReplicas`: 2 on Kubernetes, 1 on hosts). */
-export type ResolvedCollector = Override<CollectorConfig, { gateway: Override<CollectorConfig["gateway"], { replicas: number }> }>;
+/** A release source with its base URL resolved (the upstream releases when unset). */
+export type ResolvedReleaseSource = Override<ReleaseSource, { baseUrl: string }>;
+
+/** The collector key with the gateway's replicas (`gatewayReplicas`: 2 on Kubernetes, 1 on hosts) and the release URL resolved. */
+export type ResolvedCollector = Override<
+  CollectorConfig,
+  { gateway: Override<CollectorConfig["gateway"], { replicas: number }>; release: ResolvedReleaseSource }
+>;
+
+/** The jaeger key with the release URL resolved. */
+export type ResolvedJaeger = Override<JaegerConfig, { release: ResolvedReleaseSource }>;
 
 /** Bind addresses of the stack's host listeners (src/config/bind.ts); every interface on Kubernetes (a pod listens on its own address). */
 export interface Binds {
@@ -84,6 +94,7 @@ export type HostsStack = Override<
     kind: "hosts";
     target: ResolvedHostsTarget;
     collector: ResolvedCollector;
+    jaeger: ResolvedJaeger;
     /** The smoke test's host: `smokeTest.host`, else Jaeger's (its query API is on loopback there), else the gateway's. */
     smokeTest: Override<SmokeTestConfig, { host: string }>;
     instrumentation: ResolvedInstrumentation<HostPlacement>;
@@ -97,6 +108,7 @@ export type KubernetesStack = Override<
     kind: "kubernetes";
     target: KubernetesTarget;
     collector: ResolvedCollector;
+    jaeger: ResolvedJaeger;
     instrumentation: ResolvedInstrumentation<KubernetesPlacement>;
     binds: Binds;
   }
@@ -109,7 +121,15 @@ export type StackModel = HostsStack | KubernetesStack;
 const DEFAULT_DRIFT_CHECK = true;
 
 export function resolveCollector(c: CollectorConfig, target: Pick<Target, "kind">): ResolvedCollector {
-  return { ...c, gateway: { ...c.gateway, replicas: gatewayReplicas(c, target) } };
+  return {
+    ...c,
+    gateway: { ...c.gateway, replicas: gatewayReplicas(c, target) },
+    release: { ...c.release, baseUrl: c.release.baseUrl ?? collectorReleasesUrl(c.version) },
+  };
+}
+
+export function resolveJaeger(j: JaegerConfig): ResolvedJaeger {
+  return { ...j, release: { ...j.release, baseUrl: j.release.baseUrl ?? jaegerReleasesUrl(j.version) } };
 }
 
 function homeOf(h: ResolvedHost): string {
@@ -167,6 +187,7 @@ function resolveHosts(v: ValidatedStack & { target: HostsTarget }): HostsStack {
     kind: "hosts",
     target,
     collector: resolveCollector(v.collector, t),
+    jaeger: resolveJaeger(v.jaeger),
     smokeTest: { ...v.smokeTest, host: v.smokeTest.host ?? v.jaeger.host ?? v.collector.gateway.host! },
     instrumentation,
     binds,
@@ -179,6 +200,7 @@ function resolveKubernetes(v: ValidatedStack & { target: KubernetesTarget }): Ku
     kind: "kubernetes",
     target: v.target,
     collector: resolveCollector(v.collector, v.target),
+    jaeger: resolveJaeger(v.jaeger),
     instrumentation: mapServices<KubernetesPlacement>(v.instrumentation, (_, s) => ({ ...s, placement: kubernetesPlacement(s) })),
     binds: {
       gateway: ALL_INTERFACES.gateway,

@@ -18,6 +18,16 @@ export const MIN_JAEGER_VERSION = "2.13.0";
 /** Jaeger 2.20 replaced `use_ilm`/`use_aliases` by per-index `rotation.auto_rollover`. */
 export const JAEGER_AUTO_ROLLOVER_SINCE = "2.20.0";
 
+/** Where Jaeger's release tarballs are published upstream (`jaeger.release.baseUrl` when unset). */
+export function jaegerReleasesUrl(version: string): string {
+  return `https://github.com/jaegertracing/jaeger/releases/download/v${version}`;
+}
+
+/** Where otelcol-contrib's release tarballs are published upstream (`collector.release.baseUrl` when unset). */
+export function collectorReleasesUrl(version: string): string {
+  return `https://github.com/open-telemetry/opentelemetry-collector-releases/releases/download/v${version}`;
+}
+
 /** Elasticsearch image used when a stack deploys its own cluster and pins no version. */
 export const DEFAULT_ELASTICSEARCH_VERSION = "8.19.0";
 

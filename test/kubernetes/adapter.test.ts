@@ -10,6 +10,7 @@ import { recordedArtifacts } from "../../src/artifacts/registry";
 import { elasticsearchWorkload } from "../../src/components/storage/elasticsearch";
 import { jaegerRelease } from "../../src/components/jaeger/index";
 import { elasticsearchDeploySchema, jaegerSchema, kubernetesTargetSchema } from "../../src/config/schema";
+import { resolveJaeger } from "../../src/config/resolve";
 import { KubernetesTarget } from "../../src/targets/kubernetes/index";
 import type { WorkloadSpec } from "../../src/workload/types";
 import { resolveDeep } from "../../tools/render-lib";
@@ -128,7 +129,7 @@ describe("a per-node workload that reads the API (the collector agent's k8sattri
         perNode: true,
         containerBinary: "/otelcol-contrib",
         // Any release with a validate command; the collector's own is the collector engineer's.
-        release: { ...jaegerRelease(jaegerSchema.parse({})), project: "otelcol-contrib" },
+        release: { ...jaegerRelease(resolveJaeger(jaegerSchema.parse({}))), project: "otelcol-contrib" },
         clusterRead: [{ apiGroups: ["", "apps"], resources: ["pods", "namespaces", "replicasets"], verbs: ["watch", "get", "list"] }],
         ingressFrom: [{ port: "otlp-grpc", from: [{ anyNamespace: true }] }],
       }),

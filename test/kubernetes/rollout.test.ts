@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { validatedConfigPaths } from "../../src/targets/kubernetes/pod";
 import { jaegerRelease } from "../../src/components/jaeger/index";
 import { jaegerSchema } from "../../src/config/schema";
+import { resolveJaeger } from "../../src/config/resolve";
 import type { RenderResult } from "../../tools/render-lib";
 import { render, stackValues, withValue } from "../helpers/render";
 import type { PodTemplate } from "./helpers";
@@ -87,7 +88,7 @@ describe("validatedConfigPaths", () => {
         { name: "config.yaml", kind, content: "" },
         { name: "pw", kind: "secret", content: "", secret: true },
       ],
-      release: validateArgs ? { ...jaegerRelease(jaegerSchema.parse({})), validateArgs } : undefined,
+      release: validateArgs ? { ...jaegerRelease(resolveJaeger(jaegerSchema.parse({}))), validateArgs } : undefined,
     });
 
   it.each([

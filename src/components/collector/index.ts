@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayQueueDirectory, memoryQuantityBytes } from "../../config/collector";
 import type { CollectorConfig } from "../../config/collector";
-import type { Platform, StackModel } from "../../config/index";
+import type { Platform, ResolvedCollector, StackModel } from "../../config/index";
 import {
   K8S_ATTRIBUTES_RBAC,
   K8S_NODE_NAME_ENV,
@@ -104,9 +104,9 @@ function hostStateDir(workload: string): string {
  * `<artifact>.sha256`, instead of `opentelemetry-collector-releases_otelcol-contrib_checksums.txt`.
  * `project` names the install directory: agent and gateway on one host install separately.
  */
-export function collectorRelease(c: CollectorConfig, project: string): NativeRelease {
+export function collectorRelease(c: ResolvedCollector, project: string): NativeRelease {
   const v = c.version;
-  const base = c.release.baseUrl ?? `https://github.com/open-telemetry/opentelemetry-collector-releases/releases/download/v${v}`;
+  const base = c.release.baseUrl;
   const tarball = (p: Platform) => `otelcol-contrib_${v}_${p.replace("-", "_")}.tar.gz`;
   return {
     project,
@@ -296,8 +296,6 @@ export interface CollectorAgentArgs {
   host?: string;
   /** Prometheus scrapes the agent forwards (e.g. the instrumentation's llama-server and DCGM exporter). */
   extraMetricsScrapes?: readonly MetricsScrape[];
-  /** Headless Service name of the gateway on Kubernetes. @default `GATEWAY_HEADLESS_SERVICE` */
-  gatewayService?: string;
   /** TLS on (`tracestack:tls`): the CA the agent verifies the gateway with. */
   tls?: StackTls;
   /** Who scrapes its metrics (Prometheus). */
@@ -316,7 +314,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
     super("tracestack:collector:Agent", name, {}, opts);
     const m = args.model;
     const c = m.collector;
-    this.gateway = gatewayEndpoints(c, m.target, args.gatewayService ?? GATEWAY_HEADLESS_SERVICE, args.host, m.binds.gateway.otlp);
+    this.gateway = gatewayEndpoints(c, m.target, GATEWAY_HEADLESS_SERVICE, args.host, m.binds.gateway.otlp);
     const hostConfig = args.host !== undefined && m.target.kind === "hosts" ? m.target.hosts[args.host] : undefined;
     this.configYaml = toYaml(
       renderAgentConfig({

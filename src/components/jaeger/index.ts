@@ -3,7 +3,7 @@
  * aliases, serving the UI and query APIs. Started only after the ILM bootstrap finished.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { JaegerConfig, Platform, StackModel } from "../../config/index";
+import type { Platform, ResolvedJaeger, StackModel } from "../../config/index";
 import { JAEGER_HEALTH_PATH, renderJaegerConfig } from "../../render/jaeger/config";
 import type { Target } from "../../targets/types";
 import { dialAddress } from "../../config/index";
@@ -59,9 +59,9 @@ export interface JaegerArgs {
   queryClients: readonly WorkloadRef[];
 }
 
-export function jaegerRelease(j: JaegerConfig): NativeRelease {
+export function jaegerRelease(j: ResolvedJaeger): NativeRelease {
   const v = j.version;
-  const base = j.release.baseUrl ?? `https://github.com/jaegertracing/jaeger/releases/download/v${v}`;
+  const base = j.release.baseUrl;
   const name = (p: Platform) => `jaeger-${v}-${p}`;
   return {
     project: "jaeger",
@@ -77,7 +77,7 @@ export function jaegerRelease(j: JaegerConfig): NativeRelease {
 }
 
 export function jaegerWorkload(
-  j: JaegerConfig,
+  j: ResolvedJaeger,
   configYaml: pulumi.Input<string>,
   password: pulumi.Input<string>,
   startAfter: pulumi.Input<string>[],
