@@ -28,6 +28,10 @@ describe("resolve()", () => {
     expect(s["honcho-server"].placement).toEqual({ kind: "systemd", host: "danarch", unit: "honcho-server" });
     // envFile: true is the macOS default path under the host's SSH user.
     expect(s.hermes.placement).toEqual({ kind: "env-file", host: "dans-mac-mini", envFile: "/Users/dan/.config/tracestack/hermes.env" });
+    // A union by kind: llama-server carries the port its agent scrapes; a Python service has none.
+    const llama = s["llama-server"];
+    expect(llama.kind === "llama-server" && llama.port).toBe(8080);
+    expect("port" in s["honcho-server"]).toBe(false);
     const launchd = parseStackConfig(
       withValue(await stackValues("home"), "instrumentation.services.hermes.placement", { host: "dans-mac-mini", launchd: { label: "ai.hermes.agent" } }),
       "home",

@@ -1,14 +1,15 @@
 /**
  * The resolve stage: validated config → the fully defaulted model the program runs on, one shape
  * per target kind (`HostsStack | KubernetesStack`, discriminated by `kind`). Every default that
- * depends on another key or on the target (gateway replicas, listen addresses, the drift check,
- * a host's SSH user, the smoke test's host, where each instrumented service's environment goes)
- * is applied here, once; components and target adapters read the result and never re-derive one.
- * Pure: no Pulumi here.
+ * depends on another key or on the target (gateway replicas, bind and listen addresses, the
+ * drift check, a host's SSH user, the smoke test's host, release URLs, where each instrumented
+ * service's environment goes) is applied here, once; components and target adapters read the
+ * result and never re-derive one. Pure: no Pulumi here.
  *
- * The resolved model stays assignable to the validated config (`ValidatedStack`): every resolved
- * field narrows the field it replaces (an optional value becomes a required one, a bag of
- * optional placement fields becomes one member of a union, tagged by `kind`).
+ * Resolved fields narrow the validated ones: an optional value becomes a required one, the bag of
+ * optional placement fields becomes one member of a union tagged by `kind`, and an instrumented
+ * service is a union by its kind (llama-server's port, vLLM's detailed traces on their own kind).
+ * Validation (src/config/validate.ts and the key modules) runs before: bad input never gets here.
  */
 import type { AgentBind, GatewayBind, JaegerBind } from "./bind";
 import { agentBind, ALL_INTERFACES, ANY_ADDRESS, gatewayBind, jaegerBind, LOOPBACK } from "./bind";
@@ -54,7 +55,22 @@ export type HostPlacement =
 export type KubernetesPlacement = { kind: "deployment"; namespace: string; deployment: string; container: string };
 export type ResolvedPlacement = HostPlacement | KubernetesPlacement;
 
-export type ResolvedService<P extends ResolvedPlacement = ResolvedPlacement> = Override<InstrumentedService, { placement: P }>;
+/**
+ * What belongs to one service kind only: llama-server's scraped port, vLLM's detailed-trace
+ * modules. (The config accepts them on every kind and validation refuses the misplaced ones.)
+ */
+export type ServiceKindFields =
+  | { kind: "python-otel" }
+  | { kind: "client" }
+  | { kind: "llama-server"; port: number }
+  | { kind: "vllm"; collectDetailedTraces?: NonNullable<InstrumentedService["collectDetailedTraces"]> };
+
+/** An instrumented service: a union by kind, its placement resolved. (`args` is refused by validation: gone.) */
+export type ResolvedService<P extends ResolvedPlacement = ResolvedPlacement> = Omit<
+  InstrumentedService,
+  "kind" | "placement" | "port" | "collectDetailedTraces" | "args"
+> &
+  ServiceKindFields & { placement: P };
 export type ResolvedInstrumentation<P extends ResolvedPlacement = ResolvedPlacement> = Override<
   InstrumentationConfig,
   { services: Record<string, ResolvedService<P>> }
@@ -153,8 +169,28 @@ function kubernetesPlacement(s: InstrumentedService): KubernetesPlacement {
   return { kind: "deployment", namespace: p.namespace!, deployment: p.deployment!, container: p.container ?? p.deployment! };
 }
 
-function mapServices<P extends ResolvedPlacement>(cfg: InstrumentationConfig, f: (name: string, s: InstrumentedService) => ResolvedService<P>) {
-  return { ...cfg, services: Object.fromEntries(Object.keys(cfg.services).map((n) => [n, f(n, cfg.services[n])])) };
+function kindFields(s: InstrumentedService): ServiceKindFields {
+  switch (s.kind) {
+    case "llama-server":
+      return { kind: s.kind, port: s.port };
+    case "vllm":
+      return { kind: s.kind, ...(s.collectDetailedTraces ? { collectDetailedTraces: s.collectDetailedTraces } : {}) };
+    default:
+      return { kind: s.kind };
+  }
+}
+
+function mapServices<P extends ResolvedPlacement>(
+  cfg: InstrumentationConfig,
+  f: (name: string, s: InstrumentedService) => { placement: P; gpu?: string },
+): ResolvedInstrumentation<P> {
+  const one = (name: string): ResolvedService<P> => {
+    const s = cfg.services[name];
+    // The kind's own fields come back through kindFields; args is refused by validation.
+    const { kind, port, collectDetailedTraces, args, placement, ...common } = s;
+    return { ...common, ...kindFields(s), ...f(name, s) };
+  };
+  return { ...cfg, services: Object.fromEntries(Object.keys(cfg.services).map((n) => [n, one(n)])) };
 }
 
 function resolveHosts(v: ValidatedStack & { target: HostsTarget }): HostsStack {
@@ -169,7 +205,6 @@ function resolveHosts(v: ValidatedStack & { target: HostsTarget }): HostsStack {
   const g = v.grafana;
   const p = v.prometheus;
   const instrumentation = mapServices<HostPlacement>(v.instrumentation, (name, s) => ({
-    ...s,
     placement: hostPlacement(target, name, s),
     // The `gpu.model` resource attribute: the service's own, else its host's.
     ...((s.gpu ?? target.hosts[s.placement.host!].gpu) !== undefined ? { gpu: s.gpu ?? target.hosts[s.placement.host!].gpu } : {}),
@@ -201,7 +236,7 @@ function resolveKubernetes(v: ValidatedStack & { target: KubernetesTarget }): Ku
     target: v.target,
     collector: resolveCollector(v.collector, v.target),
     jaeger: resolveJaeger(v.jaeger),
-    instrumentation: mapServices<KubernetesPlacement>(v.instrumentation, (_, s) => ({ ...s, placement: kubernetesPlacement(s) })),
+    instrumentation: mapServices<KubernetesPlacement>(v.instrumentation, (_, s) => ({ placement: kubernetesPlacement(s) })),
     binds: {
       gateway: ALL_INTERFACES.gateway,
       jaeger: ALL_INTERFACES.jaeger,

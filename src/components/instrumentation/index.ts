@@ -15,7 +15,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
 import type { StackModel } from "../../config/index";
-import type { InstrumentationConfig } from "../../config/instrumentation";
+import type { ResolvedInstrumentation } from "../../config/resolve";
 import type { MetricsScrape } from "../../render/collector/agent";
 import {
   DCGM_EXPORTER_NAME,
@@ -59,7 +59,7 @@ export class Instrumentation extends pulumi.ComponentResource {
 
   constructor(name: string, args: InstrumentationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:instrumentation:Instrumentation", name, {}, opts);
-    const cfg: InstrumentationConfig = args.model.instrumentation;
+    const cfg: ResolvedInstrumentation = args.model.instrumentation;
     // The resolved model: placements, the host's GPU and the agents' OTLP ports (tracestack:collector.agent.ports).
     const plans = planInstrumentation(args.model);
     if (args.target.kind === "hosts") deployOnHosts(this, name, args.target as HostsTarget, plans);
@@ -131,7 +131,7 @@ function deployOnKubernetes(
   owner: pulumi.ComponentResource,
   name: string,
   target: KubernetesTarget,
-  cfg: InstrumentationConfig,
+  cfg: ResolvedInstrumentation,
   model: StackModel,
   plans: readonly ServicePlan[],
 ): void {

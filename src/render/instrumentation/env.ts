@@ -93,7 +93,7 @@ export function excludedUrls(paths: readonly string[]): string {
  * The environment of one service, in a fixed order. `HOST_IP` itself is not here: on
  * Kubernetes it comes from the downward API and must precede the endpoint (see k8s.ts).
  */
-export function renderOtelEnv(s: InstrumentedService, ctx: EnvContext): EnvVar[] {
+export function renderOtelEnv(s: Pick<InstrumentedService, "kind" | "protocol" | "sampleRatio" | "healthPaths">, ctx: EnvContext): EnvVar[] {
   const env: EnvVar[] = [
     ["OTEL_SERVICE_NAME", ctx.serviceName],
     ["OTEL_EXPORTER_OTLP_ENDPOINT", agentUrl(ctx.agent, s.protocol)],
@@ -148,7 +148,7 @@ export function formatRatio(r: number): string {
 export { VLLM_TRACES_ENDPOINT_ENV, vllmOwnerArgs } from "../../config/instrumentation";
 
 /** vLLM's tracing flags, appended to the container's own args. */
-export function vllmTracingArgs(s: InstrumentedService, agent: AgentEndpoint): string[] {
+export function vllmTracingArgs(s: Pick<InstrumentedService, "protocol" | "collectDetailedTraces">, agent: AgentEndpoint): string[] {
   return [
     "--otlp-traces-endpoint",
     tracesUrl(agent, s.protocol),

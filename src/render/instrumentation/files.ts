@@ -30,7 +30,7 @@ export function environmentLine(name: string, value: string): string {
  * command verbatim (systemd syntax, `%` and `$` left to the author; validated at config time by
  * `parseExecLine`, and again here: a command that does not read back as one command line throws).
  */
-function wrappedExecStart(s: InstrumentedService): string | undefined {
+function wrappedExecStart(s: Pick<InstrumentedService, "kind" | "wrapExecStart">): string | undefined {
   const w = s.wrapExecStart;
   if (!w) return undefined;
   const line = s.kind === "llama-server" ? `${w.command} --metrics` : `${execWord(w.instrument)} ${w.command}`;
@@ -43,7 +43,7 @@ function wrappedExecStart(s: InstrumentedService): string | undefined {
  * `[Service]` with one `Environment=` per variable and, when asked, `ExecStart=` reset (an
  * empty assignment clears the unit's list) and wrapped — https://www.freedesktop.org/software/systemd/man/latest/systemd.unit.html (drop-ins).
  */
-export function renderDropin(serviceName: string, unit: string, s: InstrumentedService, env: readonly EnvVar[]): string {
+export function renderDropin(serviceName: string, unit: string, s: Pick<InstrumentedService, "kind" | "wrapExecStart">, env: readonly EnvVar[]): string {
   const exec = wrappedExecStart(s);
   return renderUnit(
     [

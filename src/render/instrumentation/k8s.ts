@@ -83,7 +83,7 @@ export function envConfigMapBody(p: K8sServicePlan): Record<string, unknown> {
 export const DCGM_EXPORTER_NAME = "dcgm-exporter";
 
 /** The exporter as the target's `admit()` takes it: its metrics port, admitted from the node agents. */
-export function dcgmExporterPeers(cfg: InstrumentationConfig): Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom"> {
+export function dcgmExporterPeers(cfg: Pick<InstrumentationConfig, "dcgmExporter">): Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom"> {
   return {
     name: DCGM_EXPORTER_NAME,
     component: "gpu-metrics",
@@ -98,7 +98,7 @@ export function dcgmExporterPeers(cfg: InstrumentationConfig): Pick<WorkloadSpec
  * node (hostPort) for the node's collector agent. Needs SYS_ADMIN for profiling metrics and
  * the kubelet's pod-resources socket to map GPUs to pods (NVIDIA/dcgm-exporter dcgm-exporter.yaml).
  */
-export function dcgmExporterDaemonSetBody(cfg: InstrumentationConfig, namespace: string) {
+export function dcgmExporterDaemonSetBody(cfg: Pick<InstrumentationConfig, "dcgmExporter">, namespace: string) {
   const d = cfg.dcgmExporter;
   const labels = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, ...instrumentationLabels("gpu-metrics") };
   const selector = { "app.kubernetes.io/name": DCGM_EXPORTER_NAME, "app.kubernetes.io/part-of": "tracestack" };

@@ -4,8 +4,7 @@
  * Pure: the component realizes the plan; tests read it without mocks.
  */
 import type { KubernetesTarget, Target } from "../../config/schema";
-import type { InstrumentationConfig } from "../../config/instrumentation";
-import type { HostPlacement, HostsStack, KubernetesPlacement, KubernetesStack, ResolvedService } from "../../config/resolve";
+import type { HostPlacement, HostsStack, KubernetesPlacement, KubernetesStack, ResolvedInstrumentation, ResolvedService } from "../../config/resolve";
 import type { MetricsScrape } from "../collector/agent";
 import { sha256 } from "../yaml";
 import type { AgentEndpoint, EnvVar } from "./env";
@@ -179,7 +178,7 @@ export function planInstrumentation(input: PlanInput): ServicePlan[] {
 }
 
 /** The services Jaeger should list once traffic flows (llama-server sends no spans). */
-export function expectedServices(cfg: InstrumentationConfig): string[] {
+export function expectedServices(cfg: ResolvedInstrumentation): string[] {
   return Object.keys(cfg.services)
     .filter((n) => cfg.services[n].kind !== "llama-server")
     .sort();
@@ -206,7 +205,7 @@ export function patchesByDeployment(plans: readonly ServicePlan[]): { namespace:
  * Prometheus scrapes per host for the collector agent's `extraMetricsScrapes`: each
  * llama-server's /metrics and each declared DCGM exporter, on loopback (same node).
  */
-export function instrumentationScrapes(cfg: InstrumentationConfig, target: Target): Record<string, MetricsScrape[]> {
+export function instrumentationScrapes(cfg: ResolvedInstrumentation, target: Target): Record<string, MetricsScrape[]> {
   if (target.kind !== "hosts") return {};
   const out: Record<string, Map<string, MetricsScrape>> = {};
   const add = (host: string, s: MetricsScrape) => {
@@ -215,8 +214,8 @@ export function instrumentationScrapes(cfg: InstrumentationConfig, target: Targe
   };
   for (const name of Object.keys(cfg.services).sort()) {
     const s = cfg.services[name];
+    if (s.placement.kind === "deployment") continue;
     const host = s.placement.host;
-    if (host === undefined) continue;
     if (s.kind === "llama-server") add(host, { jobName: name, targets: [`127.0.0.1:${s.port}`], metricsPath: "/metrics" });
     if (s.dcgmExporter) add(host, { jobName: "dcgm-exporter", targets: [`127.0.0.1:${s.dcgmExporter.port}`], metricsPath: "/metrics" });
   }
@@ -231,7 +230,7 @@ export function instrumentationScrapes(cfg: InstrumentationConfig, target: Targe
 }
 
 /** Kubernetes: the DCGM exporter's hostPort on the agent's own node (the agent DaemonSet sets HOST_IP from status.hostIP). */
-export function kubernetesScrapes(cfg: InstrumentationConfig, target: Target): MetricsScrape[] {
+export function kubernetesScrapes(cfg: ResolvedInstrumentation, target: Target): MetricsScrape[] {
   if (target.kind !== "kubernetes" || !deploysDcgmExporter(cfg, target)) return [];
   // The exporter's hostPort on the agent's own node: the agent needs the node's address.
   return [
@@ -245,7 +244,7 @@ export function kubernetesScrapes(cfg: InstrumentationConfig, target: Target): M
 }
 
 /** Kubernetes: a DCGM exporter DaemonSet when enabled and a service runs on a GPU (vllm, or a `gpu` named). */
-export function deploysDcgmExporter(cfg: InstrumentationConfig, target: Target): target is KubernetesTarget {
+export function deploysDcgmExporter(cfg: ResolvedInstrumentation, target: Target): target is KubernetesTarget {
   if (target.kind !== "kubernetes" || !cfg.dcgmExporter.enabled) return false;
   return Object.values(cfg.services).some((s) => s.kind === "vllm" || s.gpu !== undefined);
 }
