@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
-import { dialAddress } from "./config/index";
 import { StackTls } from "./components/tls/index";
+import { dial } from "./components/endpoints";
 import { CollectorAgent, CollectorGateway, gatewayRef } from "./components/collector/index";
 import { Grafana, grafanaRef, Prometheus, prometheusRef, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
@@ -113,13 +113,10 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   const instrumentation = new Instrumentation("instrumentation", { model, target });
 
   // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
-  const gatewayHost = model.collector.gateway.host;
-  const jaegerAddr = target.address(refs.jaeger, gatewayHost);
-  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.otlp, jaegerHost, jaegerAddr, gatewayHost) ?? jaegerAddr) : jaegerAddr;
   const gateway = new CollectorGateway("collector-gateway", {
     model,
     target,
-    jaegerOtlpEndpoint: `${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${model.jaeger.ports.otlpGrpc}`,
+    jaegerOtlpEndpoint: dial(target, jaeger.otlpGrpc, model.collector.gateway.host),
     ...(tls ? { tls } : {}),
     scrapers: [refs.prometheus],
   });
@@ -149,19 +146,13 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   if (model.smokeTest.enabled) {
     const host = model.kind === "hosts" ? model.smokeTest.host : undefined;
     const agent = agents[host ?? ""];
-    const agentAddr = target.address(agent.workload, host);
-    const jaegerQueryAddr = target.address(refs.jaeger, host);
-    // On hosts, dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
-    const agentDial = model.target.kind === "hosts" ? (dialAddress(model.binds.agents[host ?? ""].otlp, host, agentAddr, host) ?? agentAddr) : agentAddr;
-    const jaegerQueryDial =
-      model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.query, jaegerHost, jaegerQueryAddr, host) ?? jaegerQueryAddr) : jaegerQueryAddr;
-    const hostPort = (addr: string, port: number) => `${addr.includes(":") ? `[${addr}]` : addr}:${port}`;
+    // Dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
     smokeTest = new SmokeTest("smoke-test", {
       model,
       target,
       host,
-      tracesUrl: `http://${hostPort(agentDial, model.collector.agent.ports.otlpHttp)}/v1/traces`,
-      queryUrl: `http://${hostPort(jaegerQueryDial, model.jaeger.ports.ui)}`,
+      tracesUrl: `http://${dial(target, agent.otlpHttp, host)}/v1/traces`,
+      queryUrl: `http://${dial(target, jaeger.query, host)}`,
       pipeline: [agent.configYaml, gateway.configYaml, jaeger.configYaml, model.collector.version, model.jaeger.version],
       after: [agent, gateway, jaeger],
     });
@@ -185,7 +176,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     {
       model,
       target,
-      jaeger: refs.jaeger,
+      jaeger: jaeger.query,
       elasticsearch: {
         workload: refs.elasticsearch,
         username: elasticsearch.username,

@@ -39,3 +39,11 @@ export type ScrapeTarget =
       /** What the scraper needs for it: read access to pods in the namespace. */
       needs: { namespaceRead: ClusterReadRule[] };
     };
+
+/** A listener of a workload: what a client dials (`dial` in src/components/endpoints.ts). */
+export interface Endpoint {
+  workload: WorkloadRef;
+  port: number;
+  /** The address it binds to on its host (src/config/bind.ts; every interface in a pod). */
+  bind: string;
+}

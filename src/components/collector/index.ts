@@ -30,7 +30,7 @@ import type { Target } from "../../targets/types";
 import { selector } from "../../targets/kubernetes/names";
 import { COLLECTOR_AGENT_WORKLOAD } from "../../workload/peers";
 import { peersOf } from "../../workload/refs";
-import type { ScrapeTarget, WorkloadRef } from "../../workload/refs";
+import type { Endpoint, ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const COLLECTOR_COMPONENT = "collector";
@@ -305,8 +305,8 @@ export interface CollectorAgentArgs {
 export class CollectorAgent extends pulumi.ComponentResource {
   readonly gateway: GatewayEndpoints;
   readonly configYaml: string;
-  /** The agent itself: where its OTLP receivers are. */
-  readonly workload: WorkloadRef;
+  /** The OTLP HTTP receiver the node's applications (and the smoke test) send to. */
+  readonly otlpHttp: Endpoint;
   /** Its own telemetry, for Prometheus. */
   readonly scrapeTarget: ScrapeTarget;
 
@@ -338,7 +338,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
       }),
     );
     args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes, args.scrapers));
-    this.workload = agentRef(args.host);
+    this.otlpHttp = { workload: agentRef(args.host), port: c.agent.ports.otlpHttp, bind: m.binds.agents[args.host ?? ""].otlp };
     this.scrapeTarget = agentScrapeTarget(m, args.host);
     this.registerOutputs({});
   }

@@ -22,10 +22,10 @@ import { removeFileScript, writeFileScript } from "../../render/scripts/host";
 import { asRoot } from "../../render/scripts/shell";
 import type { HostsTarget } from "../../targets/hosts/index";
 import type { Target } from "../../targets/types";
-import type { WorkloadRef } from "../../workload/refs";
+import type { Endpoint, WorkloadRef } from "../../workload/refs";
+import { dial } from "../endpoints";
 import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
 import { listenerAddress } from "./prometheus";
-import { dialAddress } from "../../config/index";
 import { caPath, clientTlsFiles } from "../tls/index";
 
 export const GRAFANA_COMPONENT = "grafana";
@@ -54,8 +54,8 @@ export function grafanaRef(model: StackModel): WorkloadRef {
 export interface GrafanaArgs {
   model: StackModel;
   target: Target;
-  /** Jaeger's workload, whose query API the Jaeger datasource reads. */
-  jaeger: WorkloadRef;
+  /** Jaeger's query API, which the Jaeger datasource reads. */
+  jaeger: Endpoint;
   /** Elasticsearch's workload (a deployed cluster), user and password (secret) for the span datasource. */
   elasticsearch: { workload: WorkloadRef; username: string; password: pulumi.Input<string>; caPem?: pulumi.Input<string> };
   /** Prometheus as Grafana reaches it. */
@@ -100,13 +100,10 @@ export function provisioningFiles(
 /** Jaeger's query endpoint and Elasticsearch as Grafana on `fromHost` reaches them. */
 function backendUrls(model: StackModel, args: GrafanaArgs, fromHost: string | undefined, esTls: boolean) {
   const { target } = args;
-  const j = model.jaeger;
   const es = model.elasticsearch;
-  const jaegerAddr = target.address(args.jaeger, fromHost);
-  // Jaeger's query API where it binds (src/config/bind.ts; bindProblems refuses another host's loopback).
-  const jaegerDial = model.target.kind === "hosts" ? (dialAddress(model.binds.jaeger.query, j.host, jaegerAddr, fromHost) ?? jaegerAddr) : jaegerAddr;
   return {
-    jaeger: `http://${jaegerDial.includes(":") ? `[${jaegerDial}]` : jaegerDial}:${j.ports.ui}`,
+    // Jaeger's query API where it binds (src/config/bind.ts; bindProblems refuses another host's loopback).
+    jaeger: `http://${dial(target, args.jaeger, fromHost)}`,
     elasticsearch: es.mode === "existing" ? es.url : `${esTls ? "https" : "http"}://${target.address(args.elasticsearch.workload, fromHost)}:${es.port}`,
   };
 }

@@ -11,7 +11,7 @@ import type { JaegerBind } from "../../config/index";
 import { caPath, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
 import { peersOf } from "../../workload/refs";
-import type { ScrapeTarget, WorkloadRef } from "../../workload/refs";
+import type { Endpoint, ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const JAEGER_WORKLOAD = "jaeger";
@@ -138,6 +138,10 @@ export class Jaeger extends pulumi.ComponentResource {
   readonly configYaml: pulumi.Output<string>;
   /** Its own metrics, for Prometheus. */
   readonly scrapeTarget: ScrapeTarget;
+  /** The OTLP gRPC receiver (the collector gateway exports here). */
+  readonly otlpGrpc: Endpoint;
+  /** The UI and HTTP query API (Grafana's datasource, the smoke test's lookup). */
+  readonly query: Endpoint;
 
   constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:jaeger:Jaeger", name, {}, opts);
@@ -171,7 +175,10 @@ export class Jaeger extends pulumi.ComponentResource {
       peersOf(args.scrapers),
     );
     args.target.deployWorkload(this, spec);
-    this.scrapeTarget = { kind: "static", job: "jaeger", workloads: [jaegerRef(args.model)], port: j.ports.metrics };
+    const workload = jaegerRef(args.model);
+    this.scrapeTarget = { kind: "static", job: "jaeger", workloads: [workload], port: j.ports.metrics };
+    this.otlpGrpc = { workload, port: j.ports.otlpGrpc, bind: bind.otlp };
+    this.query = { workload, port: j.ports.ui, bind: bind.query };
 
     const addr = args.target.address(spec);
     // The UI where it listens: its host's loopback by default (an SSH tunnel away), like grafanaUrl.
