@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
 import { StackTls } from "./components/tls/index";
 import { dial } from "./components/endpoints";
-import { CollectorAgent, CollectorGateway, gatewayRef } from "./components/collector/index";
+import { agentRef, CollectorAgent, CollectorGateway, gatewayRef } from "./components/collector/index";
 import { Grafana, grafanaRef, Prometheus, prometheusRef, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
 import { Jaeger, jaegerRef } from "./components/jaeger/index";
@@ -110,7 +110,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   });
 
   // OTEL_* env for services tracestack does not run; `instrumentation.scrapes` is for the agents' extraMetricsScrapes.
-  const instrumentation = new Instrumentation("instrumentation", { model, target });
+  const instrumentation = new Instrumentation("instrumentation", { model, target, gpuMetricsScrapers: [agentRef(undefined)] });
 
   // The collector: a gateway exporting to Jaeger, and node agents exporting to the gateway.
   const gateway = new CollectorGateway("collector-gateway", {

@@ -28,14 +28,14 @@ import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
 import { selector } from "../../targets/kubernetes/names";
-import { COLLECTOR_AGENT_WORKLOAD } from "../../workload/peers";
 import { peersOf } from "../../workload/refs";
 import type { Endpoint, ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
 export const COLLECTOR_COMPONENT = "collector";
 export const GATEWAY_WORKLOAD = "otel-gateway";
-export const AGENT_WORKLOAD = COLLECTOR_AGENT_WORKLOAD;
+/** The node agents' workload name (per host on hosts: `agentRef`). */
+export const AGENT_WORKLOAD = "otel-agent";
 /** Name of the agent's internal-telemetry port (Prometheus discovers the agent pods by it on Kubernetes). */
 export const AGENT_METRICS_PORT = "metrics";
 export const GATEWAY_CONFIG_DIR = "/etc/tracestack/otel-gateway";

@@ -41,12 +41,15 @@ import { asRoot } from "../../render/scripts/shell";
 import type { HostsTarget } from "../../targets/hosts/index";
 import type { KubernetesTarget } from "../../targets/kubernetes/index";
 import type { Target } from "../../targets/types";
+import type { WorkloadRef } from "../../workload/refs";
 
 export const COMPONENT = "instrumentation";
 
 export interface InstrumentationArgs {
   model: StackModel;
   target: Target;
+  /** Kubernetes: who scrapes the DCGM exporter (the node agents). */
+  gpuMetricsScrapers: readonly WorkloadRef[];
 }
 
 export class Instrumentation extends pulumi.ComponentResource {
@@ -63,7 +66,7 @@ export class Instrumentation extends pulumi.ComponentResource {
     // The resolved model: placements, the host's GPU and the agents' OTLP ports (tracestack:collector.agent.ports).
     const plans = planInstrumentation(args.model);
     if (args.target.kind === "hosts") deployOnHosts(this, name, args.target as HostsTarget, plans);
-    else deployOnKubernetes(this, name, args.target as KubernetesTarget, cfg, args.model, plans);
+    else deployOnKubernetes(this, name, args.target as KubernetesTarget, cfg, args.model, plans, args.gpuMetricsScrapers);
 
     this.expectedServices = pulumi.output(expectedServices(cfg));
     this.scrapes = instrumentationScrapes(cfg, args.model.target);
@@ -134,6 +137,7 @@ function deployOnKubernetes(
   cfg: ResolvedInstrumentation,
   model: StackModel,
   plans: readonly ServicePlan[],
+  gpuMetricsScrapers: readonly WorkloadRef[],
 ): void {
   const provider = target.cluster.provider;
   for (const g of patchesByDeployment(plans)) {
@@ -176,6 +180,6 @@ function deployOnKubernetes(
       ...target.awaitOptions(),
     });
     // Under the namespace's default deny: the node's agent scrapes the exporter's metrics port.
-    target.admit(owner, dcgmExporterPeers(cfg));
+    target.admit(owner, dcgmExporterPeers(cfg, gpuMetricsScrapers));
   }
 }

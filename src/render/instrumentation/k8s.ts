@@ -5,7 +5,8 @@
  */
 import type { InstrumentationConfig } from "../../config/instrumentation";
 import { ownedAnnotations } from "../../targets/kubernetes/names";
-import { COLLECTOR_AGENT_WORKLOAD } from "../../workload/peers";
+import { peersOf } from "../../workload/refs";
+import type { WorkloadRef } from "../../workload/refs";
 import type { WorkloadSpec } from "../../workload/types";
 import type { K8sServicePlan } from "./plan";
 
@@ -82,13 +83,16 @@ export function envConfigMapBody(p: K8sServicePlan): Record<string, unknown> {
 
 export const DCGM_EXPORTER_NAME = "dcgm-exporter";
 
-/** The exporter as the target's `admit()` takes it: its metrics port, admitted from the node agents. */
-export function dcgmExporterPeers(cfg: Pick<InstrumentationConfig, "dcgmExporter">): Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom"> {
+/** The exporter as the target's `admit()` takes it: its metrics port, admitted from the node agents (`scrapers`). */
+export function dcgmExporterPeers(
+  cfg: Pick<InstrumentationConfig, "dcgmExporter">,
+  scrapers: readonly WorkloadRef[],
+): Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom"> {
   return {
     name: DCGM_EXPORTER_NAME,
     component: "gpu-metrics",
     ports: [{ name: "metrics", port: cfg.dcgmExporter.port }],
-    ingressFrom: [{ port: "metrics", from: [{ workload: COLLECTOR_AGENT_WORKLOAD }] }],
+    ingressFrom: [{ port: "metrics", from: peersOf(scrapers) }],
   };
 }
 
