@@ -19,9 +19,6 @@ import {
   renderTracingDashboardJson,
 } from "../../render/grafana/index";
 import type { SecretRef } from "../../render/grafana/index";
-import { removeFileScript, writeFileScript } from "../../render/scripts/host";
-import { asRoot } from "../../render/scripts/shell";
-import type { HostsTarget } from "../../targets/hosts/index";
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD } from "../../workload/peers";
 import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
@@ -235,23 +232,20 @@ export class Grafana extends pulumi.ComponentResource {
       for (const f of placed) recordArtifact({ kind: f.kind, component: GRAFANA_COMPONENT, target: where, path: f.path, content: f.content });
       return;
     }
-    const host = (args.target as HostsTarget).host(g.host);
     placed.push({ name: "es-password", path: passwordFile, kind: "secret", content: esPassword, secret: true });
+    // Through the target, with the drift marker every placed file has.
     for (const f of placed) {
-      recordArtifact({ kind: f.secret ? "secret" : f.kind, component: GRAFANA_COMPONENT, target: host.hostName, path: f.path, content: f.content });
-      const mode = f.secret ? { owner: "root", group: "grafana", mode: "0640" } : { owner: "root", group: "root", mode: "0644" };
-      host.command(
-        this,
-        `${name}-${f.name}`,
-        {
-          create: asRoot(writeFileScript({ path: f.path, ...mode })),
-          update: asRoot(writeFileScript({ path: f.path, ...mode })),
-          delete: asRoot(removeFileScript(f.path)),
-          stdin: f.secret ? pulumi.secret(f.content) : f.content,
-          logging: f.secret ? "none" : "stdoutAndStderr",
-        },
-        { deleteBeforeReplace: true },
-      );
+      args.target.placeFile(this, {
+        kind: "host-file",
+        name: `${name}-${f.name}`,
+        host: g.host!,
+        path: f.path,
+        artifact: f.kind,
+        component: GRAFANA_COMPONENT,
+        content: f.content,
+        secret: f.secret,
+        owner: f.secret ? { account: "root", group: "grafana", mode: "0640" } : { account: "root", group: "root", mode: "0644" },
+      });
     }
   }
 }

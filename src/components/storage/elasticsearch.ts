@@ -152,8 +152,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
         // Secret end to end (the engine marks `result` secret too; this keeps it so under any runtime).
         this.password = pulumi.secret(pw.result);
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
-        const kind = args.target.kind;
-        const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
+        const t = args.model.target;
+        const namespace = t.kind === "kubernetes" ? t.namespace : undefined;
         const local = (h: string | undefined) => h === undefined || h === es.host;
         const exposure = local(args.clientHost) && (args.otherClientHosts ?? []).every(local) ? "loopback" : "network";
         const httpTls = args.tls ? serverTlsFiles(args.tls.server("elasticsearch"), args.tls.caPem) : [];

@@ -21,8 +21,9 @@ import { recordArtifact } from "../../artifacts/registry";
 import type { KubernetesTarget as KubernetesTargetConfig } from "../../config/schema";
 import { shortHash } from "../../render/yaml";
 import type { JobSpec, WorkloadFile, WorkloadSpec } from "../../workload/types";
-import type { DeployedWorkload, JobRun, Target } from "../types";
+import type { DeployedWorkload, JobRun, PlacedFile, PrebuiltWorkload, Target, WorkloadPatch } from "../types";
 import { disruptionBudget } from "./disruption";
+import { patchDeployment, placeConfigMap } from "./foreign";
 import { ingressControllerRule, ingressSpec } from "./exposure";
 import { clusterObjectMeta, digestName, labels, objectMeta, selector, SKIP_AWAIT_ANNOTATION } from "./names";
 import { DEFAULT_DENY_INGRESS, workloadPolicy } from "./network";
@@ -238,6 +239,23 @@ export class KubernetesTarget implements Target {
     };
     this.record(workload.component, "networking.k8s.io/v1", "NetworkPolicy", body);
     new k8s.networking.v1.NetworkPolicy(workload.name, body, this.opts(owner));
+  }
+
+  placeFile(owner: pulumi.ComponentResource, file: PlacedFile): pulumi.Resource {
+    // Components place what their plan for this target says; this guards programming errors only.
+    if (file.kind !== "config-map") throw new pulumi.ResourceError(`internal: a ${file.kind} (${file.name}) on the Kubernetes target`, owner);
+    return placeConfigMap(owner, this.cluster.provider, file);
+  }
+
+  patchWorkload(owner: pulumi.ComponentResource, patch: WorkloadPatch): void {
+    patchDeployment(owner, this.cluster.provider, patch);
+  }
+
+  deployPrebuilt(owner: pulumi.ComponentResource, w: PrebuiltWorkload): void {
+    this.record(w.component, "apps/v1", w.kind, w.body);
+    new k8s.apps.v1.DaemonSet(w.name, w.body as k8s.apps.v1.DaemonSetArgs, this.opts(owner));
+    // Under the namespace's default deny: its peers, declared with it.
+    this.admit(owner, w.ingress);
   }
 
   /** NetworkPolicy, PodDisruptionBudget and Ingress: whichever the workload needs. */
