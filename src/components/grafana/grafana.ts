@@ -6,8 +6,8 @@
  * placed on `grafana.host` or just rendered. The files come from src/render/grafana/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { recordArtifact } from "../../artifacts/registry";
+import { generatedPassword } from "../../secrets/password";
 import { DEFAULT_LISTEN_ADDRESS } from "../../config/grafana";
 import type { GrafanaConfig, GrafanaDeploy } from "../../config/grafana";
 import type { StackModel } from "../../config/index";
@@ -179,8 +179,7 @@ export class Grafana extends pulumi.ComponentResource {
           caPem ? { file: caPath(GRAFANA_CONFIG_DIR) } : undefined,
         );
         // Alphanumeric: no quoting surprises in env files; never in a plaintext output.
-        const pw = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
-        this.adminPassword = pulumi.secret(pw.result);
+        this.adminPassword = generatedPassword(`${name}-admin-password`, this);
         const published = m.target.kind === "kubernetes" ? m.target.ingress?.grafana : undefined;
         const rootUrl = published ? `${published.tlsSecret ? "https" : "http"}://${published.host}/` : undefined;
         const spec = grafanaWorkload(m, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);

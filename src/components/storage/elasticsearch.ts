@@ -4,9 +4,9 @@
  * security on, the `elastic` password generated — or an existing cluster by URL.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { memoryQuantityBytes } from "../../config/scalars";
+import { generatedPassword } from "../../secrets/password";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
@@ -148,9 +148,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
       case "deploy": {
         this.username = "elastic";
         // Alphanumeric: the password travels through env files and curl configs without quoting surprises.
-        const pw = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, { parent: this });
-        // Secret end to end (the engine marks `result` secret too; this keeps it so under any runtime).
-        this.password = pulumi.secret(pw.result);
+        this.password = generatedPassword(`${name}-elastic-password`, this);
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
         const t = args.model.target;
         const namespace = t.kind === "kubernetes" ? t.namespace : undefined;
