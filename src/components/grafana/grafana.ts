@@ -141,13 +141,13 @@ export function grafanaWorkload(
     health: { port: g.port, path: GRAFANA_HEALTH_PATH },
     // Nobody in the namespace: people come through the Ingress (when published) or a port-forward.
     ingressFrom: [],
-    webUi: { key: "grafana", port: "http" },
+    kubernetes: { webUi: { key: "grafana", port: "http" } },
     volumes: [{ name: "data", mountPath: GRAFANA_DATA_DIR, size: g.storageSize }],
     user: { name: "grafana", uid: GRAFANA_UID },
     resources: g.resources,
     replicas: 1,
     // Jaeger, Prometheus and Elasticsearch may listen on the host's loopback only.
-    hostNetwork: true,
+    docker: { hostNetwork: true },
     description: `Grafana ${g.version} (tracestack)`,
     documentation: "https://grafana.com/docs/grafana/latest/",
   };

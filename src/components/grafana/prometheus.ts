@@ -148,12 +148,14 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     user: { name: "prometheus", uid: PROMETHEUS_UID },
     resources: p.resources,
     replicas: 1,
-    // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
-    hostNetwork: true,
-    // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
-    reloadSignal: "HUP",
+    docker: {
+      // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
+      hostNetwork: true,
+      // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
+      reloadSignal: "HUP",
+    },
     // Pod discovery of the agents, in the stack's namespace only.
-    ...(hosts ? {} : { namespaceRead: POD_DISCOVERY_RBAC }),
+    ...(hosts ? {} : { kubernetes: { namespaceRead: POD_DISCOVERY_RBAC } }),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };

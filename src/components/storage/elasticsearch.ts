@@ -98,13 +98,11 @@ export function elasticsearchWorkload(
     configDir: ES_CERT_DIR,
     args: [],
     env,
-    podNameEnv: multiNode ? "node.name" : undefined,
     secretEnv: { ELASTIC_PASSWORD: password },
     files: [...transportFiles, ...httpTlsFiles],
     ports: [{ name: "http", port: es.port }, ...(multiNode ? [{ name: "transport", port: 9300 }] : [])],
     // Every path needs credentials; curl reads them from stdin so the password is in no argv.
     ingressFrom: [{ port: "http", from: ES_CLIENTS }, ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : [])],
-    minAvailable: esMinAvailable(es.nodes),
     health: {
       port: es.port,
       path: "/_cluster/health?local=true",
@@ -114,10 +112,14 @@ export function elasticsearchWorkload(
     user: { name: "elasticsearch", uid: ES_UID },
     resources: es.resources,
     replicas: es.nodes,
-    // The image writes under its root at start (the keystore and files generated in
-    // /usr/share/elasticsearch/config, JVM temp files); a read-only root makes it fail to boot.
-    writableRootFilesystem: true,
-    exposure,
+    kubernetes: {
+      podNameEnv: multiNode ? "node.name" : undefined,
+      minAvailable: esMinAvailable(es.nodes),
+      // The image writes under its root at start (the keystore and files generated in
+      // /usr/share/elasticsearch/config, JVM temp files); a read-only root makes it fail to boot.
+      writableRootFilesystem: true,
+    },
+    docker: { exposure },
     description: `Elasticsearch ${es.version} for Jaeger spans (tracestack)`,
     documentation: "https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html",
   };

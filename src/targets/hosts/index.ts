@@ -119,8 +119,8 @@ export class HostsTarget implements Target {
       case "docker":
         return deployDocker(owner, host, spec);
       default: {
-        const never: never = spec.hostRuntime;
-        throw new Error(`unknown host runtime ${String(never)}`);
+        const never: never = spec;
+        throw new Error(`unknown host runtime ${String((never as WorkloadSpec).hostRuntime)}`);
       }
     }
   }

@@ -18,7 +18,7 @@ export function identity(t: Scope, owner: pulumi.ComponentResource, spec: Worklo
   const sa = new k8s.core.v1.ServiceAccount(spec.name, saBody, t.opts(owner));
   if (!automount) return [sa];
   const out: pulumi.Resource[] = [sa];
-  if ((spec.namespaceRead ?? []).length > 0) {
+  if ((spec.kubernetes?.namespaceRead ?? []).length > 0) {
     const meta = objectMeta(`${spec.name}-read`, t.namespace, lbl);
     const roleBody: k8s.rbac.v1.RoleArgs = { metadata: meta, rules: namespaceRoleRules(spec) };
     t.record(spec.component, "rbac.authorization.k8s.io/v1", "Role", roleBody);
@@ -31,7 +31,7 @@ export function identity(t: Scope, owner: pulumi.ComponentResource, spec: Worklo
     t.record(spec.component, "rbac.authorization.k8s.io/v1", "RoleBinding", bindingBody);
     out.push(new k8s.rbac.v1.RoleBinding(`${spec.name}-read`, bindingBody, t.opts(owner, { dependsOn: [t.cluster.namespace, role, sa] })));
   }
-  if ((spec.clusterRead ?? []).length === 0) return out;
+  if ((spec.kubernetes?.clusterRead ?? []).length === 0) return out;
   const roleMeta = clusterObjectMeta(t.namespace, spec.name, lbl);
   const roleBody: k8s.rbac.v1.ClusterRoleArgs = { metadata: roleMeta, rules: clusterRoleRules(spec) };
   t.record(spec.component, "rbac.authorization.k8s.io/v1", "ClusterRole", roleBody);

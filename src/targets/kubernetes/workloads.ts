@@ -43,7 +43,7 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
       selector: selector(spec.name),
       ports: servicePorts,
       // A per-node workload (the node agent) is reached on the client's own node.
-      ...(spec.perNode ? { internalTrafficPolicy: "Local" } : {}),
+      ...(spec.kubernetes?.perNode ? { internalTrafficPolicy: "Local" } : {}),
     },
   };
   t.record(spec.component, "v1", "Service", serviceBody);
@@ -52,7 +52,7 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
 
   const deps = [...identityObjects, ...dependsOn, ...(envSecret ? [envSecret] : [])];
   if (spec.volumes.length > 0) return statefulSet(t, owner, spec, template, servicePorts, deps);
-  if (spec.perNode) {
+  if (spec.kubernetes?.perNode) {
     const body: k8s.apps.v1.DaemonSetArgs = {
       metadata: meta(spec.name),
       spec: {
@@ -61,7 +61,7 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
         // except with hostPorts, which the new pod could not bind while the old one runs.
         updateStrategy: {
           type: "RollingUpdate",
-          rollingUpdate: (spec.hostPorts ?? []).length > 0 ? { maxUnavailable: 1, maxSurge: 0 } : { maxUnavailable: 0, maxSurge: 1 },
+          rollingUpdate: (spec.kubernetes?.hostPorts ?? []).length > 0 ? { maxUnavailable: 1, maxSurge: 0 } : { maxUnavailable: 0, maxSurge: 1 },
         },
         template,
       },
