@@ -47,3 +47,12 @@ export interface Endpoint {
   /** The address it binds to on its host (src/config/bind.ts; every interface in a pod). */
   bind: string;
 }
+
+/**
+ * The labels selecting a workload's pods on Kubernetes (stable: a selector is immutable). The one
+ * convention peers, NetworkPolicies and Prometheus's pod discovery select by; the adapter labels
+ * every pod with it (src/targets/kubernetes/names.ts).
+ */
+export function podSelector(workload: string): Record<string, string> {
+  return { "app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": "tracestack" };
+}

@@ -27,8 +27,7 @@ import type { StackTls } from "../tls/index";
 import { SMOKE_TEST_TRACE } from "../../render/smoke/index";
 import { toYaml } from "../../render/yaml";
 import type { Target } from "../../targets/types";
-import { selector } from "../../targets/kubernetes/names";
-import { peersOf } from "../../workload/refs";
+import { peersOf, podSelector } from "../../workload/refs";
 import type { Endpoint, ScrapeTarget, WorkloadRef } from "../../workload/refs";
 import type { ClusterReadRule, NativeRelease, NetworkPeer, WorkloadSpec } from "../../workload/types";
 
@@ -85,7 +84,7 @@ export function agentScrapeTarget(model: StackModel, host: string | undefined): 
       kind: "pods",
       job: "collectorAgents",
       namespace: model.target.namespace,
-      labels: selector(AGENT_WORKLOAD),
+      labels: podSelector(AGENT_WORKLOAD),
       portName: AGENT_METRICS_PORT,
       needs: { namespaceRead: POD_DISCOVERY_RBAC },
     };
@@ -145,7 +144,6 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     placement: g.host,
     hostRuntime: "native",
     image: `otel/opentelemetry-collector-contrib:${c.version}`,
-    containerBinary: OTELCOL_IMAGE_BINARY,
     release: collectorRelease(c, "otelcol-gateway"),
     configDir: GATEWAY_CONFIG_DIR,
     args: ["--config", `${GATEWAY_CONFIG_DIR}/config.yaml`],
@@ -174,6 +172,7 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
     replicas: g.replicas,
+    kubernetes: { containerBinary: OTELCOL_IMAGE_BINARY },
     description: `OpenTelemetry Collector gateway ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
   };
@@ -253,7 +252,6 @@ export function agentWorkload(
     placement: host,
     hostRuntime: "native",
     image: `otel/opentelemetry-collector-contrib:${c.version}`,
-    containerBinary: OTELCOL_IMAGE_BINARY,
     release: collectorRelease(c, "otelcol-agent"),
     configDir: AGENT_CONFIG_DIR,
     args: ["--config", `${AGENT_CONFIG_DIR}/config.yaml`],
@@ -275,15 +273,18 @@ export function agentWorkload(
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: a.resources,
     replicas: 1,
-    ...(k8s
-      ? {
-          perNode: true,
-          hostPorts: ["otlp-grpc", "otlp-http"],
-          // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
-          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
-          clusterRead,
-        }
-      : {}),
+    kubernetes: {
+      containerBinary: OTELCOL_IMAGE_BINARY,
+      ...(k8s
+        ? {
+            perNode: true,
+            hostPorts: ["otlp-grpc", "otlp-http"],
+            // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
+            fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
+            clusterRead,
+          }
+        : {}),
+    },
     description: `OpenTelemetry Collector node agent ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
   };

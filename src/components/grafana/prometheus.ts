@@ -147,12 +147,14 @@ export function prometheusWorkload(
     user: { name: "prometheus", uid: PROMETHEUS_UID },
     resources: p.resources,
     replicas: 1,
-    // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
-    hostNetwork: true,
-    // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
-    reloadSignal: "HUP",
+    docker: {
+      // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
+      hostNetwork: true,
+      // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
+      reloadSignal: "HUP",
+    },
     // What the scrape targets need: pod discovery of the agents, in the stack's namespace only.
-    ...(namespaceRead.length > 0 ? { namespaceRead } : {}),
+    ...(namespaceRead.length > 0 ? { kubernetes: { namespaceRead } } : {}),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };
