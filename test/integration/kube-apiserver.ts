@@ -155,7 +155,10 @@ export class KubeApiServer {
     for (;;) {
       for (const p of k.procs) {
         if (p.exitCode !== null) {
-          const logs = ["etcd.log", "apiserver.log", "controller-manager.log"].filter((f) => existsSync(join(d, f))).map((f) => `${f}:\n${readFileSync(join(d, f), "utf8").slice(-3000)}`).join("\n");
+          const logs = ["etcd.log", "apiserver.log", "controller-manager.log"]
+            .filter((f) => existsSync(join(d, f)))
+            .map((f) => `${f}:\n${readFileSync(join(d, f), "utf8").slice(-3000)}`)
+            .join("\n");
           k.stop();
           throw new Error(`${p.spawnfile} exited with ${p.exitCode} before the API server was ready\n${logs}`);
         }
@@ -165,7 +168,13 @@ export class KubeApiServer {
         k.procs.push(
           spawn(
             toolchainBinary("kube-controller-manager"),
-            [`--kubeconfig=${k.kubeconfig}`, `--controllers=${controllers.join(",")}`, "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false"],
+            [
+              `--kubeconfig=${k.kubeconfig}`,
+              `--controllers=${controllers.join(",")}`,
+              "--leader-elect=false",
+              "--secure-port=0",
+              "--use-service-account-credentials=false",
+            ],
             { stdio: ["ignore", openSync(join(d, "controller-manager.log"), "w"), openSync(join(d, "controller-manager.log"), "a")] },
           ),
         );

@@ -106,7 +106,13 @@ describe("TLS variants: every rendered config with TLS on passes the real binari
     for (const c of configs) {
       expect(c.text, c.path).toMatch(/ca_file: \/etc\/tracestack\/otel-(agent|gateway)\/tls\/ca\.crt/);
       expect(c.text, c.path).not.toContain("insecure: true");
-      const v = validate(requireBinary("otelcol-contrib"), c.text, `${variant}-${c.path}`, variant.startsWith("k8s") ? k8sEnv(r, c.path) : {}, !variant.startsWith("k8s"));
+      const v = validate(
+        requireBinary("otelcol-contrib"),
+        c.text,
+        `${variant}-${c.path}`,
+        variant.startsWith("k8s") ? k8sEnv(r, c.path) : {},
+        !variant.startsWith("k8s"),
+      );
       expect(v.code, `${c.path}: ${v.out}`).toBe(0);
     }
   });
@@ -152,7 +158,10 @@ describe("the toolchain's collector validates every rendered collector config", 
       const env = k8sEnv(renders.k8s, c.path);
       // Every ${env:…} the config reads (and the k8sattributes filter's node_from_env_var) is one the pod gives.
       const reads = [...c.text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|node_from_env_var: ([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? m[2]);
-      expect(reads.filter((n) => !(n in env)), c.path).toEqual([]);
+      expect(
+        reads.filter((n) => !(n in env)),
+        c.path,
+      ).toEqual([]);
       const r = validate(requireBinary("otelcol-contrib"), c.text, `k8s-${c.path}`, env, false);
       expect(r.code, `${c.path} (init container env: ${Object.keys(env).join(", ") || "none"}): ${r.out}`).toBe(0);
     }

@@ -208,7 +208,10 @@ describe("TLS on the wire with the real collector and Jaeger (rendered home conf
     });
     expect(sent.status).toBe(200);
     const doc = await spanDocument(es, traceId, 90_000);
-    expect(doc, `no span document with traceID ${traceId} in 90s:\n${procs.map((x) => `--- ${x.name}\n${x.log.join("").slice(-3000)}`).join("\n")}`).toBeDefined();
+    expect(
+      doc,
+      `no span document with traceID ${traceId} in 90s:\n${procs.map((x) => `--- ${x.name}\n${x.log.join("").slice(-3000)}`).join("\n")}`,
+    ).toBeDefined();
     expect(doc!.source).toMatchObject({ operationName: "over-tls", process: { serviceName: "tls-wire-client" } });
     // The clients (the agent's and the gateway's exporters) verified their servers: no failed handshake on their side.
     // (The servers log the handshakes the test's other-CA client failed.)
