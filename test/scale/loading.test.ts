@@ -43,11 +43,11 @@ describe("the program compiled ahead of time (src/main.cjs)", () => {
     const out = node(`
       require(require.resolve("source-map-support/register", { paths: [require.resolve("@pulumi/pulumi")] }));
       const entry = require("./tools/build/program.cjs").compiledEntry(process.cwd());
-      const host = require(require("node:path").join(entry, "..", "render/scripts/host.js"));
+      const host = require(require("node:path").join(entry, "..", "render/scripts/host/common.js"));
       try { host.checkedPath("relative/path"); } catch (e) { console.log(e.stack); }
     `);
     expect(out).toContain("not an absolute path");
-    expect(out).toMatch(/src\/render\/scripts\/host\.ts:\d+:\d+/);
+    expect(out).toMatch(/src\/render\/scripts\/host\/common\.ts:\d+:\d+/);
   });
 });
 
@@ -118,7 +118,7 @@ describe("stack traces formatted one memoized frame at a time", () => {
       const { renderStack } = require(path.join(build, "tools/render-lib.js"));
       const { generatedStack } = require(path.join(build, "tools/bench/generate.js"));
       renderStack({ projectDir: process.cwd(), stack: "home", config: generatedStack(process.cwd(), "hosts", 3), importProgram: async () => require(entry) })
-        .then(() => { try { require(path.join(build, "src/render/scripts/host.js")).checkedPath("x"); } catch (e) { void e.stack; }
+        .then(() => { try { require(path.join(build, "src/render/scripts/host/common.js")).checkedPath("x"); } catch (e) { void e.stack; }
           console.log(JSON.stringify({ same, differ })); process.exit(0); });
     `);
     const r = JSON.parse(out.trim().split("\n").pop()!) as { same: number; differ: number };

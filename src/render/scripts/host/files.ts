@@ -1,0 +1,98 @@
+/** Files: an atomic write from stdin with its drift stamp, and its removal. */
+import { shellQuote as q } from "../shell";
+import { PRELUDE, checkedPath, observeFn, restartFlag, stampFns, stampWriteFns } from "./common";
+import type { Flavor } from "./common";
+
+export interface WriteFileInput {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string;
+  /** @default linux */
+  flavor?: Flavor;
+  /**
+   * Stage the content at `<path>.next` for the service's activation to validate and swap in;
+   * nothing is staged when the live file already has this content, owner and mode.
+   */
+  staged?: boolean;
+  /** A service to restart when this file changed (its activation reads and clears the flag). */
+  notify?: string;
+  /** Drift-check marker (README "Drift"); a change of it re-runs the update, which repairs the file. */
+  driftMarker?: string;
+  /** A Docker container to signal when this file changed (it rereads the file on the signal). */
+  reload?: { container: string; signal: "HUP" };
+  /** Shell lines run after the file changed (not when it was already in place), e.g. a unit reload. */
+  afterChange?: readonly string[];
+}
+
+/**
+ * Writes stdin to `path` atomically (a temp file in the same directory, owner and mode set, then
+ * rename); a no-op when the file already has this content, owner and mode. Records the drift stamp.
+ */
+export function writeFileScript(f: WriteFileInput): string {
+  checkedPath(f.path);
+  const flavor = f.flavor ?? "linux";
+  const want = `${f.owner}:${f.group} ${f.mode.replace(/^0/, "")}`;
+  // A container's uid may have no account on the host: compare numerically then (names print as UNKNOWN).
+  const numeric = /^\d+$/.test(f.owner) || /^\d+$/.test(f.group);
+  const ownerStat = flavor === "linux" ? `stat -c ${q(numeric ? "%u:%g %a" : "%U:%G %a")} ` : `stat -f ${q(numeric ? "%u:%g %Lp" : "%Su:%Sg %Lp")} `;
+  const target = f.staged ? '"$path.next"' : '"$path"';
+  return [
+    ...PRELUDE,
+    ...observeFn(flavor),
+    ...stampFns(flavor),
+    ...stampWriteFns(),
+    `path=${q(f.path)}`,
+    '[ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"',
+    "ts_state_dir",
+    'stamp="$(ts_stamp_base "$path")"',
+    'ts_note_repair "$stamp" "$(ts_observe "$path")"',
+    'tmp="$(mktemp "$path.XXXXXX")"',
+    "trap 'rm -f \"$tmp\"' EXIT",
+    'cat > "$tmp"',
+    `chown ${q(`${f.owner}:${f.group}`)} "$tmp"`,
+    `chmod ${q(f.mode)} "$tmp"`,
+    `if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(${ownerStat}"$path")" = ${q(want)} ]; then`,
+    ...(f.staged ? ['  rm -f "$path.next"'] : []),
+    '  ts_observe "$path" > "$stamp.deployed"',
+    '  echo "unchanged: $path"',
+    "  exit 0",
+    "fi",
+    `mv -f "$tmp" ${target}`,
+    "trap - EXIT",
+    ...(f.staged
+      ? ['echo "staged $path.next for validation"']
+      : [
+          'ts_observe "$path" > "$stamp.deployed"',
+          ...(f.notify ? [`touch ${q(restartFlag(f.notify))}`] : []),
+          'echo "wrote $path"',
+          ...(f.afterChange ?? []),
+          ...(f.reload
+            ? [
+                `if docker kill --signal=${q(f.reload.signal)} ${q(f.reload.container)} >/dev/null 2>&1; then`,
+                `  echo "signalled container ${f.reload.container} (SIG${f.reload.signal}): it rereads $path"`,
+                "else",
+                `  echo "container ${f.reload.container} is not running: it reads $path when it starts"`,
+                "fi",
+              ]
+            : []),
+        ]),
+    ...(f.driftMarker ? [`# tracestack drift check: ${f.driftMarker.replace(/[^A-Za-z0-9._-]/g, "")}`] : []),
+    "",
+  ].join("\n");
+}
+
+export function removeFileScript(path: string, flavor: Flavor = "linux", pruneDirs: readonly string[] = []): string {
+  checkedPath(path);
+  for (const d of pruneDirs) checkedPath(d);
+  return [
+    ...PRELUDE,
+    ...stampFns(flavor),
+    `rm -f ${q(path)} ${q(`${path}.next`)}`,
+    `stamp="$(ts_stamp_base ${q(path)})"`,
+    'rm -f "$stamp.deployed" "$stamp.repaired"',
+    // Subdirectories the writes made (e.g. a workload's tls/), deepest first, once empty.
+    ...pruneDirs.map((d) => `rmdir ${q(d)} 2>/dev/null || true`),
+    "",
+  ].join("\n");
+}
