@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { PlanEntry, RenderResult } from "../tools/render-lib";
 import { PROJECT_DIR, find, stackValues, withValue } from "./helpers/render";
 import { hasTool, innerScript, run } from "./helpers/tools";
-import { activateServiceScript, preflightLines, probeScript } from "../src/render/scripts/host";
+import { activateServiceScript, parseProbe, preflightLines, probeScript, writeFileScript } from "../src/render/scripts/host";
 
 /** A fresh render of the home stack, the drift probes answered by `probe` (default: offline). */
 async function renderHome(probe?: (command: string) => string, config?: Record<string, unknown>): Promise<RenderResult> {
@@ -200,6 +200,33 @@ describe("drift", () => {
     expect(changed(home, r).sort()).toEqual(["dans-mac-mini-otel-agent-dans-mac-mini-launchd", "dans-mac-mini-otel-agent-dans-mac-mini-service"]);
   });
 
+  it.each([
+    ["danarch", "/etc/systemd/system/honcho-server.service.d/tracestack-otel.conf", "danarch-instrumentation-honcho-server-dropin"],
+    ["danwin", "/etc/systemd/system/llama-server.service.d/tracestack-otel.conf", "danwin-instrumentation-llama-server-dropin"],
+    ["dans-mac-mini", "/Users/dan/.config/tracestack/hermes.env", "dans-mac-mini-instrumentation-hermes-env-file"],
+  ])(
+    "a hand edit of an instrumentation file on %s (%s) changes exactly its write: drop-ins and env files are drift-checked like every placed file",
+    async (_host, path, resource) => {
+      // Issue 15: the four drop-ins and the Hermes env file were written behind the target's back, without a marker.
+      const offline = find(home.plan, CMD, resource);
+      expect(script(offline, "update")).toContain("# tracestack drift check: in-sync");
+      const r = await renderHome(drifted(path, "drift-2-0123456789ab"));
+      expect(changed(home, r)).toEqual([resource]);
+      const file = find(r.plan, CMD, resource);
+      expect(script(file, "update")).toContain("# tracestack drift check: drift-2-0123456789ab");
+      expect(file.inputs.create).toEqual(offline.inputs.create);
+    },
+  );
+
+  it("the Hermes env file stays the login user's own: written without sudo, its stamps beside it", () => {
+    const cmd = find(home.plan, CMD, "dans-mac-mini-instrumentation-hermes-env-file");
+    for (const field of ["create", "update", "delete"] as const) {
+      expect(String(cmd.inputs[field])).not.toContain("sudo");
+      expect(String(cmd.inputs[field])).toContain("/Users/dan/.config/tracestack/.tracestack-state");
+    }
+    expect(String(cmd.inputs.create)).not.toContain("chown");
+  });
+
   it("an unreachable host changes nothing", async () => {
     const r = await renderHome(() => "tracestack-probe unreachable: ssh exited 255\n");
     expect(changed(home, r)).toEqual([]);
@@ -234,6 +261,7 @@ describe("drift", () => {
         "linux",
         [
           { kind: "file", path: "/etc/a b" },
+          { kind: "file", path: "/home/u/.config/tracestack/x.env", login: true },
           { kind: "service", unit: "tracestack-x" },
         ],
       ],
@@ -311,6 +339,43 @@ esac`,
       expect(res.out).toContain("was rejected, the running service keeps its config: error decoding config: bad key");
       expect(run("cat", [live]).out).toBe("receivers: good\n");
       expect(restarts()).toBe("1");
+    },
+  );
+});
+
+describe("a file the login user owns: its write and the root probe agree on its stamps (rendered scripts, real bash)", () => {
+  it.skipIf(!hasTool("bash") || !hasTool("sha256sum"))(
+    "in-sync after the write; a hand edit is a drift; the repair records it, so the probe keeps answering the repaired marker",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "tracestack-login-"));
+      const path = `${dir}/home/.config/tracestack/hermes.env`;
+      const write = (marker?: string) => writeFileScript({ path, login: true, mode: "0600", driftMarker: marker });
+      const probe = probeScript([{ kind: "file", path, login: true }], "linux");
+      const sh = (s: string, input?: string) => run("bash", ["-c", s], input);
+      const marker = () => {
+        const res = sh(probe);
+        expect(res.status, res.out).toBe(0);
+        const p = parseProbe(res.out);
+        expect(p.status).toBe("ok");
+        return p.markers[path];
+      };
+
+      expect(sh(write(), "OTEL_SERVICE_NAME=hermes\n").out).toContain("wrote");
+      expect(run("stat", ["-c", "%a", path]).out.trim()).toBe("600");
+      expect(marker()).toBe("in-sync");
+
+      sh(`echo 'OTEL_SDK_DISABLED=true' >> ${path}`);
+      const drift = marker();
+      expect(drift).toMatch(/^drift-1-[0-9a-f]{12}$/);
+
+      // The update the drift triggers rewrites the file and records the repair.
+      const repair = sh(write(drift), "OTEL_SERVICE_NAME=hermes\n");
+      expect(repair.out).toContain(`repairing local changes (${drift})`);
+      expect(run("cat", [path]).out).toBe("OTEL_SERVICE_NAME=hermes\n");
+      // No flip-flop: the probe answers the marker the repair stored in the state.
+      expect(marker()).toBe(drift);
+      // Nothing under root's state directory: the stamps are the user's own, beside the file.
+      expect(run("bash", ["-c", `ls -A ${dir}/home/.config/tracestack/.tracestack-state | wc -l`]).out.trim()).toBe("2");
     },
   );
 });

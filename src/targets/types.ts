@@ -4,6 +4,7 @@
  * of the component, and reports every file it places to the artifact registry.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { ArtifactKind } from "../artifacts/registry";
 import type { JobSpec, WorkloadSpec } from "../workload/types";
 
 export interface DeployedWorkload {
@@ -17,14 +18,85 @@ export interface JobRun {
   done: pulumi.Output<string>;
   /** What the run reported, for a stack output: its stdout on hosts; the Job that completed on Kubernetes. Changes with every run. */
   report: pulumi.Output<string>;
+  /** The run's own output, where the target has it (a host's command; a Job's log stays in the cluster). */
+  stdout?: pulumi.Output<string>;
 }
 
+/**
+ * A file placed on a host for something tracestack does not run (an instrumented service's
+ * drop-in or env file, an existing Grafana's provisioning). Like every file the target places it
+ * carries a drift marker: a hand edit shows in preview and `up` repairs it (README "Drift").
+ */
+export interface HostFile {
+  kind: "host-file";
+  /** Resource name, unique in the stack (the target prefixes the host). */
+  name: string;
+  host: string;
+  path: string;
+  artifact: ArtifactKind;
+  component: string;
+  content: pulumi.Input<string>;
+  /** Secret content: never logged, "[secret]" in renders. */
+  secret?: boolean;
+  /**
+   * root: written through sudo with this owner group and mode; login: written by the SSH login
+   * user itself, without sudo, owned by it (a file in its home).
+   */
+  owner: { account: "root"; group: string; mode: string } | { account: "login"; mode: string };
+  /** Shell lines run after the file changed on the host (not when it was in place), e.g. a unit reload. */
+  afterChange?: readonly string[];
+  /** What deleting the file runs instead of removing it (as the file's writer), e.g. a unit reload after. */
+  deleteScript?: string;
+  /** A command the login user runs after the file was written, re-run when a trigger changes (e.g. a launchd job's reload). */
+  then?: { name: string; script: string; triggers: pulumi.Input<string>[] };
+}
+
+/** A ConfigMap for a workload someone else owns (its manifest adds it with envFrom). */
+export interface ClusterConfigFile {
+  kind: "config-map";
+  /** Resource name, unique in the stack. */
+  name: string;
+  component: string;
+  namespace: string;
+  /** The ConfigMap's body (metadata with its name and namespace, data). */
+  body: Record<string, unknown>;
+}
+
+export type PlacedFile = HostFile | ClusterConfigFile;
+
+/** A server-side-apply patch of a Deployment someone else owns (its own field manager in the body's annotations). */
+export interface WorkloadPatch {
+  /** Resource name, unique in the stack. */
+  name: string;
+  component: string;
+  namespace: string;
+  deployment: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A workload whose object is rendered elsewhere, not from a `WorkloadSpec` (NVIDIA's DCGM exporter
+ * DaemonSet: node selector, tolerations, a hostPath socket, SYS_ADMIN): the target applies it and
+ * admits `ingress` under its network policy, so its peers are never forgotten.
+ */
+export interface PrebuiltWorkload {
+  /** Resource name, unique in the stack. */
+  name: string;
+  component: string;
+  kind: "DaemonSet";
+  /** The object's body (metadata, spec), typed by its renderer. */
+  body: object;
+  ingress: Pick<WorkloadSpec, "name" | "component" | "ports" | "ingressFrom">;
+}
+
+/**
+ * A target realizes what components describe; components never learn which target it is (no
+ * `kind` here): what differs by target is in the plan a component renders from the model, or here.
+ */
 export interface Target {
-  readonly kind: "hosts" | "kubernetes";
   /** Realize a long-running workload as children of `owner`. */
   deployWorkload(owner: pulumi.ComponentResource, spec: WorkloadSpec): DeployedWorkload;
-  /** Run a one-shot job as children of `owner`; the result resolves once it has succeeded. */
-  /** Runs the job; the result is `spec.done`, resolving after the job ran (a dependency on it, known at preview). */
+  /** Runs a one-shot job as children of `owner`; the result is `spec.done`, resolving after the job ran (a dependency on it, known at preview). */
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun;
   /**
    * The address clients use to reach a workload: a host address (loopback when the
@@ -33,4 +105,10 @@ export interface Target {
   address(workload: { name: string; placement?: string }, fromHost?: string): string;
   /** Where artifacts are filed for this workload (host name or namespace). */
   artifactTarget(placement?: string): string;
+  /** Places a file for something tracestack does not run, as a child of `owner`; the result resolves once it is written. */
+  placeFile(owner: pulumi.ComponentResource, file: PlacedFile): pulumi.Resource;
+  /** Patches a workload someone else owns (Kubernetes: a DeploymentPatch). */
+  patchWorkload(owner: pulumi.ComponentResource, patch: WorkloadPatch): void;
+  /** Applies a workload rendered elsewhere and admits its peers. */
+  deployPrebuilt(owner: pulumi.ComponentResource, workload: PrebuiltWorkload): void;
 }

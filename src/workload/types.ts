@@ -85,19 +85,16 @@ export interface ClusterReadRule {
   verbs: ("get" | "list" | "watch")[];
 }
 
-export interface WorkloadSpec {
+/** What every workload has, on every target and runtime. */
+interface WorkloadBase {
   /** DNS-safe name: service, unit, container and Kubernetes object names derive from it. */
   name: string;
   /** Component label for artifacts, e.g. `jaeger`. */
   component: string;
   /** Host the workload runs on (hosts target). */
   placement?: string;
-  /** How the hosts target runs it. */
-  hostRuntime: "native" | "docker";
   /** Container image (Kubernetes and Docker). */
   image: string;
-  /** Tarball for the native runtime. */
-  release?: NativeRelease;
   /** Directory the config files are placed in, identical on every target. */
   configDir: string;
   /** Arguments after the binary / image entrypoint. */
@@ -113,23 +110,6 @@ export interface WorkloadSpec {
   user: { name: string; uid: number };
   resources: Resources;
   replicas: number;
-  /** Kubernetes: an env var set to the pod's name (e.g. Elasticsearch's `node.name`). */
-  podNameEnv?: string;
-  /** Who may connect (Docker on hosts): only the same host, or the network. @default network */
-  exposure?: "loopback" | "network";
-  /**
-   * Docker on hosts: the container shares the host's network namespace, so it listens where its
-   * own flags say (e.g. 127.0.0.1:9090) and reaches services on the host's loopback; no port is
-   * published and `exposure` does not apply. Kubernetes ignores it. @default false
-   */
-  hostNetwork?: boolean;
-  /**
-   * The process rereads its files on this signal (Prometheus: SIGHUP reloads prometheus.yml). Docker
-   * on a host: a changed file signals the running container instead of replacing it.
-   */
-  reloadSignal?: "HUP";
-  /** The image writes to its root filesystem (e.g. Elasticsearch's keystore). @default false */
-  writableRootFilesystem?: boolean;
   /** Values that must resolve before the workload starts (e.g. the ILM bootstrap's completion marker). */
   startAfter?: pulumi.Input<string>[];
   /**
@@ -137,16 +117,63 @@ export interface WorkloadSpec {
    * deny; hosts ignore it). A port no rule names accepts no connection. @default no one
    */
   ingressFrom?: IngressRule[];
+  /** What only the Kubernetes target reads. @default none of it */
+  kubernetes?: KubernetesSection;
+  /** Describe the workload in unit files and labels. */
+  description: string;
+  documentation: string;
+}
+
+/** On hosts, a release tarball under the host's service manager (systemd, launchd). */
+export interface NativeWorkload extends WorkloadBase {
+  hostRuntime: "native";
+  /** The tarball, checked against its sha256; `validateArgs` checks a config before it replaces the running one. */
+  release: NativeRelease;
+}
+
+/** On hosts, a Docker container (the image). */
+export interface DockerWorkload extends WorkloadBase {
+  hostRuntime: "docker";
+  /** What only Docker on a host reads. @default none of it */
+  docker?: DockerSection;
+}
+
+/**
+ * A workload, described once, by how the hosts target runs it (`hostRuntime`): a native release
+ * or a Docker container; Kubernetes runs the image either way. Target-specific settings live in
+ * their sections (`docker`, `kubernetes`), read only by that target.
+ */
+export type WorkloadSpec = NativeWorkload | DockerWorkload;
+
+/** Docker on a host. */
+export interface DockerSection {
+  /** Who may connect: only the same host, or the network. @default network */
+  exposure?: "loopback" | "network";
   /**
-   * Kubernetes: the workload reads these cluster objects (e.g. the collector's k8sattributes
-   * processor reads pods, namespaces, replicasets): a ClusterRole bound to its ServiceAccount,
-   * and only then a mounted token. @default none (no RBAC, no token)
+   * The container shares the host's network namespace, so it listens where its own flags say
+   * (e.g. 127.0.0.1:9090) and reaches services on the host's loopback; no port is published and
+   * `exposure` does not apply. @default false
+   */
+  hostNetwork?: boolean;
+  /** The process rereads its files on this signal (Prometheus: SIGHUP): a changed file signals the running container instead of replacing it. */
+  reloadSignal?: "HUP";
+}
+
+/** Kubernetes. */
+export interface KubernetesSection {
+  /** An env var set to the pod's name (e.g. Elasticsearch's `node.name`). */
+  podNameEnv?: string;
+  /** The image writes to its root filesystem (e.g. Elasticsearch's keystore). @default false */
+  writableRootFilesystem?: boolean;
+  /**
+   * The workload reads these cluster objects (e.g. the collector's k8sattributes processor reads
+   * pods, namespaces, replicasets): a ClusterRole bound to its ServiceAccount, and only then a
+   * mounted token. @default none (no RBAC, no token)
    */
   clusterRead?: ClusterReadRule[];
   /**
-   * Kubernetes: the workload reads these objects of its own namespace only (e.g. Prometheus's pod
-   * discovery of the agent DaemonSet): a Role and RoleBinding there, and then a mounted token.
-   * @default none
+   * The workload reads these objects of its own namespace only (e.g. Prometheus's pod discovery
+   * of the agent DaemonSet): a Role and RoleBinding there, and then a mounted token. @default none
    */
   namespaceRead?: ClusterReadRule[];
   /**
@@ -154,32 +181,23 @@ export interface WorkloadSpec {
    * container with `release.validateArgs`, e.g. `/cmd/jaeger/jaeger-linux`. @default the image's entrypoint
    */
   containerBinary?: string;
-  /** Kubernetes: one pod on every node (a DaemonSet; `replicas` is ignored). @default false */
+  /** One pod on every node (a DaemonSet; `replicas` is ignored). @default false */
   perNode?: boolean;
   /**
-   * Kubernetes: names of ports also bound on the node (`hostPort`), e.g. a node agent's OTLP
-   * ports, reached by pods on the node at `status.hostIP`. With any, a DaemonSet rolls without
-   * surge (the new pod could not bind the node's port). @default none
+   * Names of ports also bound on the node (`hostPort`), e.g. a node agent's OTLP ports, reached by
+   * pods on the node at `status.hostIP`. With any, a DaemonSet rolls without surge (the new pod
+   * could not bind the node's port). @default none
    */
   hostPorts?: string[];
-  /**
-   * Kubernetes: env vars set from pod fields (the downward API), name → fieldPath, e.g.
-   * `{ K8S_NODE_NAME: "spec.nodeName" }`. Generalizes `podNameEnv`. @default none
-   */
+  /** Env vars set from pod fields (the downward API), name → fieldPath, e.g. `{ K8S_NODE_NAME: "spec.nodeName" }`. @default none */
   fieldEnv?: Record<string, string>;
-  /**
-   * Kubernetes: PodDisruptionBudget `minAvailable` for more than one replica (e.g. a quorum).
-   * @default replicas - 1 (maxUnavailable 1)
-   */
+  /** PodDisruptionBudget `minAvailable` for more than one replica (e.g. a quorum). @default replicas - 1 (maxUnavailable 1) */
   minAvailable?: number;
   /**
-   * A web UI the stack may publish through an Ingress (`target.ingress.<key>` on Kubernetes):
-   * the key and the name of the port serving it. @default not published
+   * A web UI the stack may publish through an Ingress (`target.ingress.<key>`): the key and the
+   * name of the port serving it. @default not published
    */
   webUi?: { key: "jaeger" | "grafana"; port: string };
-  /** Describe the workload in unit files and labels. */
-  description: string;
-  documentation: string;
 }
 
 /** A one-shot task: runs to completion before whatever consumes its `done` marker. */

@@ -9,6 +9,6 @@ import type { WorkloadFile, WorkloadSpec } from "./types";
 /** Config formats whose binary has `validate --config <file>`. */
 const VALIDATED_KINDS: ReadonlySet<ArtifactKind> = new Set<ArtifactKind>(["jaeger-config", "collector-config"]);
 
-export function validatedByBinary(spec: Pick<WorkloadSpec, "release">, f: WorkloadFile): boolean {
-  return spec.release?.validateArgs !== undefined && !f.secret && VALIDATED_KINDS.has(f.kind);
+export function validatedByBinary(spec: WorkloadSpec, f: WorkloadFile): boolean {
+  return spec.hostRuntime === "native" && spec.release.validateArgs !== undefined && !f.secret && VALIDATED_KINDS.has(f.kind);
 }

@@ -11,6 +11,7 @@ import { grafanaCrossCheck } from "../../src/config/grafana";
 import { hostListeners } from "../../src/config/validate";
 import type { RenderResult } from "../../tools/render-lib";
 import { find, render, stackValues, withValue } from "../helpers/render";
+import { innerScript } from "../helpers/tools";
 import { stack } from "./fixtures";
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -197,6 +198,11 @@ describe("Grafana and Prometheus on the home hosts", () => {
     expect(artifact(r, "grafana-datasources").text).toContain("$__file{/etc/grafana/tracestack-es-password}");
     expect(r.outputs.grafanaUrl).toBe("https://grafana.home.lan");
     expect(r.outputs.prometheusUrl).toBe("http://127.0.0.1:9091");
+    // Placed through the target like every file: each carries its drift marker (a hand edit shows in preview).
+    for (const f of ["datasources", "dashboard-provider", "dashboard", "es-password"]) {
+      const cmd = find(r.plan, "command:remote:Command", `danarch-grafana-${f}`);
+      expect(innerScript(String(cmd.inputs.update)), f).toContain("# tracestack drift check: in-sync");
+    }
   });
 });
 

@@ -125,11 +125,13 @@ describe("a per-node workload that reads the API (the collector agent's k8sattri
     out = await deploy(
       workloadSpec({
         name: "collector-agent",
-        perNode: true,
-        containerBinary: "/otelcol-contrib",
         // Any release with a validate command; the collector's own is the collector engineer's.
         release: { ...jaegerRelease(jaegerSchema.parse({})), project: "otelcol-contrib" },
-        clusterRead: [{ apiGroups: ["", "apps"], resources: ["pods", "namespaces", "replicasets"], verbs: ["watch", "get", "list"] }],
+        kubernetes: {
+          perNode: true,
+          containerBinary: "/otelcol-contrib",
+          clusterRead: [{ apiGroups: ["", "apps"], resources: ["pods", "namespaces", "replicasets"], verbs: ["watch", "get", "list"] }],
+        },
         ingressFrom: [{ port: "otlp-grpc", from: [{ anyNamespace: true }] }],
       }),
     );

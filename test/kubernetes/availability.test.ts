@@ -99,8 +99,8 @@ describe("disruption budgets", () => {
   });
 
   it("never asks for every replica to stay up, and skips per-node workloads", () => {
-    expect(disruptionBudget({ name: "x", replicas: 3, minAvailable: 5 })).toMatchObject({ minAvailable: 2 });
-    expect(disruptionBudget({ name: "x", replicas: 3, perNode: true })).toBeUndefined();
+    expect(disruptionBudget({ name: "x", replicas: 3, kubernetes: { minAvailable: 5 } })).toMatchObject({ minAvailable: 2 });
+    expect(disruptionBudget({ name: "x", replicas: 3, kubernetes: { perNode: true } })).toBeUndefined();
   });
 
   it.each([

@@ -3,7 +3,7 @@
  * templates, and validation against the Kubernetes API's OpenAPI schemas.
  */
 import YAML from "yaml";
-import type { WorkloadSpec } from "../../src/workload/types";
+import type { KubernetesSection, NativeRelease, WorkloadSpec } from "../../src/workload/types";
 import type { RenderResult } from "../../tools/render-lib";
 
 export interface Manifest {
@@ -112,17 +112,20 @@ export async function schemaErrors(version: SchemaVersion, doc: Manifest): Promi
   }
 }
 
-/** A complete WorkloadSpec with test defaults, changed by `overrides`. */
-export function workloadSpec(overrides: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  return {
+/** What a test may override: any common field, the Kubernetes section, and a release (then the workload is native, else Docker). */
+export type WorkloadOverrides = Partial<Omit<WorkloadSpec, "hostRuntime" | "kubernetes">> & { release?: NativeRelease; kubernetes?: KubernetesSection };
+
+/** A complete WorkloadSpec with test defaults, changed by `overrides` (Kubernetes ignores the host runtime). */
+export function workloadSpec(overrides: WorkloadOverrides = {}): WorkloadSpec {
+  const { release, ...rest } = overrides;
+  const base = {
     name: "agent",
     component: "collector",
-    hostRuntime: "native",
     image: "otel/opentelemetry-collector-contrib:0.159.0",
     configDir: "/etc/tracestack/agent",
     args: ["--config", "/etc/tracestack/agent/config.yaml"],
     env: {},
-    files: [{ name: "config.yaml", kind: "collector-config", content: "receivers: {}\n" }],
+    files: [{ name: "config.yaml", kind: "collector-config" as const, content: "receivers: {}\n" }],
     ports: [
       { name: "otlp-grpc", port: 4317 },
       { name: "health", port: 13133 },
@@ -134,6 +137,7 @@ export function workloadSpec(overrides: Partial<WorkloadSpec> = {}): WorkloadSpe
     replicas: 1,
     description: "test workload",
     documentation: "https://example.invalid/",
-    ...overrides,
+    ...rest,
   };
+  return release ? { ...base, hostRuntime: "native", release } : { ...base, hostRuntime: "docker" };
 }

@@ -98,7 +98,6 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     placement: g.host,
     hostRuntime: "native",
     image: `otel/opentelemetry-collector-contrib:${c.version}`,
-    containerBinary: OTELCOL_IMAGE_BINARY,
     release: collectorRelease(c, "otelcol-gateway"),
     configDir: GATEWAY_CONFIG_DIR,
     args: ["--config", `${GATEWAY_CONFIG_DIR}/config.yaml`],
@@ -127,6 +126,7 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
     replicas: gatewayReplicas(c, model.target),
+    kubernetes: { containerBinary: OTELCOL_IMAGE_BINARY },
     description: `OpenTelemetry Collector gateway ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
   };
@@ -200,7 +200,6 @@ export function agentWorkload(
     placement: host,
     hostRuntime: "native",
     image: `otel/opentelemetry-collector-contrib:${c.version}`,
-    containerBinary: OTELCOL_IMAGE_BINARY,
     release: collectorRelease(c, "otelcol-agent"),
     configDir: AGENT_CONFIG_DIR,
     args: ["--config", `${AGENT_CONFIG_DIR}/config.yaml`],
@@ -222,15 +221,18 @@ export function agentWorkload(
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: a.resources,
     replicas: 1,
-    ...(k8s
-      ? {
-          perNode: true,
-          hostPorts: ["otlp-grpc", "otlp-http"],
-          // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
-          fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
-          clusterRead,
-        }
-      : {}),
+    kubernetes: {
+      containerBinary: OTELCOL_IMAGE_BINARY,
+      ...(k8s
+        ? {
+            perNode: true,
+            hostPorts: ["otlp-grpc", "otlp-http"],
+            // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
+            fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
+            clusterRead,
+          }
+        : {}),
+    },
     description: `OpenTelemetry Collector node agent ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
   };

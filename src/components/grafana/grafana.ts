@@ -6,8 +6,8 @@
  * placed on `grafana.host` or just rendered. The files come from src/render/grafana/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { recordArtifact } from "../../artifacts/registry";
+import { generatedPassword } from "../../secrets/password";
 import { DEFAULT_LISTEN_ADDRESS } from "../../config/grafana";
 import type { GrafanaConfig, GrafanaDeploy } from "../../config/grafana";
 import type { StackModel } from "../../config/index";
@@ -19,9 +19,6 @@ import {
   renderTracingDashboardJson,
 } from "../../render/grafana/index";
 import type { SecretRef } from "../../render/grafana/index";
-import { removeFileScript, writeFileScript } from "../../render/scripts/host";
-import { asRoot } from "../../render/scripts/shell";
-import type { HostsTarget } from "../../targets/hosts/index";
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD } from "../../workload/peers";
 import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
@@ -144,13 +141,13 @@ export function grafanaWorkload(
     health: { port: g.port, path: GRAFANA_HEALTH_PATH },
     // Nobody in the namespace: people come through the Ingress (when published) or a port-forward.
     ingressFrom: [],
-    webUi: { key: "grafana", port: "http" },
+    kubernetes: { webUi: { key: "grafana", port: "http" } },
     volumes: [{ name: "data", mountPath: GRAFANA_DATA_DIR, size: g.storageSize }],
     user: { name: "grafana", uid: GRAFANA_UID },
     resources: g.resources,
     replicas: 1,
     // Jaeger, Prometheus and Elasticsearch may listen on the host's loopback only.
-    hostNetwork: true,
+    docker: { hostNetwork: true },
     description: `Grafana ${g.version} (tracestack)`,
     documentation: "https://grafana.com/docs/grafana/latest/",
   };
@@ -182,8 +179,7 @@ export class Grafana extends pulumi.ComponentResource {
           caPem ? { file: caPath(GRAFANA_CONFIG_DIR) } : undefined,
         );
         // Alphanumeric: no quoting surprises in env files; never in a plaintext output.
-        const pw = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
-        this.adminPassword = pulumi.secret(pw.result);
+        this.adminPassword = generatedPassword(`${name}-admin-password`, this);
         const published = m.target.kind === "kubernetes" ? m.target.ingress?.grafana : undefined;
         const rootUrl = published ? `${published.tlsSecret ? "https" : "http"}://${published.host}/` : undefined;
         const spec = grafanaWorkload(m, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);
@@ -235,23 +231,20 @@ export class Grafana extends pulumi.ComponentResource {
       for (const f of placed) recordArtifact({ kind: f.kind, component: GRAFANA_COMPONENT, target: where, path: f.path, content: f.content });
       return;
     }
-    const host = (args.target as HostsTarget).host(g.host);
     placed.push({ name: "es-password", path: passwordFile, kind: "secret", content: esPassword, secret: true });
+    // Through the target, with the drift marker every placed file has.
     for (const f of placed) {
-      recordArtifact({ kind: f.secret ? "secret" : f.kind, component: GRAFANA_COMPONENT, target: host.hostName, path: f.path, content: f.content });
-      const mode = f.secret ? { owner: "root", group: "grafana", mode: "0640" } : { owner: "root", group: "root", mode: "0644" };
-      host.command(
-        this,
-        `${name}-${f.name}`,
-        {
-          create: asRoot(writeFileScript({ path: f.path, ...mode })),
-          update: asRoot(writeFileScript({ path: f.path, ...mode })),
-          delete: asRoot(removeFileScript(f.path)),
-          stdin: f.secret ? pulumi.secret(f.content) : f.content,
-          logging: f.secret ? "none" : "stdoutAndStderr",
-        },
-        { deleteBeforeReplace: true },
-      );
+      args.target.placeFile(this, {
+        kind: "host-file",
+        name: `${name}-${f.name}`,
+        host: g.host!,
+        path: f.path,
+        artifact: f.kind,
+        component: GRAFANA_COMPONENT,
+        content: f.content,
+        secret: f.secret,
+        owner: f.secret ? { account: "root", group: "grafana", mode: "0640" } : { account: "root", group: "root", mode: "0644" },
+      });
     }
   }
 }

@@ -13,9 +13,8 @@ import type { MetricsScrape } from "../../render/collector/index";
 import { prometheusArgs, renderPrometheusConfigYaml } from "../../render/grafana/index";
 import type { PrometheusScrapeInput, ScrapeJob } from "../../render/grafana/index";
 import type { Target } from "../../targets/types";
-import { GRAFANA_WORKLOAD, PROMETHEUS_WORKLOAD } from "../../workload/peers";
+import { GRAFANA_WORKLOAD, PROMETHEUS_WORKLOAD, podSelector } from "../../workload/peers";
 import type { WorkloadSpec } from "../../workload/types";
-import { selector } from "../../targets/kubernetes/names";
 import type { ClusterReadRule } from "../../workload/types";
 import { AGENT_METRICS_PORT, AGENT_WORKLOAD, GATEWAY_HEADLESS_SERVICE, GATEWAY_WORKLOAD } from "../collector/index";
 import { JAEGER_WORKLOAD } from "../jaeger/index";
@@ -117,7 +116,7 @@ export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInp
 /** Kubernetes: the agent DaemonSet's pods, discovered through the API and scraped on their metrics port. */
 export function prometheusPodDiscovery(model: StackModel): PrometheusScrapeInput["podDiscovery"] {
   if (model.target.kind !== "kubernetes") return undefined;
-  return { collectorAgents: { namespace: model.target.namespace, labels: selector(AGENT_WORKLOAD), portName: AGENT_METRICS_PORT } };
+  return { collectorAgents: { namespace: model.target.namespace, labels: podSelector(AGENT_WORKLOAD), portName: AGENT_METRICS_PORT } };
 }
 
 /** Pod discovery lists and watches pods (Prometheus's kubernetes_sd_configs, role pod). */
@@ -149,12 +148,14 @@ export function prometheusWorkload(model: StackModel, p: PrometheusDeploy, confi
     user: { name: "prometheus", uid: PROMETHEUS_UID },
     resources: p.resources,
     replicas: 1,
-    // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
-    hostNetwork: true,
-    // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
-    reloadSignal: "HUP",
+    docker: {
+      // Scrape targets on the host's loopback (the gateway, Jaeger) are reachable only from the host's network.
+      hostNetwork: true,
+      // SIGHUP reloads prometheus.yml: a changed target list needs no new container.
+      reloadSignal: "HUP",
+    },
     // Pod discovery of the agents, in the stack's namespace only.
-    ...(hosts ? {} : { namespaceRead: POD_DISCOVERY_RBAC }),
+    ...(hosts ? {} : { kubernetes: { namespaceRead: POD_DISCOVERY_RBAC } }),
     description: `Prometheus ${p.version} for span metrics (tracestack)`,
     documentation: "https://prometheus.io/docs/prometheus/latest/",
   };

@@ -11,9 +11,7 @@
  * `scrapes` are the Prometheus scrapes each host's collector agent should run (llama-server's
  * /metrics, DCGM exporters): pass them to the agent renderer's `extraMetricsScrapes`.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { recordArtifact } from "../../artifacts/registry";
 import type { StackModel } from "../../config/index";
 import type { InstrumentationConfig } from "../../config/instrumentation";
 import type { MetricsScrape } from "../../render/collector/agent";
@@ -32,15 +30,9 @@ import {
   planInstrumentation,
   reloadUnitCommands,
   removeDropinScript,
-  removeUserFileScript,
-  writeUserFileScript,
 } from "../../render/instrumentation/index";
-import type { HostServicePlan, ServicePlan } from "../../render/instrumentation/index";
-import { writeFileScript } from "../../render/scripts/host";
-import { asRoot } from "../../render/scripts/shell";
-import type { HostsTarget } from "../../targets/hosts/index";
-import type { KubernetesTarget } from "../../targets/kubernetes/index";
-import type { Target } from "../../targets/types";
+import type { HostServicePlan } from "../../render/instrumentation/index";
+import type { HostFile, Target } from "../../targets/types";
 
 export const COMPONENT = "instrumentation";
 
@@ -74,8 +66,38 @@ export class Instrumentation extends pulumi.ComponentResource {
       environment: args.model.environment,
       agentPorts: args.agentPorts ?? agentPortsOf(args.model),
     });
-    if (args.target.kind === "hosts") deployOnHosts(this, name, args.target as HostsTarget, plans);
-    else deployOnKubernetes(this, name, args.target as KubernetesTarget, cfg, args.model, plans);
+    // The plan is per target kind (from the validated model); the target realizes each piece.
+    for (const p of plans) if (p.target === "hosts") args.target.placeFile(this, hostFile(name, p));
+    for (const g of patchesByDeployment(plans)) {
+      args.target.patchWorkload(this, {
+        name: `${name}-${g.namespace}-${g.deployment}`,
+        component: COMPONENT,
+        namespace: g.namespace,
+        deployment: g.deployment,
+        body: deploymentPatchBody(g.namespace, g.deployment, g.containers),
+      });
+    }
+    for (const p of plans) {
+      if (p.target !== "kubernetes" || p.mode !== "configmap") continue;
+      args.target.placeFile(this, {
+        kind: "config-map",
+        name: `${name}-${p.name}-env`,
+        component: COMPONENT,
+        namespace: p.namespace,
+        body: envConfigMapBody(p),
+      });
+    }
+    const t = args.model.target;
+    if (deploysDcgmExporter(cfg, t)) {
+      args.target.deployPrebuilt(this, {
+        name: `${name}-${DCGM_EXPORTER_NAME}`,
+        component: COMPONENT,
+        kind: "DaemonSet",
+        body: dcgmExporterDaemonSetBody(cfg, t.namespace),
+        // Under the namespace's default deny: the node's agent scrapes the exporter's metrics port.
+        ingress: dcgmExporterPeers(cfg),
+      });
+    }
 
     this.expectedServices = pulumi.output(expectedServices(cfg));
     this.scrapes = instrumentationScrapes(cfg, args.model.target);
@@ -84,110 +106,38 @@ export class Instrumentation extends pulumi.ComponentResource {
   }
 }
 
-function deployOnHosts(owner: pulumi.ComponentResource, name: string, target: HostsTarget, plans: readonly ServicePlan[]): void {
-  for (const p of plans) {
-    if (p.target !== "hosts") continue;
-    deployHostService(owner, name, target, p);
-  }
-}
-
-function deployHostService(owner: pulumi.ComponentResource, name: string, target: HostsTarget, p: HostServicePlan): void {
+/**
+ * A service's file on its host, through the target (with the drift marker every placed file has):
+ * a drop-in written through sudo that reloads and try-restarts its unit only when it changed; an
+ * env file or a launchd env fragment the login user writes in its home, the fragment merged into
+ * the job's plist and the job reloaded after.
+ */
+function hostFile(name: string, p: HostServicePlan): HostFile {
   const d = p.delivery;
-  const host = target.host(d.host);
   const prefix = `${name}-${p.name}`;
-  recordArtifact({ kind: d.kind, component: COMPONENT, target: host.hostName, path: d.path, content: d.content });
+  const base = { kind: "host-file", host: d.host, path: d.path, artifact: d.kind, component: COMPONENT, content: d.content } as const;
   switch (d.kind) {
-    case "systemd-dropin": {
-      // One command: the write reloads and try-restarts the unit only when the drop-in changed on the host.
-      const write = asRoot(writeFileScript({ path: d.path, owner: "root", group: "root", mode: "0644", afterChange: reloadUnitCommands(d.unit) }));
-      host.command(
-        owner,
-        `${prefix}-dropin`,
-        { create: write, update: write, delete: asRoot(removeDropinScript(d.unit, d.path)), stdin: d.content },
-        { deleteBeforeReplace: true },
-      );
-      return;
-    }
+    case "systemd-dropin":
+      return {
+        ...base,
+        name: `${prefix}-dropin`,
+        owner: { account: "root", group: "root", mode: "0644" },
+        afterChange: reloadUnitCommands(d.unit),
+        deleteScript: removeDropinScript(d.unit, d.path),
+      };
     case "env-file":
       // The wrapper sources the file at each start: nothing to restart.
-      host.command(
-        owner,
-        `${prefix}-env-file`,
-        { create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
-        { deleteBeforeReplace: true },
-      );
-      return;
-    case "launchd-plist": {
-      const write = host.command(
-        owner,
-        `${prefix}-launchd-env`,
-        { create: writeUserFileScript(d.path), update: writeUserFileScript(d.path), delete: removeUserFileScript(d.path), stdin: d.content },
-        { deleteBeforeReplace: true },
-      );
-      host.command(
-        owner,
-        `${prefix}-launchd-reload`,
-        { create: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] },
-        { dependsOn: [write] },
-      );
-      return;
-    }
+      return { ...base, name: `${prefix}-env-file`, owner: { account: "login", mode: "0600" } };
+    case "launchd-plist":
+      return {
+        ...base,
+        name: `${prefix}-launchd-env`,
+        owner: { account: "login", mode: "0600" },
+        then: { name: `${prefix}-launchd-reload`, script: mergeLaunchdEnvScript(d.label, d.path, d.plist, d.names), triggers: [p.digest] },
+      };
     default: {
       const never: never = d;
-      throw new pulumi.ResourceError(`internal: unknown delivery ${JSON.stringify(never)}`, owner);
+      throw new Error(`internal: unknown delivery ${JSON.stringify(never)}`);
     }
-  }
-}
-
-function deployOnKubernetes(
-  owner: pulumi.ComponentResource,
-  name: string,
-  target: KubernetesTarget,
-  cfg: InstrumentationConfig,
-  model: StackModel,
-  plans: readonly ServicePlan[],
-): void {
-  const provider = target.cluster.provider;
-  for (const g of patchesByDeployment(plans)) {
-    const body = deploymentPatchBody(g.namespace, g.deployment, g.containers);
-    recordArtifact({
-      kind: "k8s-manifest",
-      component: COMPONENT,
-      target: g.namespace,
-      path: `deploymentpatch-${g.deployment}.yaml`,
-      manifest: { apiVersion: "apps/v1", kind: "Deployment", ...body },
-    });
-    // Keyed by the object it patches, so one service's change touches only its own patch.
-    new k8s.apps.v1.DeploymentPatch(`${name}-${g.namespace}-${g.deployment}`, body, { parent: owner, provider });
-  }
-  for (const p of plans) {
-    if (p.target !== "kubernetes" || p.mode !== "configmap") continue;
-    const body = envConfigMapBody(p);
-    recordArtifact({
-      kind: "k8s-manifest",
-      component: COMPONENT,
-      target: p.namespace,
-      path: `configmap-${p.configMap!.name}.yaml`,
-      manifest: { apiVersion: "v1", kind: "ConfigMap", ...body },
-    });
-    new k8s.core.v1.ConfigMap(`${name}-${p.name}-env`, body, { parent: owner, provider });
-  }
-  if (deploysDcgmExporter(cfg, model.target)) {
-    const body = dcgmExporterDaemonSetBody(cfg, target.namespace);
-    recordArtifact({
-      kind: "k8s-manifest",
-      component: COMPONENT,
-      target: target.namespace,
-      path: `daemonset-${DCGM_EXPORTER_NAME}.yaml`,
-      manifest: { apiVersion: "apps/v1", kind: "DaemonSet", ...body },
-    });
-    new k8s.apps.v1.DaemonSet(`${name}-${DCGM_EXPORTER_NAME}`, body, {
-      parent: owner,
-      provider,
-      dependsOn: [target.cluster.namespace],
-      ...target.awaitOptions(),
-    });
-    // Under the namespace's default deny: the node's agent scrapes the exporter's metrics port.
-    target.admit(owner, dcgmExporterPeers(cfg));
   }
 }

@@ -69,17 +69,20 @@ export class SmokeTest extends pulumi.ComponentResource {
         digest,
       ],
     });
-    this.result = out.report.apply((o) => {
-      const line = o
-        .trim()
-        .split("\n")
-        .filter((l) => l.startsWith(SMOKE_TEST_PASSED) || l.startsWith(SMOKE_TEST_WARNED))
-        .pop();
-      // The provider waited for the Job to complete; its log holds the script's line (a warning in warn-only mode).
-      if (args.target.kind !== "hosts") return o;
-      if (line?.startsWith(SMOKE_TEST_WARNED)) void pulumi.log.warn(line, this);
-      return line ?? o.trim();
-    });
+    // The provider waited for a Kubernetes Job to complete; its log holds the script's line (a warning in warn-only mode).
+    // A host's command hands its output back: the script's line is the result.
+    const stdout = out.stdout;
+    this.result = stdout
+      ? stdout.apply((o) => {
+          const line = o
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith(SMOKE_TEST_PASSED) || l.startsWith(SMOKE_TEST_WARNED))
+            .pop();
+          if (line?.startsWith(SMOKE_TEST_WARNED)) void pulumi.log.warn(line, this);
+          return line ?? o.trim();
+        })
+      : out.report;
     this.registerOutputs({ result: this.result });
   }
 }

@@ -4,9 +4,9 @@
  * security on, the `elastic` password generated — or an existing cluster by URL.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { memoryQuantityBytes } from "../../config/scalars";
+import { generatedPassword } from "../../secrets/password";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
 import { GRAFANA_WORKLOAD, INDEX_BOOTSTRAP_WORKLOAD } from "../../workload/peers";
@@ -98,13 +98,11 @@ export function elasticsearchWorkload(
     configDir: ES_CERT_DIR,
     args: [],
     env,
-    podNameEnv: multiNode ? "node.name" : undefined,
     secretEnv: { ELASTIC_PASSWORD: password },
     files: [...transportFiles, ...httpTlsFiles],
     ports: [{ name: "http", port: es.port }, ...(multiNode ? [{ name: "transport", port: 9300 }] : [])],
     // Every path needs credentials; curl reads them from stdin so the password is in no argv.
     ingressFrom: [{ port: "http", from: ES_CLIENTS }, ...(multiNode ? [{ port: "transport", from: [{ workload: ES_WORKLOAD }] }] : [])],
-    minAvailable: esMinAvailable(es.nodes),
     health: {
       port: es.port,
       path: "/_cluster/health?local=true",
@@ -114,10 +112,14 @@ export function elasticsearchWorkload(
     user: { name: "elasticsearch", uid: ES_UID },
     resources: es.resources,
     replicas: es.nodes,
-    // The image writes under its root at start (the keystore and files generated in
-    // /usr/share/elasticsearch/config, JVM temp files); a read-only root makes it fail to boot.
-    writableRootFilesystem: true,
-    exposure,
+    kubernetes: {
+      podNameEnv: multiNode ? "node.name" : undefined,
+      minAvailable: esMinAvailable(es.nodes),
+      // The image writes under its root at start (the keystore and files generated in
+      // /usr/share/elasticsearch/config, JVM temp files); a read-only root makes it fail to boot.
+      writableRootFilesystem: true,
+    },
+    docker: { exposure },
     description: `Elasticsearch ${es.version} for Jaeger spans (tracestack)`,
     documentation: "https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html",
   };
@@ -148,12 +150,10 @@ export class Elasticsearch extends pulumi.ComponentResource {
       case "deploy": {
         this.username = "elastic";
         // Alphanumeric: the password travels through env files and curl configs without quoting surprises.
-        const pw = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, { parent: this });
-        // Secret end to end (the engine marks `result` secret too; this keeps it so under any runtime).
-        this.password = pulumi.secret(pw.result);
+        this.password = generatedPassword(`${name}-elastic-password`, this);
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
-        const kind = args.target.kind;
-        const namespace = kind === "kubernetes" ? args.target.artifactTarget() : undefined;
+        const t = args.model.target;
+        const namespace = t.kind === "kubernetes" ? t.namespace : undefined;
         const local = (h: string | undefined) => h === undefined || h === es.host;
         const exposure = local(args.clientHost) && (args.otherClientHosts ?? []).every(local) ? "loopback" : "network";
         const httpTls = args.tls ? serverTlsFiles(args.tls.server("elasticsearch"), args.tls.caPem) : [];

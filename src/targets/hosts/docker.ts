@@ -7,12 +7,12 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { memoryQuantityBytes } from "../../config/scalars";
 import { sha256 } from "../../render/yaml";
-import type { WorkloadSpec } from "../../workload/types";
+import type { DockerWorkload } from "../../workload/types";
 import type { DeployedWorkload } from "../types";
 import { ROOT, filePath, fileResourceName, writeFile } from "./files";
 import type { Host } from "./host";
 
-export function deployDocker(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec): DeployedWorkload {
+export function deployDocker(owner: pulumi.ComponentResource, host: Host, spec: DockerWorkload): DeployedWorkload {
   const provider = host.docker();
   const image = new docker.RemoteImage(`${spec.name}-image`, { name: spec.image, keepLocally: true }, { parent: owner, provider });
   const volumes = spec.volumes.map(
@@ -41,7 +41,9 @@ export function deployDocker(owner: pulumi.ComponentResource, host: Host, spec: 
       envs: spec.secretEnv && Object.keys(spec.secretEnv).length > 0 ? pulumi.secret(env) : env,
       command: spec.args.length > 0 ? spec.args : undefined,
       // Host network: the process binds its own listen address; nothing to publish.
-      ...(spec.hostNetwork ? { networkMode: "host" } : { ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: bindAddress(spec, host) })) }),
+      ...(spec.docker?.hostNetwork
+        ? { networkMode: "host" }
+        : { ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: bindAddress(spec, host) })) }),
       volumes: [
         ...spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
         // The config files, read-only at the same path as on the host (and in a pod).
@@ -77,7 +79,7 @@ export function deployDocker(owner: pulumi.ComponentResource, host: Host, spec: 
  * when any of them changes — unless the process rereads them on a signal (`reloadSignal`): then a
  * changed file signals the running container, and no digest (none) replaces it. None for a workload without files.
  */
-function dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec) {
+function dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: DockerWorkload) {
   if (spec.files.length === 0) return undefined;
   const files = [...spec.files].sort((a, b) => a.name.localeCompare(b.name));
   const writes = files.map((f) =>
@@ -91,11 +93,11 @@ function dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: Wo
       // a secret file belongs to the container's numeric uid alone.
       f.secret ? { owner: String(spec.user.uid), group: String(spec.user.uid), mode: "0600" } : { owner: ROOT, group: ROOT, mode: "0644" },
       spec.component,
-      spec.reloadSignal && !f.watched ? { reload: { container: `tracestack-${spec.name}`, signal: spec.reloadSignal } } : {},
+      spec.docker?.reloadSignal && !f.watched ? { reload: { container: `tracestack-${spec.name}`, signal: spec.docker?.reloadSignal } } : {},
     ),
   );
   // Only files the process reads once, at its start: a change of those needs a new container.
-  const restartOn = spec.reloadSignal ? [] : files.filter((f) => !f.watched);
+  const restartOn = spec.docker?.reloadSignal ? [] : files.filter((f) => !f.watched);
   if (restartOn.length === 0) return { writes, digest: undefined };
   // A digest reveals nothing of the secrets it covers: readable in previews, like the native runtime's.
   const digest = pulumi.unsecret(
@@ -105,8 +107,8 @@ function dockerConfigFiles(owner: pulumi.ComponentResource, host: Host, spec: Wo
 }
 
 /** Loopback unless clients on other hosts need the ports, then the host's `listenAddress`. */
-function bindAddress(spec: WorkloadSpec, host: Host): string {
-  return spec.exposure === "loopback" ? "127.0.0.1" : (host.config.listenAddress ?? "0.0.0.0");
+function bindAddress(spec: DockerWorkload, host: Host): string {
+  return spec.docker?.exposure === "loopback" ? "127.0.0.1" : (host.config.listenAddress ?? "0.0.0.0");
 }
 
 function toMegabytes(q: string): number {

@@ -24,6 +24,12 @@ export interface FileMode {
   mode: string;
 }
 
+/** A file the SSH login user writes itself, without sudo (see `FileOwnership` of writeFileScript). */
+export interface LoginFileMode {
+  login: true;
+  mode: string;
+}
+
 /** Where a file of a workload or job lives on the host: its writer and its drift probe agree on it. */
 export function filePath(dir: string, f: WorkloadFile): string {
   return `${dir}/${f.name}`;
@@ -61,6 +67,8 @@ export interface WriteOptions {
   after?: pulumi.Resource;
   /** A Docker container to signal when the file changed (see `WriteFileInput.reload`). */
   reload?: { container: string; signal: "HUP" };
+  /** Shell lines run after the file changed (see `WriteFileInput.afterChange`). */
+  afterChange?: readonly string[];
 }
 
 /** A remote command that writes one file atomically from stdin (see `writeFileScript`). */
@@ -70,15 +78,31 @@ export function writeFile(
   resourceName: string,
   file: WorkloadFile,
   path: string,
-  mode: FileMode,
+  mode: FileMode | LoginFileMode,
   component: string,
   opts: WriteOptions = {},
 ): command.remote.Command {
   const content = file.secret ? pulumi.secret(file.content) : file.content;
   recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
+  const login = "login" in mode;
+  // A login user's file is written by that user itself; every other file through sudo.
+  const as = (script: string) => (login ? script : asRoot(script));
+  const ownership = login ? ({ login: true, mode: mode.mode } as const) : mode;
   const script = (driftMarker?: string) =>
-    asRoot(writeFileScript({ path, ...mode, flavor: host.flavor, staged: opts.staged, notify: opts.notify, driftMarker, reload: opts.reload }));
-  const drift = opts.drift ?? host.probe([{ kind: "file", path }])({ kind: "file", path });
+    as(
+      writeFileScript({
+        path,
+        ...ownership,
+        flavor: host.flavor,
+        staged: opts.staged,
+        notify: opts.notify,
+        driftMarker,
+        reload: opts.reload,
+        afterChange: opts.afterChange,
+      }),
+    );
+  const item: ProbeItem = login ? { kind: "file", path, login: true } : { kind: "file", path };
+  const drift = opts.drift ?? host.probe([item])(item);
   return host.command(
     owner,
     resourceName,
@@ -86,7 +110,7 @@ export function writeFile(
       create: script(),
       // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
       update: drift.apply((m) => script(m)),
-      delete: asRoot(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name))),
+      delete: as(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name), login)),
       stdin: content,
       // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
       logging: file.secret ? "none" : "stdoutAndStderr",

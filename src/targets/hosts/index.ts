@@ -21,13 +21,14 @@ import type { HostsTarget as HostsTargetConfig } from "../../config/schema";
 import { renderWslPortProxy } from "../../render/scripts/wsl";
 import type { WslPort } from "../../render/scripts/wsl";
 import type { JobSpec, WorkloadSpec } from "../../workload/types";
-import type { DeployedWorkload, JobRun, Target } from "../types";
+import type { DeployedWorkload, JobRun, PlacedFile, Target } from "../types";
 import { deployDocker } from "./docker";
 import { IN_SYNC, afterDeclarations, lastDriftMarkers } from "./drift";
 import type { DriftMarkers } from "./drift";
 import { Host } from "./host";
 import { runJob } from "./jobs";
 import { launchd } from "./launchd";
+import { placeHostFile } from "./placed";
 import { WSL_PORTPROXY_PATH, reachablePorts } from "./preflight";
 import { deployService } from "./service";
 import { systemd } from "./systemd";
@@ -118,13 +119,27 @@ export class HostsTarget implements Target {
       case "docker":
         return deployDocker(owner, host, spec);
       default: {
-        const never: never = spec.hostRuntime;
-        throw new Error(`unknown host runtime ${String(never)}`);
+        const never: never = spec;
+        throw new Error(`unknown host runtime ${String((never as WorkloadSpec).hostRuntime)}`);
       }
     }
   }
 
   runJob(owner: pulumi.ComponentResource, spec: JobSpec): JobRun {
     return runJob(owner, this.host(spec.placement), spec);
+  }
+
+  placeFile(owner: pulumi.ComponentResource, file: PlacedFile): pulumi.Resource {
+    // Components place what their plan for this target says; these guard programming errors only.
+    if (file.kind !== "host-file") throw new pulumi.ResourceError(`internal: a ${file.kind} (${file.name}) on the hosts target`, owner);
+    return placeHostFile(owner, this.host(file.host), file);
+  }
+
+  patchWorkload(owner: pulumi.ComponentResource, patch: { name: string }): void {
+    throw new pulumi.ResourceError(`internal: the hosts target patches no workload (${patch.name})`, owner);
+  }
+
+  deployPrebuilt(owner: pulumi.ComponentResource, workload: { name: string }): void {
+    throw new pulumi.ResourceError(`internal: the hosts target applies no prebuilt workload (${workload.name})`, owner);
   }
 }

@@ -38,5 +38,5 @@ export function runJob(owner: pulumi.ComponentResource, host: Host, spec: JobSpe
     { dependsOn: [...writes, ...(spec.dependsOn ?? [])] },
   );
   // `done` is not the run's stdout (a re-run prints something else): the command's URN carries the dependency.
-  return { done: run.urn.apply(() => spec.done), report: run.stdout };
+  return { done: run.urn.apply(() => spec.done), report: run.stdout, stdout: run.stdout };
 }

@@ -8,7 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { HostConfig, Platform } from "../../config/schema";
 import { installReleaseScript } from "../../render/scripts/host/release";
 import { asRoot } from "../../render/scripts/shell";
-import type { NativeRelease, WorkloadSpec } from "../../workload/types";
+import type { NativeRelease, NativeWorkload } from "../../workload/types";
 import type { Host } from "./host";
 
 function platformOf(h: HostConfig): Platform {
@@ -19,13 +19,12 @@ function platformOf(h: HostConfig): Platform {
 export function installRelease(
   owner: pulumi.ComponentResource,
   host: Host,
-  spec: WorkloadSpec,
+  spec: NativeWorkload,
   user: string,
   group: string,
   stateDir: string,
 ): { release: NativeRelease; cmd: command.remote.Command } {
   const release = spec.release;
-  if (!release) throw new Error(`internal: workload ${spec.name} has no release for the native runtime`);
   const platform = platformOf(host.config);
   const cmd = host.install(owner, `${spec.name}-install`, {
     create: asRoot(installReleaseScript({ release, platform, host: host.facts, user, group, configDir: spec.configDir, stateDir })),

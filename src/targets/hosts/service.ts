@@ -9,7 +9,7 @@ import type { ArtifactKind } from "../../artifacts/registry";
 import type { ProbeItem } from "../../render/scripts/host/probe";
 import { installedBinary } from "../../render/scripts/host/release";
 import { asRoot } from "../../render/scripts/shell";
-import type { WorkloadSpec } from "../../workload/types";
+import type { NativeWorkload } from "../../workload/types";
 import type { DeployedWorkload } from "../types";
 import { serviceDrift } from "./drift";
 import { ROOT, configFiles, fileProbes, fingerprint, writeFile } from "./files";
@@ -49,20 +49,20 @@ export interface ActivationInput {
 export interface ServiceManager {
   /** The group of root-owned files (`root`, `wheel`). */
   readonly rootGroup: string;
-  account(spec: WorkloadSpec): ServiceAccount;
+  account(spec: NativeWorkload): ServiceAccount;
   /** Owner and mode of the workload's config files, plain and secret. */
   configModes(account: ServiceAccount): { plain: FileMode; secret: FileMode };
-  service(spec: WorkloadSpec): ManagedService;
+  service(spec: NativeWorkload): ManagedService;
   /** The service's definition (deterministic: its digest decides restarts). */
-  definition(spec: WorkloadSpec, d: { service: ManagedService; binary: string; stateDir: string; account: ServiceAccount }): string;
+  definition(spec: NativeWorkload, d: { service: ManagedService; binary: string; stateDir: string; account: ServiceAccount }): string;
   /** The activation script: validate and swap staged configs, enable, (re)start on change, wait for health. */
-  activate(spec: WorkloadSpec, a: ActivationInput): string;
+  activate(spec: NativeWorkload, a: ActivationInput): string;
   /** What deleting the definition runs: stop the service, then remove it. */
   remove(service: ManagedService): string;
 }
 
 /** A native workload under `manager`: release, config files, definition, activation. */
-export function deployService(owner: pulumi.ComponentResource, host: Host, spec: WorkloadSpec, manager: ServiceManager): DeployedWorkload {
+export function deployService(owner: pulumi.ComponentResource, host: Host, spec: NativeWorkload, manager: ServiceManager): DeployedWorkload {
   const stateDir = `/var/lib/tracestack/${spec.name}`;
   const account = manager.account(spec);
   const { release, cmd: install } = installRelease(owner, host, spec, account.user, account.group, stateDir);

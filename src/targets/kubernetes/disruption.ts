@@ -9,12 +9,11 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { WorkloadSpec } from "../../workload/types";
 import { selector } from "./names";
 
-export function disruptionBudget(
-  spec: Pick<WorkloadSpec, "name" | "replicas" | "perNode" | "minAvailable">,
-): k8s.types.input.policy.v1.PodDisruptionBudgetSpec | undefined {
+export function disruptionBudget(spec: Pick<WorkloadSpec, "name" | "replicas" | "kubernetes">): k8s.types.input.policy.v1.PodDisruptionBudgetSpec | undefined {
+  const { perNode, minAvailable } = spec.kubernetes ?? {};
   // A DaemonSet's pods leave with their node; a drain evicts them last and ignores budgets of DaemonSets.
-  if (spec.perNode || spec.replicas <= 1) return undefined;
-  const budget = spec.minAvailable !== undefined ? { minAvailable: Math.min(spec.minAvailable, spec.replicas - 1) } : { maxUnavailable: 1 };
+  if (perNode || spec.replicas <= 1) return undefined;
+  const budget = minAvailable !== undefined ? { minAvailable: Math.min(minAvailable, spec.replicas - 1) } : { maxUnavailable: 1 };
   return {
     ...budget,
     selector: { matchLabels: selector(spec.name) },

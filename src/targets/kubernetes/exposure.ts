@@ -12,14 +12,15 @@ import { namespaceNamed } from "./network";
 export type IngressConfig = NonNullable<KubernetesTarget["ingress"]>;
 
 /** The host and TLS Secret the stack publishes this workload's UI at, if it does. */
-export function publication(spec: Pick<WorkloadSpec, "webUi">, ingress: IngressConfig | undefined) {
-  if (!spec.webUi || !ingress) return undefined;
-  const entry = ingress[spec.webUi.key];
-  return entry ? { ...entry, className: ingress.className, controllerNamespace: ingress.controllerNamespace, port: spec.webUi.port } : undefined;
+export function publication(spec: Pick<WorkloadSpec, "kubernetes">, ingress: IngressConfig | undefined) {
+  const webUi = spec.kubernetes?.webUi;
+  if (!webUi || !ingress) return undefined;
+  const entry = ingress[webUi.key];
+  return entry ? { ...entry, className: ingress.className, controllerNamespace: ingress.controllerNamespace, port: webUi.port } : undefined;
 }
 
 export function ingressSpec(
-  spec: Pick<WorkloadSpec, "name" | "webUi">,
+  spec: Pick<WorkloadSpec, "name" | "kubernetes">,
   ingress: IngressConfig | undefined,
 ): k8s.types.input.networking.v1.IngressSpec | undefined {
   const pub = publication(spec, ingress);
@@ -39,7 +40,7 @@ export function ingressSpec(
 }
 
 /** The NetworkPolicy rule a published UI needs: its port, from the ingress controller's namespace only. */
-export function ingressControllerRule(spec: Pick<WorkloadSpec, "webUi">, ingress: IngressConfig | undefined): IngressRule[] {
+export function ingressControllerRule(spec: Pick<WorkloadSpec, "kubernetes">, ingress: IngressConfig | undefined): IngressRule[] {
   const pub = publication(spec, ingress);
   return pub ? [{ port: pub.port, from: [namespaceNamed(pub.controllerNamespace)] }] : [];
 }

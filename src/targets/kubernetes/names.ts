@@ -42,9 +42,7 @@ export function labels(name: string, component: string): Record<string, string> 
 }
 
 /** The labels selecting a workload's pods (stable: never change a selector, it is immutable). */
-export function selector(name: string): Record<string, string> {
-  return { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "tracestack" };
-}
+export { podSelector as selector } from "../../workload/peers";
 
 /** Metadata of a namespaced object owned by `name`'s workload, applied by the tracestack field manager. */
 export function objectMeta<N>(objectName: N, namespace: string, lbl: Record<string, string>) {

@@ -15,13 +15,13 @@ type Container = k8s.types.input.core.v1.Container;
 type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
 
 /** The container security context every tracestack container runs with. */
-export function containerSecurity(spec: Pick<WorkloadSpec, "user" | "writableRootFilesystem">): k8s.types.input.core.v1.SecurityContext {
+export function containerSecurity(spec: Pick<WorkloadSpec, "user" | "kubernetes">): k8s.types.input.core.v1.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     // Elasticsearch's image writes under its root filesystem at start (the keystore and generated
     // files in /usr/share/elasticsearch/config, JVM temp files), so it sets writableRootFilesystem:
     // https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html
-    readOnlyRootFilesystem: !spec.writableRootFilesystem,
+    readOnlyRootFilesystem: !spec.kubernetes?.writableRootFilesystem,
     runAsNonRoot: true,
     runAsUser: spec.user.uid,
     runAsGroup: spec.user.uid,
@@ -40,11 +40,11 @@ export function validateInitContainers(
   configMount: k8s.types.input.core.v1.VolumeMount,
   envSecretName?: pulumi.Input<string>,
 ): Container[] {
-  const validateArgs = spec.release?.validateArgs ?? [];
+  const validateArgs = (spec.hostRuntime === "native" ? spec.release.validateArgs : undefined) ?? [];
   return validatedConfigPaths(spec).map((path, i) => ({
     name: i === 0 ? "validate-config" : `validate-config-${i}`,
     image: spec.image,
-    ...(spec.containerBinary ? { command: [spec.containerBinary] } : {}),
+    ...(spec.kubernetes?.containerBinary ? { command: [spec.kubernetes.containerBinary] } : {}),
     args: [...validateArgs, path],
     env: containerEnv(spec, envSecretName),
     resources: {
@@ -67,8 +67,8 @@ function probe(spec: WorkloadSpec, initialDelaySeconds: number): k8s.types.input
 }
 
 /** Spread over nodes (and zones, where labelled) when there is more than one replica. */
-export function topologySpread(spec: Pick<WorkloadSpec, "name" | "replicas" | "perNode">): k8s.types.input.core.v1.TopologySpreadConstraint[] | undefined {
-  if (spec.perNode || spec.replicas <= 1) return undefined;
+export function topologySpread(spec: Pick<WorkloadSpec, "name" | "replicas" | "kubernetes">): k8s.types.input.core.v1.TopologySpreadConstraint[] | undefined {
+  if (spec.kubernetes?.perNode || spec.replicas <= 1) return undefined;
   return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
     maxSkew: 1,
     topologyKey,
@@ -95,15 +95,17 @@ export interface PodTemplateInputs {
  */
 function containerEnv(spec: WorkloadSpec, envSecretName: pulumi.Input<string> = `${spec.name}-env`): k8s.types.input.core.v1.EnvVar[] {
   const secretEnvNames = Object.keys(spec.secretEnv ?? {}).sort();
+  const k = spec.kubernetes ?? {};
+  const fieldEnv = k.fieldEnv ?? {};
   return [
     ...Object.keys(spec.env)
       .sort()
-      .map((k) => ({ name: k, value: spec.env[k] })),
-    ...secretEnvNames.map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: envSecretName, key: k } } })),
-    ...(spec.podNameEnv ? [{ name: spec.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
-    ...Object.keys(spec.fieldEnv ?? {})
+      .map((n) => ({ name: n, value: spec.env[n] })),
+    ...secretEnvNames.map((n) => ({ name: n, valueFrom: { secretKeyRef: { name: envSecretName, key: n } } })),
+    ...(k.podNameEnv ? [{ name: k.podNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : []),
+    ...Object.keys(fieldEnv)
       .sort()
-      .map((k) => ({ name: k, valueFrom: { fieldRef: { fieldPath: spec.fieldEnv![k] } } })),
+      .map((n) => ({ name: n, valueFrom: { fieldRef: { fieldPath: fieldEnv[n] } } })),
   ];
 }
 
@@ -117,7 +119,7 @@ export function podTemplate(spec: WorkloadSpec, p: PodTemplateInputs): PodTempla
     ports: spec.ports.map((port) => ({
       name: port.name,
       containerPort: port.port,
-      ...(spec.hostPorts?.includes(port.name) ? { hostPort: port.port } : {}),
+      ...(spec.kubernetes?.hostPorts?.includes(port.name) ? { hostPort: port.port } : {}),
       protocol: "TCP",
     })),
     readinessProbe: probe(spec, 10),

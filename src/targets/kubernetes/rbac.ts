@@ -6,13 +6,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { ClusterReadRule, WorkloadSpec } from "../../workload/types";
 
-export function clusterRoleRules(spec: Pick<WorkloadSpec, "clusterRead">): k8s.types.input.rbac.v1.PolicyRule[] {
-  return policyRules(spec.clusterRead ?? []);
+export function clusterRoleRules(spec: Pick<WorkloadSpec, "kubernetes">): k8s.types.input.rbac.v1.PolicyRule[] {
+  return policyRules(spec.kubernetes?.clusterRead ?? []);
 }
 
 /** The rules of the namespaced Role of a workload that reads objects of its own namespace (`namespaceRead`). */
-export function namespaceRoleRules(spec: Pick<WorkloadSpec, "namespaceRead">): k8s.types.input.rbac.v1.PolicyRule[] {
-  return policyRules(spec.namespaceRead ?? []);
+export function namespaceRoleRules(spec: Pick<WorkloadSpec, "kubernetes">): k8s.types.input.rbac.v1.PolicyRule[] {
+  return policyRules(spec.kubernetes?.namespaceRead ?? []);
 }
 
 function policyRules(rules: readonly ClusterReadRule[]): k8s.types.input.rbac.v1.PolicyRule[] {
@@ -23,6 +23,6 @@ function policyRules(rules: readonly ClusterReadRule[]): k8s.types.input.rbac.v1
   }));
 }
 
-export function needsApiToken(spec: Pick<WorkloadSpec, "clusterRead" | "namespaceRead">): boolean {
-  return (spec.clusterRead ?? []).length > 0 || (spec.namespaceRead ?? []).length > 0;
+export function needsApiToken(spec: Pick<WorkloadSpec, "kubernetes">): boolean {
+  return (spec.kubernetes?.clusterRead ?? []).length > 0 || (spec.kubernetes?.namespaceRead ?? []).length > 0;
 }

@@ -36,10 +36,10 @@ export function observeFn(flavor: Flavor): string[] {
  * names the next drift (`drift-<n>-<hash>`, n counting repairs so a repeated identical edit is a new
  * drift); `ts_note_repair <base> <observation>` records a repair when the item differs from its stamp.
  */
-export function stampFns(flavor: Flavor): string[] {
+export function stampFns(flavor: Flavor, stateDir: string = STATE_DIR): string[] {
   const hash = flavor === "linux" ? "sha256sum" : "shasum -a 256";
   return [
-    `ts_stamp_base() { printf '%s/%s\\n' ${q(STATE_DIR)} "$(printf '%s' "$1" | ${hash} | cut -c 1-32)"; }`,
+    `ts_stamp_base() { printf '%s/%s\\n' ${q(stateDir)} "$(printf '%s' "$1" | ${hash} | cut -c 1-32)"; }`,
     "ts_drift_id() {",
     "  n=0",
     '  if [ -f "$1.repaired" ]; then n="$(cut -d - -f 2 "$1.repaired")"; fi',
@@ -48,8 +48,11 @@ export function stampFns(flavor: Flavor): string[] {
   ];
 }
 
-/** Stamp writers: `ts_note_repair`, `ts_state_dir` (kept out of the read-only probe). */
-export function stampWriteFns(): string[] {
+/**
+ * Stamp writers: `ts_note_repair`, `ts_state_dir` (kept out of the read-only probe). `stateDir`:
+ * root's `STATE_DIR`, or a directory of the login user's for the files it owns (`loginStateDir`).
+ */
+export function stampWriteFns(stateDir: string = STATE_DIR): string[] {
   return [
     "ts_note_repair() {",
     '  if [ -f "$1.deployed" ] && [ "$2" != "$(cat "$1.deployed")" ]; then',
@@ -58,8 +61,16 @@ export function stampWriteFns(): string[] {
     '    echo "repairing local changes ($(cat "$1.repaired"))"',
     "  fi",
     "}",
-    `ts_state_dir() { [ -d ${q(STATE_DIR)} ] || install -d -m 0700 ${q(STATE_DIR)}; }`,
+    `ts_state_dir() { [ -d ${q(stateDir)} ] || install -d -m 0700 ${q(stateDir)}; }`,
   ];
+}
+
+/**
+ * The stamps of a file the SSH login user owns and writes itself (no sudo: an instrumented
+ * client's env file in its home): beside the file, the user's own, readable by the root probe.
+ */
+export function loginStateDir(path: string): string {
+  return `${path.slice(0, path.lastIndexOf("/")) || "/"}/.tracestack-state`;
 }
 
 /** Where the activation of `service` finds its restart flag. */

@@ -1,12 +1,18 @@
 /** Files: an atomic write from stdin with its drift stamp, and its removal. */
 import { shellQuote as q } from "../shell";
-import { PRELUDE, checkedPath, observeFn, restartFlag, stampFns, stampWriteFns } from "./common";
+import { PRELUDE, checkedPath, loginStateDir, observeFn, restartFlag, stampFns, stampWriteFns } from "./common";
 import type { Flavor } from "./common";
 
-export interface WriteFileInput {
+/**
+ * Who owns the written file: an owner and group set by root (the script runs through sudo), or
+ * (`login`) the SSH login user that runs the script itself, without sudo (a file in its home).
+ */
+export type FileOwnership = { owner: string; group: string; login?: undefined } | { login: true; owner?: undefined; group?: undefined };
+
+export type WriteFileInput = FileOwnership & WriteFileOptions;
+
+interface WriteFileOptions {
   path: string;
-  owner: string;
-  group: string;
   mode: string;
   /** @default linux */
   flavor?: Flavor;
@@ -25,6 +31,26 @@ export interface WriteFileInput {
   afterChange?: readonly string[];
 }
 
+/** `login` files: the directory is the user's own (`mkdir -p`), no chown, and only the mode is compared. */
+function ownershipLines(f: WriteFileInput, flavor: Flavor): { dir: string; chown: string[]; stat: string; want: string } {
+  if (f.login) {
+    return {
+      dir: 'mkdir -p "$(dirname "$path")"',
+      chown: [],
+      stat: flavor === "linux" ? "stat -c %a " : "stat -f %Lp ",
+      want: f.mode.replace(/^0/, ""),
+    };
+  }
+  // A container's uid may have no account on the host: compare numerically then (names print as UNKNOWN).
+  const numeric = /^\d+$/.test(f.owner) || /^\d+$/.test(f.group);
+  return {
+    dir: '[ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"',
+    chown: [`chown ${q(`${f.owner}:${f.group}`)} "$tmp"`],
+    stat: flavor === "linux" ? `stat -c ${q(numeric ? "%u:%g %a" : "%U:%G %a")} ` : `stat -f ${q(numeric ? "%u:%g %Lp" : "%Su:%Sg %Lp")} `,
+    want: `${f.owner}:${f.group} ${f.mode.replace(/^0/, "")}`,
+  };
+}
+
 /**
  * Writes stdin to `path` atomically (a temp file in the same directory, owner and mode set, then
  * rename); a no-op when the file already has this content, owner and mode. Records the drift stamp.
@@ -32,25 +58,23 @@ export interface WriteFileInput {
 export function writeFileScript(f: WriteFileInput): string {
   checkedPath(f.path);
   const flavor = f.flavor ?? "linux";
-  const want = `${f.owner}:${f.group} ${f.mode.replace(/^0/, "")}`;
-  // A container's uid may have no account on the host: compare numerically then (names print as UNKNOWN).
-  const numeric = /^\d+$/.test(f.owner) || /^\d+$/.test(f.group);
-  const ownerStat = flavor === "linux" ? `stat -c ${q(numeric ? "%u:%g %a" : "%U:%G %a")} ` : `stat -f ${q(numeric ? "%u:%g %Lp" : "%Su:%Sg %Lp")} `;
+  const { dir, chown, stat: ownerStat, want } = ownershipLines(f, flavor);
+  const stateDir = f.login ? loginStateDir(f.path) : undefined;
   const target = f.staged ? '"$path.next"' : '"$path"';
   return [
     ...PRELUDE,
     ...observeFn(flavor),
-    ...stampFns(flavor),
-    ...stampWriteFns(),
+    ...stampFns(flavor, stateDir),
+    ...stampWriteFns(stateDir),
     `path=${q(f.path)}`,
-    '[ -d "$(dirname "$path")" ] || install -d -m 0755 "$(dirname "$path")"',
+    dir,
     "ts_state_dir",
     'stamp="$(ts_stamp_base "$path")"',
     'ts_note_repair "$stamp" "$(ts_observe "$path")"',
     'tmp="$(mktemp "$path.XXXXXX")"',
     "trap 'rm -f \"$tmp\"' EXIT",
     'cat > "$tmp"',
-    `chown ${q(`${f.owner}:${f.group}`)} "$tmp"`,
+    ...chown,
     `chmod ${q(f.mode)} "$tmp"`,
     `if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(${ownerStat}"$path")" = ${q(want)} ]; then`,
     ...(f.staged ? ['  rm -f "$path.next"'] : []),
@@ -82,12 +106,13 @@ export function writeFileScript(f: WriteFileInput): string {
   ].join("\n");
 }
 
-export function removeFileScript(path: string, flavor: Flavor = "linux", pruneDirs: readonly string[] = []): string {
+/** Removes the file and its stamps; `login`: a file the login user wrote itself (its stamps beside it). */
+export function removeFileScript(path: string, flavor: Flavor = "linux", pruneDirs: readonly string[] = [], login = false): string {
   checkedPath(path);
   for (const d of pruneDirs) checkedPath(d);
   return [
     ...PRELUDE,
-    ...stampFns(flavor),
+    ...stampFns(flavor, login ? loginStateDir(path) : undefined),
     `rm -f ${q(path)} ${q(`${path}.next`)}`,
     `stamp="$(ts_stamp_base ${q(path)})"`,
     'rm -f "$stamp.deployed" "$stamp.repaired"',

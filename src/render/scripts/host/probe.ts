@@ -1,12 +1,14 @@
 /** The drift probe (README "Drift"): a read-only script comparing the host with its stamps, and its answer parsed. */
 import { shellQuote as q } from "../shell";
-import { PRELUDE, observeFn, stampFns } from "./common";
+import { PRELUDE, loginStateDir, observeFn, stampFns } from "./common";
 import type { Flavor } from "./common";
 import { SERVICE_OBS_FN } from "./systemd";
 import { LAUNCHD_OBS_FN } from "./launchd";
 
 /** A managed item the probe compares with its stamp: a file, a systemd service, a launchd job. */
-export type ProbeItem = { kind: "file"; path: string } | { kind: "service"; unit: string } | { kind: "launchd"; label: string };
+export type ProbeItem =
+  /** `login`: a file the SSH login user writes itself, its stamps beside it (`loginStateDir`). */
+  { kind: "file"; path: string; login?: boolean } | { kind: "service"; unit: string } | { kind: "launchd"; label: string };
 
 export function probeKey(i: ProbeItem): string {
   switch (i.kind) {
@@ -33,8 +35,9 @@ export const PROBE_HEADER = "tracestack-probe v1";
 export function probeScript(items: readonly ProbeItem[], flavor: Flavor): string {
   const lines = [...PRELUDE, ...observeFn(flavor), ...stampFns(flavor), ...(flavor === "linux" ? SERVICE_OBS_FN : LAUNCHD_OBS_FN)];
   lines.push(
+    // $3: the stamp base when it is not under STATE_DIR (a login user's file).
     "ts_probe() {",
-    '  base="$(ts_stamp_base "$1")"',
+    '  base="${3:-$(ts_stamp_base "$1")}"',
     '  if [ -f "$base.deployed" ] && [ "$2" != "$(cat "$base.deployed")" ]; then',
     '    printf \'item %s %s\\n\' "$1" "$(ts_drift_id "$base" "$2")"',
     '    printf \'reason %s expected "%s", found "%s"\\n\' "$1" "$(cat "$base.deployed")" "$2"',
@@ -44,13 +47,14 @@ export function probeScript(items: readonly ProbeItem[], flavor: Flavor): string
     "    printf 'item %s in-sync\\n' \"$1\"",
     "  fi",
     "}",
+    `ts_stamp_in() { printf '%s/%s\\n' "$1" "$(printf '%s' "$2" | ${flavor === "linux" ? "sha256sum" : "shasum -a 256"} | cut -c 1-32)"; }`,
     `echo ${q(PROBE_HEADER)}`,
   );
   for (const i of items) {
     const key = q(probeKey(i));
     switch (i.kind) {
       case "file":
-        lines.push(`ts_probe ${key} "$(ts_observe ${q(i.path)})"`);
+        lines.push(`ts_probe ${key} "$(ts_observe ${q(i.path)})"${i.login ? ` "$(ts_stamp_in ${q(loginStateDir(i.path))} ${key})"` : ""}`);
         break;
       case "service":
         lines.push(`ts_probe ${key} "$(ts_service_obs ${q(i.unit)})"`);
