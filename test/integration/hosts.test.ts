@@ -37,7 +37,7 @@ import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
 import { FakeElasticsearch, PrometheusQueryRecorder, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
 import { APP_KEEP_PERCENT, APP_SLOW_THRESHOLD_MS, appE2E } from "./app/e2e";
-import { appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
+import { SERVICES, appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
 
 const HOST = "it";
 /** The second guest, for moving a workload. */
@@ -502,6 +502,29 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     }
     // No perpetual diff: the repaired items keep the markers they were repaired with.
     const clean = await timed("preview (repaired)", () => engine.pulumi(["preview", "--expect-no-changes"]));
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  });
+
+  it("drift: a hand-edited instrumentation drop-in (a unit tracestack doesn't own) shows in preview as an update of exactly its write; `pulumi up` restores it; the next preview is clean", async () => {
+    // Issue 15: the drop-ins were written behind the target's back, without a drift marker.
+    const s = SERVICES.embeddings;
+    const path = `/etc/systemd/system/${s.unit}.service.d/tracestack-otel.conf`;
+    const resource = `${HOST}-instrumentation-${s.name}-dropin`;
+    const placed = await sudo(`cat ${q(path)}`);
+    expect(placed.code, placed.stderr).toBe(0);
+    const edit = await sudo(`echo 'Environment=OTEL_SDK_DISABLED=true' >> ${q(path)}`);
+    expect(edit.code, edit.stderr).toBe(0);
+
+    const { preview } = await timed("preview (drop-in drifted)", () => engine.preview());
+    expect(changed(preview)).toEqual([{ name: resource, op: "update" }]);
+    expect(JSON.stringify(preview.diagnostics ?? [])).toContain(`drift on ${HOST}: ${path}`);
+
+    await up("pulumi up (drop-in repair)");
+    const repaired = await sudo(`cat ${q(path)}`);
+    expect(repaired.stdout).toBe(placed.stdout);
+    const active = await sudo(`systemctl is-active ${q(`${s.unit}.service`)}`);
+    expect(active.stdout.trim()).toBe("active");
+    const clean = await timed("preview (drop-in repaired)", () => engine.pulumi(["preview", "--expect-no-changes"]));
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
   });
 
