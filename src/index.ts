@@ -2,7 +2,8 @@
  * tracestack — the Pulumi program. `pulumi up` loads this file through ts-node.
  * Configuration is validated before any resource is registered.
  */
-// First: every promise the SDK makes from here on skips formatting a stack nobody reads.
+// First: every promise the SDK makes from here on skips formatting a stack nobody reads, and its
+// registrations send the engine no debug chatter (src/runtime/sdk-logs.ts).
 import "./runtime/cheap-stacks";
 import { loadStackConfig } from "./config/index";
 import { createStack } from "./stack";

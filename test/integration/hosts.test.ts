@@ -37,7 +37,8 @@ import { type RemoteCommand, fileTarget, remoteCommands } from "./commands";
 import { Engine, changed, requireToolchain } from "./engine";
 import { FakeElasticsearch, PrometheusQueryRecorder, buildRelease, builtCollectorVersionOf, builtJaegerVersion, close, startFileServer } from "./standins";
 import { APP_KEEP_PERCENT, APP_SLOW_THRESHOLD_MS, appE2E } from "./app/e2e";
-import { appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
+import { SERVICES, appInstrumentation, ensureWheels, installScript, packApp } from "./app/app";
+import { certsToolArgs, otlpSpan, spanDocument } from "./spans";
 
 const HOST = "it";
 /** The second guest, for moving a workload. */
@@ -218,31 +219,16 @@ async function releaseUrls(config: Record<string, unknown>): Promise<string[]> {
 async function spanEndToEnd(operation: string): Promise<void> {
   const traceId = `a${randomBytes(16).toString("hex").slice(1)}`;
   const spanId = `b${randomBytes(8).toString("hex").slice(1)}`;
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const otlp = {
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: "service.name", value: { stringValue: "tracestack-it-client" } }] },
-        scopeSpans: [
-          {
-            scope: { name: "tracestack-it" },
-            spans: [
-              {
-                traceId,
-                spanId,
-                name: operation,
-                kind: 2,
-                startTimeUnixNano: String(now - 5_000_000n),
-                endTimeUnixNano: String(now),
-                attributes: [{ key: "tool.name", value: { stringValue: "it-probe" } }],
-                status: { code: 2, message: "kept by the errors policy" },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  const otlp = otlpSpan({
+    service: "tracestack-it-client",
+    scope: "tracestack-it",
+    traceId,
+    spanId,
+    name: operation,
+    durationNs: 5_000_000n,
+    attributes: { "tool.name": "it-probe" },
+    status: { code: 2, message: "kept by the errors policy" },
+  });
   const sent = await guests[HOST].ssh(
     `curl -sS -w ' %{http_code}' -X POST http://127.0.0.1:4318/v1/traces -H 'Content-Type: application/json' --data-binary @-`,
     JSON.stringify(otlp),
@@ -250,12 +236,7 @@ async function spanEndToEnd(operation: string): Promise<void> {
   expect(sent.code, sent.stderr).toBe(0);
   expect(sent.stdout.trim()).toMatch(/ 200$/);
   // The gateway decides after decision_wait (10 s); Jaeger's bulk processor flushes every 200 ms.
-  const deadline = Date.now() + 120_000;
-  let doc = es.documents.find((d) => d.source.traceID === traceId);
-  while (!doc && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 1000));
-    doc = es.documents.find((d) => d.source.traceID === traceId);
-  }
+  const doc = await spanDocument(es, traceId, 120_000);
   expect(doc, `no span document with traceID ${traceId}; _bulk requests: ${es.requests.filter((r) => r.path.endsWith("_bulk")).length}`).toBeDefined();
   expect(doc!.target).toBe("it-jaeger-span-write");
   expect(doc!.index).toBe("it-jaeger-span-000001");
@@ -505,6 +486,29 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
   });
 
+  it("drift: a hand-edited instrumentation drop-in (a unit tracestack doesn't own) shows in preview as an update of exactly its write; `pulumi up` restores it; the next preview is clean", async () => {
+    // Issue 15: the drop-ins were written behind the target's back, without a drift marker.
+    const s = SERVICES.embeddings;
+    const path = `/etc/systemd/system/${s.unit}.service.d/tracestack-otel.conf`;
+    const resource = `${HOST}-instrumentation-${s.name}-dropin`;
+    const placed = await sudo(`cat ${q(path)}`);
+    expect(placed.code, placed.stderr).toBe(0);
+    const edit = await sudo(`echo 'Environment=OTEL_SDK_DISABLED=true' >> ${q(path)}`);
+    expect(edit.code, edit.stderr).toBe(0);
+
+    const { preview } = await timed("preview (drop-in drifted)", () => engine.preview());
+    expect(changed(preview)).toEqual([{ name: resource, op: "update" }]);
+    expect(JSON.stringify(preview.diagnostics ?? [])).toContain(`drift on ${HOST}: ${path}`);
+
+    await up("pulumi up (drop-in repair)");
+    const repaired = await sudo(`cat ${q(path)}`);
+    expect(repaired.stdout).toBe(placed.stdout);
+    const active = await sudo(`systemctl is-active ${q(`${s.unit}.service`)}`);
+    expect(active.stdout.trim()).toBe("active");
+    const clean = await timed("preview (drop-in repaired)", () => engine.pulumi(["preview", "--expect-no-changes"]));
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  });
+
   it("with the VM unreachable, preview says so and changes nothing (repaired commands keep their markers)", async () => {
     const pid = Number(readFileSync(join(RUN_DIR, "qemu.pid"), "utf8").trim());
     process.kill(pid, "SIGSTOP");
@@ -577,17 +581,7 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
       stackFile,
       YAML.stringify({ config: Object.fromEntries(Object.entries(stackConfig({ ...base, hosts, keepPercent: 50 })).map(([k, v]) => [`tracestack:${k}`, v])) }),
     );
-    const tool = [
-      "--require",
-      "ts-node/register/transpile-only",
-      join(PROJECT_DIR, "tools/certs.ts"),
-      "--stack",
-      HOST,
-      "--stack-file",
-      stackFile,
-      "--out",
-      certs,
-    ];
+    const tool = certsToolArgs(HOST, stackFile, certs);
     const issued = await exec("node", tool, { cwd: PROJECT_DIR });
     expect(issued.code, issued.stderr).toBe(0);
     expect(issued.stdout).toContain(`wrote ${join(certs, "gateway.crt")}`);
@@ -599,7 +593,7 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     for (const s of ["gateway", "jaeger"]) rmSync(join(certs, `${s}.key`));
     // Another CA, for a client that must not trust the stack's servers.
     const other = join(RUN_DIR, "certs-other");
-    expect((await exec("node", [...tool.slice(0, -1), other], { cwd: PROJECT_DIR })).code).toBe(0);
+    expect((await exec("node", certsToolArgs(HOST, stackFile, other), { cwd: PROJECT_DIR })).code).toBe(0);
     expect((await guests[HOST].ssh("cat > /tmp/other-ca.crt", readFileSync(join(other, "ca.crt"), "utf8"))).code).toBe(0);
 
     const before = await snapshot();
@@ -668,17 +662,7 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     for (const f of ["ca.crt", "ca.key"]) cpSync(join(RUN_DIR, "certs", f), join(certs2, f));
     tlsConfig = { mode: "given", dir: certs2 };
     const stackFile = join(RUN_DIR, "certs-stack.yaml");
-    const tool = [
-      "--require",
-      "ts-node/register/transpile-only",
-      join(PROJECT_DIR, "tools/certs.ts"),
-      "--stack",
-      HOST,
-      "--stack-file",
-      stackFile,
-      "--out",
-      certs2,
-    ];
+    const tool = certsToolArgs(HOST, stackFile, certs2);
     expect((await exec("node", tool, { cwd: PROJECT_DIR })).code).toBe(0);
     const keys = await exec("node", [...tool, "--keys-json"], { cwd: PROJECT_DIR });
     tlsKeys = { ...tlsKeys, ...(JSON.parse(keys.stdout) as Record<string, string>) };

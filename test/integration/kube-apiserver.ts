@@ -19,11 +19,11 @@ import { PROJECT_DIR } from "../helpers/render";
 const BIN = join(PROJECT_DIR, ".toolchain/bin");
 
 /** A toolchain binary; missing, the suite fails with how to build it. */
-export function toolchainBinary(name: "kube-apiserver" | "kubectl" | "etcd" | "pulumi-resource-kubernetes"): string {
+export function toolchainBinary(name: "kube-apiserver" | "kube-controller-manager" | "kubectl" | "etcd" | "pulumi-resource-kubernetes"): string {
   const p = join(BIN, name);
   if (!existsSync(p)) {
     throw new Error(
-      `${p} is missing: build it with \`npm run toolchain\` (README "The toolchain"; TRACESTACK_TOOLCHAIN_KUBE=0 skips it there, and this test then fails)`,
+      `${p} is missing: build it with \`npm run toolchain\` (README "The toolchain"; TRACESTACK_TOOLCHAIN_KUBE=0 skips the Kubernetes binaries there, TRACESTACK_TOOLCHAIN_K8S_PROVIDER=0 the provider alone, and this test then fails)`,
     );
   }
   return p;
@@ -79,8 +79,14 @@ export class KubeApiServer {
     this.kubeconfig = join(dir, "kubeconfig");
   }
 
-  /** Starts etcd and kube-apiserver on free loopback ports and waits for /readyz. */
-  static async start(): Promise<KubeApiServer> {
+  /**
+   * Starts etcd and kube-apiserver on free loopback ports and waits for /readyz. With
+   * `controllers`, the toolchain's kube-controller-manager runs those controllers only (e.g. the
+   * garbage collector, which finishes a foreground deletion by removing its `foregroundDeletion`
+   * finalizer, and the namespace controller, which empties and removes a deleted Namespace), as
+   * the admin client, with no serving port and no leader election.
+   */
+  static async start(opts: { controllers?: string[] } = {}): Promise<KubeApiServer> {
     const etcd = toolchainBinary("etcd");
     const apiserver = toolchainBinary("kube-apiserver");
     toolchainBinary("kubectl");
@@ -145,15 +151,36 @@ export class KubeApiServer {
       }),
     );
     const deadline = Date.now() + 120_000;
+    let controllers = opts.controllers && opts.controllers.length > 0 ? opts.controllers : undefined;
     for (;;) {
       for (const p of k.procs) {
         if (p.exitCode !== null) {
-          const logs = ["etcd.log", "apiserver.log"].map((f) => `${f}:\n${readFileSync(join(d, f), "utf8").slice(-3000)}`).join("\n");
+          const logs = ["etcd.log", "apiserver.log", "controller-manager.log"]
+            .filter((f) => existsSync(join(d, f)))
+            .map((f) => `${f}:\n${readFileSync(join(d, f), "utf8").slice(-3000)}`)
+            .join("\n");
           k.stop();
           throw new Error(`${p.spawnfile} exited with ${p.exitCode} before the API server was ready\n${logs}`);
         }
       }
-      if (k.kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok") break;
+      if (k.kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok") {
+        if (!controllers) break;
+        k.procs.push(
+          spawn(
+            toolchainBinary("kube-controller-manager"),
+            [
+              `--kubeconfig=${k.kubeconfig}`,
+              `--controllers=${controllers.join(",")}`,
+              "--leader-elect=false",
+              "--secure-port=0",
+              "--use-service-account-credentials=false",
+            ],
+            { stdio: ["ignore", openSync(join(d, "controller-manager.log"), "w"), openSync(join(d, "controller-manager.log"), "a")] },
+          ),
+        );
+        controllers = undefined;
+        continue;
+      }
       if (Date.now() > deadline) {
         const log = readFileSync(join(d, "apiserver.log"), "utf8").slice(-3000);
         k.stop();

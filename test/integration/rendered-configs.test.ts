@@ -28,10 +28,12 @@ function requireBinary(name: string): string {
 }
 
 /** `<binary> validate --config <file>`: exit code and output. */
-function validate(binary: string, text: string, name: string, env: NodeJS.ProcessEnv = {}): { code: number; out: string } {
+function validate(binary: string, text: string, name: string, env: NodeJS.ProcessEnv = {}, inherit = true): { code: number; out: string } {
   const file = join(dir, name.replace(/[^a-z0-9.-]+/gi, "_"));
   writeFileSync(file, text);
-  const r = spawnSync(binary, ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  // A Kubernetes config gets the pod's env only (inherit false): an unset variable then fails as in the pod.
+  const base = inherit ? process.env : { PATH: process.env.PATH };
+  const r = spawnSync(binary, ["validate", "--config", file], { encoding: "utf8", env: { ...base, ...env }, timeout: 120_000 });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -86,7 +88,11 @@ beforeAll(async () => {
 
 const TLS_VARIANTS = ["home+tls-given", "home+tls-issued", "k8s+tls-given", "k8s+tls-issued"];
 
-/** The env a k8s collector config is validated with: its init container's (downward-API values stand in). */
+/**
+ * The env a k8s collector config is validated with: exactly what the rendered pod gives the init
+ * container that validates it — its literal values, and for a downward-API or secret reference
+ * (the cluster's value) a stand-in. Nothing else: the test's own environment is not inherited.
+ */
 function k8sEnv(r: RenderResult, path: string): NodeJS.ProcessEnv {
   const init = validatingInitContainer(r, path);
   return Object.fromEntries((init.env ?? []).map((e) => [e.name, e.value ?? "10.0.0.1"]));
@@ -100,7 +106,13 @@ describe("TLS variants: every rendered config with TLS on passes the real binari
     for (const c of configs) {
       expect(c.text, c.path).toMatch(/ca_file: \/etc\/tracestack\/otel-(agent|gateway)\/tls\/ca\.crt/);
       expect(c.text, c.path).not.toContain("insecure: true");
-      const v = validate(requireBinary("otelcol-contrib"), c.text, `${variant}-${c.path}`, variant.startsWith("k8s") ? k8sEnv(r, c.path) : {});
+      const v = validate(
+        requireBinary("otelcol-contrib"),
+        c.text,
+        `${variant}-${c.path}`,
+        variant.startsWith("k8s") ? k8sEnv(r, c.path) : {},
+        !variant.startsWith("k8s"),
+      );
       expect(v.code, `${c.path}: ${v.out}`).toBe(0);
     }
   });
@@ -143,10 +155,14 @@ describe("the toolchain's collector validates every rendered collector config", 
     const configs = configsOf(renders.k8s, "collector-config");
     expect(configs.length).toBeGreaterThan(1);
     for (const c of configs) {
-      const init = validatingInitContainer(renders.k8s, c.path);
-      // Downward-API and secret values are the cluster's: any value stands in; the names are the manifest's.
-      const env = Object.fromEntries((init.env ?? []).map((e) => [e.name, e.value ?? "10.0.0.1"]));
-      const r = validate(requireBinary("otelcol-contrib"), c.text, `k8s-${c.path}`, env);
+      const env = k8sEnv(renders.k8s, c.path);
+      // Every ${env:…} the config reads (and the k8sattributes filter's node_from_env_var) is one the pod gives.
+      const reads = [...c.text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|node_from_env_var: ([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? m[2]);
+      expect(
+        reads.filter((n) => !(n in env)),
+        c.path,
+      ).toEqual([]);
+      const r = validate(requireBinary("otelcol-contrib"), c.text, `k8s-${c.path}`, env, false);
       expect(r.code, `${c.path} (init container env: ${Object.keys(env).join(", ") || "none"}): ${r.out}`).toBe(0);
     }
   });

@@ -18,6 +18,7 @@ import type { RenderResult } from "../../tools/render-lib";
 import { certsFor } from "../helpers/certs";
 import { PROJECT_DIR, renderFresh, stackValues, withValue } from "../helpers/render";
 import { freePort } from "./guest";
+import { otlpSpan, spanDocument } from "./spans";
 import { FakeElasticsearch, close } from "./standins";
 
 const BIN = join(PROJECT_DIR, ".toolchain/bin");
@@ -191,39 +192,27 @@ describe("TLS on the wire with the real collector and Jaeger (rendered home conf
 
   it("a span sent to the agent (plaintext on loopback, as applications do) crosses agent → gateway → Jaeger over TLS and is written with `_bulk`", async () => {
     const traceId = `c${randomBytes(16).toString("hex").slice(1)}`;
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: "service.name", value: { stringValue: "tls-wire-client" } }] },
-          scopeSpans: [
-            {
-              scope: { name: "tls-wire" },
-              spans: [
-                {
-                  traceId,
-                  spanId: `d${randomBytes(8).toString("hex").slice(1)}`,
-                  name: "over-tls",
-                  kind: 2,
-                  startTimeUnixNano: String(now - 1_000_000n),
-                  endTimeUnixNano: String(now),
-                  status: { code: 2 },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const body = otlpSpan({
+      service: "tls-wire-client",
+      scope: "tls-wire",
+      traceId,
+      spanId: `d${randomBytes(8).toString("hex").slice(1)}`,
+      name: "over-tls",
+      durationNs: 1_000_000n,
+      status: { code: 2 },
+    });
     const sent = await fetch(`http://127.0.0.1:${ports.aHttp}/v1/traces`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
     expect(sent.status).toBe(200);
-    await waitFor("the span in Elasticsearch", async () => es.documents.some((d) => d.source.traceID === traceId), 90_000);
-    const doc = es.documents.find((d) => d.source.traceID === traceId)!;
-    expect(doc.source).toMatchObject({ operationName: "over-tls", process: { serviceName: "tls-wire-client" } });
+    const doc = await spanDocument(es, traceId, 90_000);
+    expect(
+      doc,
+      `no span document with traceID ${traceId} in 90s:\n${procs.map((x) => `--- ${x.name}\n${x.log.join("").slice(-3000)}`).join("\n")}`,
+    ).toBeDefined();
+    expect(doc!.source).toMatchObject({ operationName: "over-tls", process: { serviceName: "tls-wire-client" } });
     // The clients (the agent's and the gateway's exporters) verified their servers: no failed handshake on their side.
     // (The servers log the handshakes the test's other-CA client failed.)
     for (const x of procs.filter((p) => p.name !== "jaeger"))

@@ -208,3 +208,26 @@ describe("admitting pods rendered outside the adapter", () => {
     });
   });
 });
+
+describe("the stack's Namespace", () => {
+  it("is retained on delete: it holds the retained StatefulSets and claims, and deleting a Namespace deletes everything in it", async () => {
+    const seen: Child[] = [];
+    const parent = new pulumi.ComponentResource(
+      "test:index:Stack",
+      "namespace-owner",
+      {},
+      {
+        transformations: [
+          (a) => {
+            seen.push({ type: a.type, name: a.name, props: a.props as Record<string, unknown>, opts: a.opts });
+            return undefined;
+          },
+        ],
+      },
+    );
+    new KubernetesTarget({ config: kubernetesTargetSchema.parse({ kind: "kubernetes", namespace: "observability" }) }, parent);
+    const ns = find(seen, (c) => c.type === "kubernetes:core/v1:Namespace");
+    expect(ns.opts.retainOnDelete).toBe(true);
+    expect(ns.opts.protect).toBeFalsy();
+  });
+});

@@ -126,3 +126,56 @@ describe("stack traces formatted one memoized frame at a time", () => {
     expect(r.same).toBeGreaterThan(500);
   });
 });
+
+describe("the SDK's registration chatter (log.debug, src/runtime/sdk-logs.ts)", () => {
+  // A real Engine gRPC server (the SDK's own service definition) records every Log the program sends;
+  // the resources go to the SDK's mock monitor.
+  const probe = `
+    const grpc = require("@grpc/grpc-js");
+    const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
+    const empty = require("google-protobuf/google/protobuf/empty_pb");
+    const logs = [];
+    const server = new grpc.Server();
+    server.addService(engrpc.EngineService, {
+      log: (call, cb) => { logs.push([call.request.getSeverity(), call.request.getMessage()]); cb(null, new empty.Empty()); },
+      getRootResource: (call, cb) => cb(null, new (require("@pulumi/pulumi/proto/engine_pb").GetRootResourceResponse)()),
+      setRootResource: (call, cb) => cb(null, new (require("@pulumi/pulumi/proto/engine_pb").SetRootResourceResponse)()),
+    });
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), async (err, port) => {
+      process.env.PULUMI_NODEJS_ENGINE = "127.0.0.1:" + port;
+      require("ts-node/register/transpile-only");
+      require("./src/runtime/cheap-stacks.ts");
+      const pulumi = require("@pulumi/pulumi");
+      await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name + "-id", state: a.inputs }), call: () => ({}) }, "p", "s", true);
+      class C extends pulumi.ComponentResource { constructor(n) { super("test:x:C", n, {}); this.registerOutputs({}); } }
+      const c = new C("c");
+      const r = new pulumi.CustomResource("test:x:R", "r", { a: 1 }, { parent: c });
+      await new Promise((res) => r.urn.apply(res));
+      await pulumi.log.debug("the program's own debug message");
+      await pulumi.log.warn("a warning");
+      const finished = require("@pulumi/pulumi/log").debug("RegisterResource RPC finished: r; err: Error: boom, resp: undefined");
+      await finished;
+      console.log(JSON.stringify(logs));
+      server.forceShutdown();
+      process.exit(0);
+    });
+  `;
+  const DEBUG = 0; // engine.proto LogSeverity.DEBUG
+  const sent = (env: NodeJS.ProcessEnv) => JSON.parse(node(probe, env).trim().split("\n").pop()!) as [number, string][];
+
+  it("sends the engine no success-path registration messages, and every other message as before", () => {
+    const logs = sent({ TRACESTACK_SDK_DEBUG_LOGS: "" });
+    const debug = logs.filter(([s]) => s === DEBUG).map(([, m]) => m);
+    expect(debug).toEqual(["the program's own debug message", "RegisterResource RPC finished: r; err: Error: boom, resp: undefined"]);
+    expect(logs.map(([, m]) => m)).toContain("a warning");
+  });
+
+  it("sends them all when TRACESTACK_SDK_DEBUG_LOGS is set", () => {
+    const debug = sent({ TRACESTACK_SDK_DEBUG_LOGS: "1" })
+      .filter(([s]) => s === DEBUG)
+      .map(([, m]) => m);
+    expect(debug.filter((m) => m.startsWith("Registering resource: "))).toHaveLength(2);
+    expect(debug.filter((m) => m.startsWith("RegisterResource RPC finished: "))).toHaveLength(3);
+    expect(debug).toContain("the program's own debug message");
+  });
+});

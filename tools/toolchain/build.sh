@@ -57,7 +57,7 @@ build jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
 # The integration suite's Kubernetes API server (README "Kubernetes against a real API server"):
 # kube-apiserver and kubectl from one k8s.io/kubernetes release (its staging modules replaced by
 # their v0.X.Y releases in go.mod), etcd from go.etcd.io/etcd/server/v3 at the release that
-# Kubernetes' client requires. TRACESTACK_TOOLCHAIN_KUBE=0 skips the three (the Kubernetes
+# Kubernetes' client requires. TRACESTACK_TOOLCHAIN_KUBE=0 skips them (the Kubernetes
 # integration test then fails, saying how to build them).
 if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
   kube_version="$(sed -n 's|^// kube-release: ||p' "$root/tools/toolchain/kube/go.mod")"
@@ -67,19 +67,27 @@ if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
   kube_ldflags="-s -w -X $kube_pkg.gitVersion=$kube_version -X $kube_pkg.gitMajor=1 -X $kube_pkg.gitMinor=$kube_minor -X $kube_pkg.gitTreeState=clean -X $kube_pkg.buildDate=$kube_date"
   build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"
   build kubectl kube k8s.io/kubernetes/cmd/kubectl "$kube_ldflags"
+  # Only its garbage collector and namespace controllers run in the suite (kube-up.test.ts): they
+  # finish the provider's foreground deletes and a Namespace's deletion; nothing that makes pods.
+  build kube-controller-manager kube k8s.io/kubernetes/cmd/kube-controller-manager "$kube_ldflags"
   build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
 fi
 
-# The Kubernetes provider, only with TRACESTACK_TOOLCHAIN_K8S_PROVIDER=1 (README "The toolchain":
-# about 11 minutes cold; its `pulumi up` test is not in the suite yet). Without it, no earlier
-# build stays linked: the engine then finds no kubernetes plugin, as on CI.
-if [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-0}" = 1 ]; then
+# The Kubernetes provider (README "The toolchain"; about 11 minutes cold, the longest build), for
+# the integration suite's `pulumi up` of the k8s stack against that API server. Built by default;
+# TRACESTACK_TOOLCHAIN_KUBE=0 skips it with the three above, TRACESTACK_TOOLCHAIN_K8S_PROVIDER=0
+# skips it alone (test/integration/kube-up.test.ts then fails, saying how to build it). Skipped,
+# no earlier build stays linked: the engine then finds no kubernetes plugin.
+k8s_provider=0
+if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ] && [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-1}" != 0 ]; then k8s_provider=1; fi
+if [ "$k8s_provider" = 1 ]; then
   # Our main (tools/toolchain/kubernetes-provider/main.go, upstream's own
   # five lines) embeds the two files upstream's go:generate writes and gitignores; they are written
   # here from the module's schema.json (version stamped) and terraform-mapping.json.
   k8sp_dir="$root/tools/toolchain/kubernetes-provider"
   k8sp_version="$(cd "$k8sp_dir" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
   k8sp_src="$(cd "$k8sp_dir" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/cmd/pulumi-resource-kubernetes"
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell
   node -e '
     const fs = require("node:fs");
     const [src, out, version] = process.argv.slice(1);
@@ -106,8 +114,9 @@ echo "  jaeger                   $("$bin/jaeger" version 2>/dev/null | sed -n 's
 if [ "${TRACESTACK_TOOLCHAIN_KUBE:-1}" != 0 ]; then
   echo "  kube-apiserver           $("$bin/kube-apiserver" --version)"
   echo "  kubectl                  $("$bin/kubectl" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
+  echo "  kube-controller-manager  $("$bin/kube-controller-manager" --version)"
   echo "  etcd                     $("$bin/etcd" --version | sed -n 's/^etcd Version: //p')"
 fi
-if [ "${TRACESTACK_TOOLCHAIN_K8S_PROVIDER:-0}" = 1 ]; then
+if [ "$k8s_provider" = 1 ]; then
   echo "  pulumi-resource-kubernetes ${k8sp_version#v}"
 fi

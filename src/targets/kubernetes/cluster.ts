@@ -55,7 +55,9 @@ export class Cluster extends pulumi.ComponentResource {
     const { namespace: _ns, ...nsMeta } = objectMeta(c.namespace, c.namespace, lbl);
     const nsBody: k8s.core.v1.NamespaceArgs = { metadata: nsMeta };
     recordManifest(c.namespace, "cluster", "v1", "Namespace", nsBody, c.namespace);
-    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, nsBody, { parent: this, provider: this.provider });
+    // Retained on delete: it holds the StatefulSets and claims destroy retains (their data), and
+    // deleting a Namespace deletes everything in it, retained or not (the namespace controller).
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, nsBody, { parent: this, provider: this.provider, retainOnDelete: true });
 
     const denyBody: k8s.networking.v1.NetworkPolicyArgs = {
       metadata: objectMeta(DEFAULT_DENY_POLICY, c.namespace, labels("tracestack", "network-policy")),
