@@ -128,7 +128,15 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
       // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
       agents[host] = new CollectorAgent(
         `collector-agent-${host}`,
-        { model, target, host, extraMetricsScrapes: instrumentation.scrapes[host], ...(tls ? { tls } : {}), scrapers: [refs.prometheus] },
+        {
+          model,
+          target,
+          host,
+          gpu: model.target.hosts[host].gpu,
+          extraMetricsScrapes: instrumentation.scrapes[host],
+          ...(tls ? { tls } : {}),
+          scrapers: [refs.prometheus],
+        },
         { dependsOn: [gateway] },
       );
       agentHosts.push(host);

@@ -5,7 +5,11 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ArtifactKind } from "../artifacts/registry";
+import type { WorkloadRef } from "../workload/refs";
 import type { JobSpec, WorkloadSpec } from "../workload/types";
+
+/** A web UI the stack may publish (`kubernetes.webUi.key`, `target.ingress.<key>`). */
+export type WebUiKey = NonNullable<NonNullable<WorkloadSpec["kubernetes"]>["webUi"]>["key"];
 
 export interface DeployedWorkload {
   /** Resolves once the workload's resources exist (its start command or its pods). */
@@ -111,4 +115,27 @@ export interface Target {
   patchWorkload(owner: pulumi.ComponentResource, patch: WorkloadPatch): void;
   /** Applies a workload rendered elsewhere and admits its peers. */
   deployPrebuilt(owner: pulumi.ComponentResource, workload: PrebuiltWorkload): void;
+  /**
+   * What a workload's listeners bind to: on hosts the resolved listen address (a workload shares
+   * its host's network, `model.binds`); on Kubernetes undefined (the pod's own network, where the
+   * renderers' defaults apply).
+   */
+  hostBind<B>(bind: B): B | undefined;
+  /** The namespace the stack's pods run in (Kubernetes); undefined on hosts. */
+  podNamespace(): string | undefined;
+  /** The writable state directory the target gives a workload on its host (hosts); undefined where its state lives on its volumes (Kubernetes). */
+  stateDirectory(workload: string): string | undefined;
+  /**
+   * Each replica of a workload as a scraper reaches it on its own (each holds its own share of
+   * what it exports): the one workload on hosts; per-pod DNS names through the workload's
+   * headless Service on Kubernetes.
+   */
+  replicaRefs(workload: WorkloadRef, replicas: number): WorkloadRef[];
+  /** Where the stack publishes a web UI (`kubernetes.webUi.key`): its Ingress host and TLS Secret; undefined when it stays internal (always on hosts). */
+  published(webUi: WebUiKey): { host: string; tlsSecret?: string } | undefined;
+  /**
+   * Where artifacts are filed that are only rendered, for no workload of the stack (an existing
+   * Grafana's provisioning without a host): under `label` on hosts (no host holds them), the namespace on Kubernetes.
+   */
+  unplacedArtifactTarget(label: string): string;
 }

@@ -65,12 +65,9 @@ const POD_DISCOVERY_RBAC: ClusterReadRule[] = [{ apiGroups: [""], resources: ["p
  * The gateway's span metrics and own telemetry as Prometheus scrapes them: on Kubernetes one
  * target per replica, through the headless Service (each replica holds its own share of the span metrics).
  */
-export function gatewayScrapeTargets(model: StackModel): ScrapeTarget[] {
+export function gatewayScrapeTargets(model: StackModel, target: Pick<Target, "replicaRefs">): ScrapeTarget[] {
   const g = model.collector.gateway;
-  const workloads =
-    model.kind === "kubernetes"
-      ? Array.from({ length: g.replicas }, (_, n) => ({ name: `${GATEWAY_WORKLOAD}-${n}.${GATEWAY_HEADLESS_SERVICE}` }))
-      : [gatewayRef(model)];
+  const workloads = target.replicaRefs(gatewayRef(model), g.replicas);
   return [
     { kind: "static", job: "spanMetrics", workloads, port: g.ports.spanmetrics },
     { kind: "static", job: "collectorGateway", workloads, port: g.ports.metrics },
@@ -78,23 +75,19 @@ export function gatewayScrapeTargets(model: StackModel): ScrapeTarget[] {
 }
 
 /** An agent's own telemetry: on hosts its address; on Kubernetes the DaemonSet's pods, discovered (the scraper needs to read pods). */
-export function agentScrapeTarget(model: StackModel, host: string | undefined): ScrapeTarget {
-  if (model.kind === "kubernetes") {
+export function agentScrapeTarget(model: StackModel, target: Pick<Target, "podNamespace">, host: string | undefined): ScrapeTarget {
+  const namespace = target.podNamespace();
+  if (namespace !== undefined) {
     return {
       kind: "pods",
       job: "collectorAgents",
-      namespace: model.target.namespace,
+      namespace,
       labels: podSelector(AGENT_WORKLOAD),
       portName: AGENT_METRICS_PORT,
       needs: { namespaceRead: POD_DISCOVERY_RBAC },
     };
   }
   return { kind: "static", job: "collectorAgents", workloads: [agentRef(host)], port: model.collector.agent.ports.metrics };
-}
-
-/** The hosts target's writable state directory of a native workload (the unit's ReadWritePaths). */
-function hostStateDir(workload: string): string {
-  return `/var/lib/tracestack/${workload}`;
 }
 
 /**
@@ -128,14 +121,24 @@ function memoryEnv(memory: string): Record<string, string> {
 // Gateway
 // ---------------------------------------------------------------------------
 
-/** The collector key as the gateway runs it on this target (the queue under the unit's state directory on hosts). */
-export function gatewayConfigFor<C extends CollectorConfig>(c: C, target: StackModel["target"]): C {
-  if (target.kind !== "hosts") return c;
-  return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${hostStateDir(GATEWAY_WORKLOAD)}/queue` } } };
+/**
+ * The collector key as the gateway runs it on this target: the queue under the state directory
+ * the target gives the gateway (hosts: the unit's), else where the config says (a volume per replica).
+ */
+export function gatewayConfigFor<C extends CollectorConfig>(c: C, stateDirectory: string | undefined): C {
+  if (stateDirectory === undefined) return c;
+  return { ...c, gateway: { ...c.gateway, queue: { ...c.gateway.queue, directory: `${stateDirectory}/queue` } } };
 }
 
-export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<string>, tls?: StackTls, scrapers: readonly WorkloadRef[] = []): WorkloadSpec {
-  const c = gatewayConfigFor(model.collector, model.target);
+export function gatewayWorkload(
+  model: StackModel,
+  target: Pick<Target, "stateDirectory">,
+  configYaml: pulumi.Input<string>,
+  tls?: StackTls,
+  scrapers: readonly WorkloadRef[] = [],
+): WorkloadSpec {
+  const stateDirectory = target.stateDirectory(GATEWAY_WORKLOAD);
+  const c = gatewayConfigFor(model.collector, stateDirectory);
   const g = c.gateway;
   const bind = model.binds.gateway;
   return {
@@ -163,12 +166,10 @@ export function gatewayWorkload(model: StackModel, configYaml: pulumi.Input<stri
       { port: "metrics", from: peersOf(scrapers) },
       { port: "spanmetrics", from: peersOf(scrapers) },
     ],
-    // Kubernetes: the persistent sending queue (file_storage) on a volume per replica; on hosts
-    // the queue lives under the unit's state directory (gatewayConfigFor).
+    // The persistent sending queue (file_storage) under the state directory the target gives the
+    // gateway (hosts: the unit's, gatewayConfigFor), else on a volume per replica (Kubernetes).
     volumes:
-      model.target.kind === "kubernetes"
-        ? [{ name: "queue", mountPath: gatewayQueueDirectory(c), size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }]
-        : [],
+      stateDirectory === undefined ? [{ name: "queue", mountPath: gatewayQueueDirectory(c), size: `${Math.ceil((g.queue.sizeMiB * 1.25) / 1024)}Gi` }] : [],
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: g.resources,
     replicas: g.replicas,
@@ -199,7 +200,7 @@ export class CollectorGateway extends pulumi.ComponentResource {
   constructor(name: string, args: CollectorGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tracestack:collector:Gateway", name, {}, opts);
     const m = args.model;
-    const c = gatewayConfigFor(m.collector, m.target);
+    const c = gatewayConfigFor(m.collector, args.target.stateDirectory(GATEWAY_WORKLOAD));
     this.configYaml = toYaml(
       renderGatewayConfig({
         ...gatewayRenderInput(c, {
@@ -213,9 +214,9 @@ export class CollectorGateway extends pulumi.ComponentResource {
         ...(args.tls ? { tls: { server: serverTlsPaths(GATEWAY_CONFIG_DIR), jaeger: { caFile: caPath(GATEWAY_CONFIG_DIR) } } } : {}),
       }),
     );
-    const spec = gatewayWorkload(m, this.configYaml, args.tls, args.scrapers);
+    const spec = gatewayWorkload(m, args.target, this.configYaml, args.tls, args.scrapers);
     args.target.deployWorkload(this, spec);
-    this.scrapeTargets = gatewayScrapeTargets(m);
+    this.scrapeTargets = gatewayScrapeTargets(m, args.target);
     this.otlpGrpcEndpoint = pulumi.output(`${args.target.address(spec)}:${c.gateway.ports.otlpGrpc}`);
     this.registerOutputs({ otlpGrpcEndpoint: this.otlpGrpcEndpoint });
   }
@@ -239,7 +240,6 @@ export function agentWorkload(
   const c = model.collector;
   const a = c.agent;
   const bind = model.binds.agents[host ?? ""];
-  const k8s = model.target.kind === "kubernetes";
   const clusterRead: ClusterReadRule[] = [
     ...K8S_ATTRIBUTES_RBAC,
     // The loadbalancing exporter's k8s resolver watches the gateway's endpoints.
@@ -273,17 +273,14 @@ export function agentWorkload(
     user: { name: "otelcol", uid: OTELCOL_UID },
     resources: a.resources,
     replicas: 1,
+    // Read by the Kubernetes target only (a host runs one agent of its own).
     kubernetes: {
       containerBinary: OTELCOL_IMAGE_BINARY,
-      ...(k8s
-        ? {
-            perNode: true,
-            hostPorts: ["otlp-grpc", "otlp-http"],
-            // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
-            fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
-            clusterRead,
-          }
-        : {}),
+      perNode: true,
+      hostPorts: ["otlp-grpc", "otlp-http"],
+      // The node's name for k8sattributes, and whatever the scrapes declare (the DCGM target's HOST_IP).
+      fieldEnv: { [K8S_NODE_NAME_ENV]: "spec.nodeName", ...agentScrapeEnv(scrapes) },
+      clusterRead,
     },
     description: `OpenTelemetry Collector node agent ${c.version} (tracestack)`,
     documentation: "https://opentelemetry.io/docs/collector/",
@@ -295,6 +292,8 @@ export interface CollectorAgentArgs {
   target: Target;
   /** Hosts target: the host this agent runs on. Kubernetes: unset (one DaemonSet). */
   host?: string;
+  /** The GPU model of the agent's host (`target.hosts.<host>.gpu`), a resource attribute of everything it forwards. */
+  gpu?: string;
   /** Prometheus scrapes the agent forwards (e.g. the instrumentation's llama-server and DCGM exporter). */
   extraMetricsScrapes?: readonly MetricsScrape[];
   /** TLS on (`tracestack:tls`): the CA the agent verifies the gateway with. */
@@ -316,14 +315,14 @@ export class CollectorAgent extends pulumi.ComponentResource {
     const m = args.model;
     const c = m.collector;
     this.gateway = gatewayEndpoints(c, m.target, GATEWAY_HEADLESS_SERVICE, args.host, m.binds.gateway.otlp);
-    const hostConfig = args.host !== undefined && m.target.kind === "hosts" ? m.target.hosts[args.host] : undefined;
+    const namespace = args.target.podNamespace();
     this.configYaml = toYaml(
       renderAgentConfig({
         ...agentRenderInput(c, {
           target: m.target,
           ...(args.host === undefined ? {} : { hostName: args.host }),
           gateway: this.gateway,
-          ...(hostConfig?.gpu ? { extraResourceAttributes: { "host.gpu.model": hostConfig.gpu } } : {}),
+          ...(args.gpu ? { extraResourceAttributes: { "host.gpu.model": args.gpu } } : {}),
           ...(args.extraMetricsScrapes && args.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: args.extraMetricsScrapes } : {}),
         }),
         bind: m.binds.agents[args.host ?? ""],
@@ -331,8 +330,8 @@ export class CollectorAgent extends pulumi.ComponentResource {
           ? {
               gatewayTls: {
                 caFile: caPath(AGENT_CONFIG_DIR),
-                // The loadbalancing exporter dials pod IPs: verify the name the certificate holds.
-                ...(m.target.kind === "kubernetes" ? { serverNameOverride: TLS_GATEWAY_K8S_NAME(m.target.namespace) } : {}),
+                // In a namespace the loadbalancing exporter dials pod IPs: verify the name the certificate holds.
+                ...(namespace !== undefined ? { serverNameOverride: TLS_GATEWAY_K8S_NAME(namespace) } : {}),
               },
             }
           : {}),
@@ -340,7 +339,7 @@ export class CollectorAgent extends pulumi.ComponentResource {
     );
     args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes, args.scrapers));
     this.otlpHttp = { workload: agentRef(args.host), port: c.agent.ports.otlpHttp, bind: m.binds.agents[args.host ?? ""].otlp };
-    this.scrapeTarget = agentScrapeTarget(m, args.host);
+    this.scrapeTarget = agentScrapeTarget(m, args.target, args.host);
     this.registerOutputs({});
   }
 }

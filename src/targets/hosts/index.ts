@@ -20,6 +20,7 @@ import { recordArtifact } from "../../artifacts/registry";
 import type { ResolvedHostsTarget as HostsTargetConfig } from "../../config/resolve";
 import { renderWslPortProxy } from "../../render/scripts/wsl";
 import type { WslPort } from "../../render/scripts/wsl";
+import type { WorkloadRef } from "../../workload/refs";
 import type { JobSpec, WorkloadSpec } from "../../workload/types";
 import type { DeployedWorkload, JobRun, PlacedFile, Target } from "../types";
 import { deployDocker } from "./docker";
@@ -30,7 +31,7 @@ import { runJob } from "./jobs";
 import { launchd } from "./launchd";
 import { placeHostFile } from "./placed";
 import { WSL_PORTPROXY_PATH, reachablePorts } from "./preflight";
-import { deployService } from "./service";
+import { deployService, serviceStateDir } from "./service";
 import { systemd } from "./systemd";
 
 export { Host } from "./host";
@@ -102,6 +103,34 @@ export class HostsTarget implements Target {
 
   artifactTarget(placement?: string): string {
     return this.host(placement).hostName;
+  }
+
+  /** Where no host holds them: under their own label. */
+  unplacedArtifactTarget(label: string): string {
+    return label;
+  }
+
+  /** A workload shares its host's network: it binds where the model says. */
+  hostBind<B>(bind: B): B {
+    return bind;
+  }
+
+  podNamespace(): undefined {
+    return undefined;
+  }
+
+  stateDirectory(workload: string): string {
+    return serviceStateDir(workload);
+  }
+
+  /** One workload per host: its replicas are the one service. */
+  replicaRefs(workload: WorkloadRef): WorkloadRef[] {
+    return [workload];
+  }
+
+  /** Nothing is published on hosts: a UI is reached where it listens. */
+  published(): undefined {
+    return undefined;
   }
 
   address(workload: { name: string; placement?: string }, fromHost?: string): string {

@@ -62,8 +62,13 @@ export interface ServiceManager {
 }
 
 /** A native workload under `manager`: release, config files, definition, activation. */
+/** A native workload's writable state directory on its host (the unit's ReadWritePaths, launchd's working directory). */
+export function serviceStateDir(workload: string): string {
+  return `/var/lib/tracestack/${workload}`;
+}
+
 export function deployService(owner: pulumi.ComponentResource, host: Host, spec: NativeWorkload, manager: ServiceManager): DeployedWorkload {
-  const stateDir = `/var/lib/tracestack/${spec.name}`;
+  const stateDir = serviceStateDir(spec.name);
   const account = manager.account(spec);
   const { release, cmd: install } = installRelease(owner, host, spec, account.user, account.group, stateDir);
   const binary = installedBinary(release);

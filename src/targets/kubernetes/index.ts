@@ -21,14 +21,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTarget as KubernetesTargetConfig } from "../../config/schema";
+import type { WorkloadRef } from "../../workload/refs";
 import type { JobSpec, WorkloadSpec } from "../../workload/types";
-import type { DeployedWorkload, JobRun, PlacedFile, PrebuiltWorkload, Target, WorkloadPatch } from "../types";
+import type { DeployedWorkload, JobRun, PlacedFile, PrebuiltWorkload, Target, WebUiKey, WorkloadPatch } from "../types";
 import { Cluster, recordManifest, skipAwaitTransformation } from "./cluster";
 import type { KubernetesTargetArgs, Scope } from "./cluster";
 import { patchDeployment, placeConfigMap } from "./foreign";
 import { runJob } from "./jobs";
 import { admit } from "./surroundings";
-import { deployWorkload } from "./workloads";
+import { deployWorkload, headlessServiceName } from "./workloads";
 
 export { FIELD_MANAGER, FIELD_MANAGER_ANNOTATION, labels } from "./names";
 export { Cluster, DEFAULT_DENY_POLICY } from "./cluster";
@@ -52,6 +53,33 @@ export class KubernetesTarget implements Target, Scope {
 
   artifactTarget(): string {
     return this.namespace;
+  }
+
+  unplacedArtifactTarget(): string {
+    return this.namespace;
+  }
+
+  /** Pods have their own network: listeners keep the renderers' defaults. */
+  hostBind(): undefined {
+    return undefined;
+  }
+
+  podNamespace(): string {
+    return this.namespace;
+  }
+
+  /** State lives on the workload's volumes. */
+  stateDirectory(): undefined {
+    return undefined;
+  }
+
+  /** Each StatefulSet pod by its DNS name under the workload's headless Service (workloads.ts). */
+  replicaRefs(workload: WorkloadRef, replicas: number): WorkloadRef[] {
+    return Array.from({ length: replicas }, (_, n) => ({ name: `${workload.name}-${n}.${headlessServiceName(workload.name)}` }));
+  }
+
+  published(webUi: WebUiKey): { host: string; tlsSecret?: string } | undefined {
+    return this.config.ingress?.[webUi];
   }
 
   address(workload: { name: string }): string {

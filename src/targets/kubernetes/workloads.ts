@@ -85,6 +85,11 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
   return { ready: deployment.metadata.name };
 }
 
+/** The headless Service of a StatefulSet (per-pod DNS names `<pod>.<service>`). */
+export function headlessServiceName(workload: string): string {
+  return `${workload}-headless`;
+}
+
 export function statefulSet(
   t: Scope,
   owner: pulumi.ComponentResource,
@@ -95,7 +100,7 @@ export function statefulSet(
 ): DeployedWorkload {
   const lbl = labels(spec.name, spec.component);
   const meta = (n: string) => objectMeta(n, t.namespace, lbl);
-  const headlessName = `${spec.name}-headless`;
+  const headlessName = headlessServiceName(spec.name);
   const headlessBody: k8s.core.v1.ServiceArgs = {
     metadata: meta(headlessName),
     spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: selector(spec.name), ports },
