@@ -107,12 +107,13 @@ function backendUrls(model: StackModel, args: GrafanaArgs, fromHost: string | un
 
 export function grafanaWorkload(
   model: StackModel,
+  target: Pick<Target, "hostBind">,
   g: GrafanaDeploy,
   files: ReturnType<typeof provisioningFiles>,
   secrets: { adminPassword: pulumi.Input<string>; esPassword: pulumi.Input<string> },
   rootUrl?: string,
 ): WorkloadSpec {
-  const hosts = model.target.kind === "hosts";
+  const listen = target.hostBind(model.binds.grafana);
   return {
     name: grafanaRef(model).name,
     component: GRAFANA_COMPONENT,
@@ -130,7 +131,7 @@ export function grafanaWorkload(
       GF_SECURITY_ADMIN_USER: "admin",
       GF_SERVER_HTTP_PORT: String(g.port),
       // Hosts: the host's network, internal by default (an SSH tunnel away).
-      ...(hosts ? { GF_SERVER_HTTP_ADDR: model.binds.grafana } : {}),
+      ...(listen !== undefined ? { GF_SERVER_HTTP_ADDR: listen } : {}),
       ...(rootUrl ? { GF_SERVER_ROOT_URL: rootUrl } : {}),
     },
     secretEnv: { GF_SECURITY_ADMIN_PASSWORD: secrets.adminPassword, [ES_PASSWORD_ENV]: secrets.esPassword },
@@ -183,12 +184,12 @@ export class Grafana extends pulumi.ComponentResource {
         );
         // Alphanumeric: no quoting surprises in env files; never in a plaintext output.
         this.adminPassword = generatedPassword(`${name}-admin-password`, this);
-        const published = m.target.kind === "kubernetes" ? m.target.ingress?.grafana : undefined;
+        const published = args.target.published("grafana");
         const rootUrl = published ? `${published.tlsSecret ? "https" : "http"}://${published.host}/` : undefined;
-        const spec = grafanaWorkload(m, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);
+        const spec = grafanaWorkload(m, args.target, g, files, { adminPassword: this.adminPassword, esPassword }, rootUrl);
         if (caPem) spec.files.push(...clientTlsFiles(caPem));
         args.target.deployWorkload(this, spec);
-        const addr = listenerAddress(m, args.target, spec, m.binds.grafana, g.host) ?? args.target.address(spec);
+        const addr = listenerAddress(args.target, spec, m.binds.grafana, g.host) ?? args.target.address(spec);
         this.url = pulumi.output(rootUrl ?? `http://${addr}:${g.port}`);
         break;
       }
@@ -216,7 +217,8 @@ export class Grafana extends pulumi.ComponentResource {
     const g = m.grafana;
     if (g.mode !== "existing") return;
     const passwordFile = `${g.provisioningDir.replace(/\/[^/]+\/?$/, "") || "/etc/grafana"}/tracestack-es-password`;
-    const onHost = m.target.kind === "hosts" && g.host !== undefined;
+    // Validation admits `grafana.host` on the hosts target only.
+    const onHost = g.host !== undefined;
     const urls = { ...backendUrls(m, args, g.host, args.elasticsearch.caPem !== undefined), prometheus: args.prometheusUrl };
     const files = provisioningFiles(m, g, urls, args.elasticsearch.username, onHost ? { file: passwordFile } : { env: ES_PASSWORD_ENV }, g.dashboardsDir);
     const placed: (WorkloadFile & { path: string })[] = [
@@ -230,7 +232,7 @@ export class Grafana extends pulumi.ComponentResource {
       { name: "dashboard", path: `${g.dashboardsDir}/${TRACING_DASHBOARD_FILE}`, kind: "grafana-dashboard", content: files.dashboard },
     ];
     if (!onHost) {
-      const where = m.target.kind === "hosts" ? "existing-grafana" : args.target.artifactTarget();
+      const where = args.target.unplacedArtifactTarget("existing-grafana");
       for (const f of placed) recordArtifact({ kind: f.kind, component: GRAFANA_COMPONENT, target: where, path: f.path, content: f.content });
       return;
     }

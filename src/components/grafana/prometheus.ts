@@ -32,17 +32,20 @@ const PROMETHEUS_UID = 65534;
 /** Prometheus's readiness endpoint. */
 export const PROMETHEUS_HEALTH_PATH = "/-/ready";
 
-type Addressing = Pick<Target, "address">;
+type Addressing = Pick<Target, "address" | "hostBind">;
 
-/** Where a listener on a host is reached from `fromHost`; undefined when it listens on another host's loopback. */
+/**
+ * Where a listener is reached from `fromHost`; undefined when it listens on another host's
+ * loopback. Where the target keeps no host bind (a pod's own network), the workload's address.
+ */
 export function listenerAddress(
-  model: StackModel,
   target: Addressing,
   workload: { name: string; placement?: string },
-  listen: string,
+  bind: string,
   fromHost: string | undefined,
 ): string | undefined {
-  if (model.target.kind !== "hosts") return target.address(workload);
+  const listen = target.hostBind(bind);
+  if (listen === undefined) return target.address(workload);
   if (listen === "0.0.0.0") return target.address(workload, fromHost);
   if (listen.startsWith("127.")) return fromHost === workload.placement ? listen : undefined;
   return listen;
@@ -55,7 +58,7 @@ export function listenerAddress(
 export function prometheusUrlFor(model: StackModel, target: Addressing, fromHost?: string): string | undefined {
   const p = model.prometheus;
   if (p.mode === "existing") return p.url;
-  const addr = listenerAddress(model, target, prometheusRef(model), model.binds.prometheus, fromHost);
+  const addr = listenerAddress(target, prometheusRef(model), model.binds.prometheus, fromHost);
   return addr === undefined ? undefined : `http://${addr}:${p.port}`;
 }
 
@@ -68,6 +71,7 @@ export interface ScrapeTargetsInput {
    * Hosts target: metrics endpoints on hosts without an agent (instrumentation scrapes, targets on
    * 127.0.0.1). Hosts with an agent are left out: their agent already forwards these metrics to
    * the gateway, whose exporter Prometheus scrapes — scraping them again would count them twice.
+   * Empty on Kubernetes (every node runs an agent).
    */
   unforwarded: Readonly<Record<string, readonly MetricsScrape[]>>;
 }
@@ -83,19 +87,18 @@ export function prometheusScrapeTargets(p: PrometheusDeploy, i: ScrapeTargetsInp
   const from = p.host;
   const out: { spanMetrics: string[] } & Partial<Record<ScrapeJob, string[]>> = {
     spanMetrics: [],
-    prometheus: [`${m.target.kind === "hosts" ? m.binds.prometheus.replace(/^0\.0\.0\.0$/, "127.0.0.1") : "localhost"}:${p.port}`],
+    // Itself where it listens on its host (loopback for every interface); in a pod, localhost.
+    prometheus: [`${i.target.hostBind(m.binds.prometheus)?.replace(/^0\.0\.0\.0$/, "127.0.0.1") ?? "localhost"}:${p.port}`],
   };
   for (const t of i.scrapeTargets) {
     if (t.kind !== "static") continue;
     (out[t.job] ??= []).push(...t.workloads.map((w) => `${i.target.address(w, from)}:${t.port}`));
   }
-  if (m.target.kind === "hosts") {
-    for (const host of Object.keys(i.unforwarded).sort()) {
-      const addr = i.target.address({ name: host, placement: host }, from);
-      for (const s of i.unforwarded[host]) {
-        const job: ScrapeJob = s.jobName === "dcgm-exporter" ? "dcgm" : "llamaServer";
-        (out[job] ??= []).push(...s.targets.map((t) => t.replace(/^127\.0\.0\.1:/, `${addr}:`)));
-      }
+  for (const host of Object.keys(i.unforwarded).sort()) {
+    const addr = i.target.address({ name: host, placement: host }, from);
+    for (const s of i.unforwarded[host]) {
+      const job: ScrapeJob = s.jobName === "dcgm-exporter" ? "dcgm" : "llamaServer";
+      (out[job] ??= []).push(...s.targets.map((t) => t.replace(/^127\.0\.0\.1:/, `${addr}:`)));
     }
   }
   return out;

@@ -147,6 +147,8 @@ export class Jaeger extends pulumi.ComponentResource {
     const j = args.model.jaeger;
     const es = args.elasticsearch;
     const bind = args.model.binds.jaeger;
+    // What it binds to on a host (`jaeger.listenAddress`); a pod keeps the defaults.
+    const hostBind = args.target.hostBind(bind);
     // A deployed Elasticsearch serves the stack's certificate: verified with the stack's CA.
     const esCaFile = es.caFile ?? (args.tls && args.model.elasticsearch.mode === "deploy" ? caPath(JAEGER_CONFIG_DIR) : undefined);
     this.configYaml = pulumi.output(es.url).apply((url) =>
@@ -158,7 +160,7 @@ export class Jaeger extends pulumi.ComponentResource {
         caFile: esCaFile,
         policyName: args.policyName,
         metricsBackendUrl: args.metricsBackendUrl,
-        ...(args.model.target.kind === "hosts" ? { bind } : {}),
+        ...(hostBind ? { bind: hostBind } : {}),
         ...(args.tls ? { otlpTls: serverTlsPaths(JAEGER_CONFIG_DIR) } : {}),
       }),
     );
@@ -168,7 +170,7 @@ export class Jaeger extends pulumi.ComponentResource {
       es.password,
       [args.after],
       args.otlpClients ? peersOf(args.otlpClients) : undefined,
-      args.model.target.kind === "hosts" ? bind : undefined,
+      hostBind,
       args.tls,
       peersOf(args.queryClients),
       peersOf(args.scrapers),
@@ -181,7 +183,7 @@ export class Jaeger extends pulumi.ComponentResource {
 
     const addr = args.target.address(spec);
     // The UI where it listens: its host's loopback by default (an SSH tunnel away), like grafanaUrl.
-    const uiAddr = args.model.target.kind === "hosts" ? (dialAddress(bind.query, j.host, addr, undefined) ?? bind.query) : addr;
+    const uiAddr = hostBind ? (dialAddress(hostBind.query, j.host, addr, undefined) ?? hostBind.query) : addr;
     this.uiUrl = pulumi.output(`http://${uiAddr.includes(":") ? `[${uiAddr}]` : uiAddr}:${j.ports.ui}`);
     this.otlpGrpcEndpoint = pulumi.output(`${addr}:${j.ports.otlpGrpc}`);
     this.otlpHttpEndpoint = pulumi.output(`${args.tls ? "https" : "http"}://${addr}:${j.ports.otlpHttp}`);

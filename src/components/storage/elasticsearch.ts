@@ -161,8 +161,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
         // Alphanumeric: the password travels through env files and curl configs without quoting surprises.
         this.password = generatedPassword(`${name}-elastic-password`, this);
         const transportFiles = es.nodes > 1 ? this.transportCertificates(name, args) : [];
-        const t = args.model.target;
-        const namespace = t.kind === "kubernetes" ? t.namespace : undefined;
+        const namespace = args.target.podNamespace();
         const local = (h: string | undefined) => h === undefined || h === es.host;
         const exposure = local(args.clientHost) && args.clients.every((c) => local(c.placement)) ? "loopback" : "network";
         const httpTls = args.tls ? serverTlsFiles(args.tls.server("elasticsearch"), args.tls.caPem) : [];
