@@ -17,11 +17,10 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(__dirname, "..");
 const COMPONENTS = resolve(ROOT, "src/components");
 /**
- * Provider packages components may not import: the targets' own, and @pulumi/random (generated
- * secrets live in src/secrets). @pulumi/tls stays in the components that issue certificates
- * (src/components/tls, Elasticsearch's transport CA): keys and certificates, not a target's resource.
+ * Provider packages components may not import: the targets' own, and @pulumi/random and @pulumi/tls
+ * (generated passwords, keys and certificates are not a target's resource: they live in src/secrets).
  */
-const PROVIDERS_OF_TARGETS = ["@pulumi/command", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/random"];
+const PROVIDERS_OF_TARGETS = ["@pulumi/command", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/random", "@pulumi/tls"];
 const ADAPTERS = [resolve(ROOT, "src/targets/hosts"), resolve(ROOT, "src/targets/kubernetes")];
 const ADAPTER_CLASSES = ["HostsTarget", "KubernetesTarget", "Host", "Cluster"];
 

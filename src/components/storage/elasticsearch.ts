@@ -4,8 +4,8 @@
  * security on, the `elastic` password generated — or an existing cluster by URL.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { memoryQuantityBytes } from "../../config/scalars";
+import { issueCa, issueCertificate } from "../../secrets/certificates";
 import { generatedPassword } from "../../secrets/password";
 import type { ElasticsearchDeploy, StackModel } from "../../config/index";
 import type { Target } from "../../targets/types";
@@ -182,44 +182,28 @@ export class Elasticsearch extends pulumi.ComponentResource {
   /** Transport TLS for a multi-node cluster: one CA and one node certificate for every pod name. */
   private transportCertificates(name: string, args: ElasticsearchArgs): WorkloadFile[] {
     const ns = args.target.artifactTarget();
-    const caKey = new tls.PrivateKey(`${name}-transport-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, { parent: this });
-    const ca = new tls.SelfSignedCert(
-      `${name}-transport-ca`,
-      {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        validityPeriodHours: 24 * 365 * 5,
-        allowedUses: ["cert_signing", "crl_signing"],
-        subject: { commonName: "tracestack elasticsearch transport CA" },
-      },
-      { parent: this },
+    const ca = issueCa(
+      { key: `${name}-transport-ca-key`, cert: `${name}-transport-ca` },
+      { curve: "P384", validityHours: 24 * 365 * 5, commonName: "tracestack elasticsearch transport CA" },
+      this,
     );
-    const nodeKey = new tls.PrivateKey(`${name}-transport-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, { parent: this });
-    const csr = new tls.CertRequest(
-      `${name}-transport-csr`,
+    const node = issueCertificate(
+      { key: `${name}-transport-key`, csr: `${name}-transport-csr`, cert: `${name}-transport-cert` },
       {
-        privateKeyPem: nodeKey.privateKeyPem,
-        subject: { commonName: `${ES_WORKLOAD}.${ns}.svc` },
+        ca,
+        curve: "P384",
+        commonName: `${ES_WORKLOAD}.${ns}.svc`,
         dnsNames: [`*.${ES_WORKLOAD}-headless.${ns}.svc`, `*.${ES_WORKLOAD}-headless.${ns}.svc.cluster.local`, `${ES_WORKLOAD}.${ns}.svc`],
-      },
-      { parent: this },
-    );
-    const cert = new tls.LocallySignedCert(
-      `${name}-transport-cert`,
-      {
-        certRequestPem: csr.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: ca.certPem,
-        validityPeriodHours: 24 * 365 * 2,
+        validityHours: 24 * 365 * 2,
         earlyRenewalHours: 24 * 30,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+        uses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
       },
-      { parent: this },
+      this,
     );
     return [
       { name: "ca.crt", kind: "secret", content: ca.certPem, secret: true },
-      { name: "transport.crt", kind: "secret", content: cert.certPem, secret: true },
-      { name: "transport.key", kind: "secret", content: pulumi.secret(nodeKey.privateKeyPem), secret: true },
+      { name: "transport.crt", kind: "secret", content: node.certPem, secret: true },
+      { name: "transport.key", kind: "secret", content: node.keyPem, secret: true },
     ];
   }
 }

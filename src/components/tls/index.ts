@@ -1,13 +1,13 @@
 /**
  * The stack's TLS material (`tracestack:tls`): the operator's certificates (`given`, read and
  * checked by src/config/tlsFiles.ts) or a CA and server certificates the stack issues with
- * @pulumi/tls (`issued`). Every private key is a secret Output; certificates are public. The files
+ * @pulumi/tls (`issued`, through src/secrets/certificates.ts). Every private key is a secret Output; certificates are public. The files
  * each workload places are built here, so paths and names are one contract (`TlsFiles`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import type { StackModel, TlsIssued, TlsMaterial, TlsServer, TlsSubject } from "../../config/index";
 import { tlsSubjects } from "../../config/index";
+import { issueCa, issueCertificate } from "../../secrets/certificates";
 import type { WorkloadFile } from "../../workload/types";
 
 /** Subdirectory of a workload's config directory holding its TLS files. */
@@ -81,38 +81,25 @@ export class StackTls extends pulumi.ComponentResource {
   /** A CA and one certificate per server; the resource names carry the generation, so raising it replaces them all. */
   private issue(name: string, t: TlsIssued, subjects: Partial<Record<TlsServer, TlsSubject>>): pulumi.Output<string> {
     const gen = `g${t.generation}`;
-    const parent = { parent: this };
-    const caKey = new tls.PrivateKey(`${name}-ca-key-${gen}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-    const ca = new tls.SelfSignedCert(
-      `${name}-ca-${gen}`,
-      {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        validityPeriodHours: 24 * t.validityDays * CA_LIFETIME_FACTOR,
-        allowedUses: ["cert_signing", "crl_signing"],
-        subject: { commonName: `tracestack CA (generation ${t.generation})` },
-      },
-      parent,
+    const ca = issueCa(
+      { key: `${name}-ca-key-${gen}`, cert: `${name}-ca-${gen}` },
+      { curve: "P256", validityHours: 24 * t.validityDays * CA_LIFETIME_FACTOR, commonName: `tracestack CA (generation ${t.generation})` },
+      this,
     );
     for (const [server, subject] of Object.entries(subjects) as [TlsServer, TlsSubject][]) {
-      const key = new tls.PrivateKey(`${name}-${server}-key-${gen}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-      const csr = new tls.CertRequest(
-        `${name}-${server}-csr-${gen}`,
-        { privateKeyPem: key.privateKeyPem, subject: { commonName: subject.dns[0] ?? server }, dnsNames: subject.dns, ipAddresses: subject.ips },
-        parent,
-      );
-      const cert = new tls.LocallySignedCert(
-        `${name}-${server}-cert-${gen}`,
+      this.servers[server] = issueCertificate(
+        { key: `${name}-${server}-key-${gen}`, csr: `${name}-${server}-csr-${gen}`, cert: `${name}-${server}-cert-${gen}` },
         {
-          certRequestPem: csr.certRequestPem,
-          caPrivateKeyPem: caKey.privateKeyPem,
-          caCertPem: ca.certPem,
-          validityPeriodHours: 24 * t.validityDays,
-          allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+          ca,
+          curve: "P256",
+          commonName: subject.dns[0] ?? server,
+          dnsNames: subject.dns,
+          ipAddresses: subject.ips,
+          validityHours: 24 * t.validityDays,
+          uses: ["digital_signature", "key_encipherment", "server_auth"],
         },
-        parent,
+        this,
       );
-      this.servers[server] = { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
     }
     return ca.certPem;
   }
