@@ -12,7 +12,7 @@ import { OWNER_ARGS_ANNOTATION, PATCH_FIELD_MANAGER } from "../../src/render/ins
 import { FIELD_MANAGER } from "../../src/targets/kubernetes/names";
 import type { RenderResult } from "../../tools/render-lib";
 import { renderFresh, stackValues, withValue } from "../helpers/render";
-import { KubeApiServer, kubectlClientVersion } from "./kube-apiserver";
+import { KubeApiServer, kubectlClientVersion, ownerDeployment } from "./kube-apiserver";
 
 interface Doc {
   apiVersion: string;
@@ -81,20 +81,9 @@ function changed(before: Map<string, Live>, after: Map<string, Live>): string[] 
   return [...after.keys()].filter((k) => content(before.get(k)) !== content(after.get(k))).sort();
 }
 
-/** The owners' own Deployments that tracestack patches (a team's manifest, applied under its own manager). */
-function ownerDeployment(namespace: string, name: string, args: string[], env: { name: string; value: string }[] = []): Doc {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name, image: `example.invalid/${name}:1.0.0`, args, env: [{ name: "TEAM_SETTING", value: "kept" }, ...env] }] },
-      },
-    },
-  };
+/** The owners' own Deployments that tracestack patches: each team's container sets an env entry of its own (TEAM_SETTING). */
+function teamDeployment(namespace: string, name: string, args: string[], env: { name: string; value: string }[] = []): string {
+  return ownerDeployment(namespace, name, args, [{ name: "TEAM_SETTING", value: "kept" }, ...env]);
 }
 
 let k: KubeApiServer;
@@ -110,9 +99,9 @@ beforeAll(async () => {
   vllmOwnerArgs = (JSON.parse(patch.metadata.annotations![OWNER_ARGS_ANNOTATION]) as Record<string, string[]>).vllm;
   k.ok(
     ["apply", "--server-side", "--field-manager=inference-team", "-f", "-"],
-    JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])),
+    teamDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs]),
   );
-  k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [])));
+  k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], teamDeployment("memory", "honcho", []));
 }, 300_000);
 
 afterAll(() => k?.stop());
@@ -275,7 +264,7 @@ describe("field ownership", () => {
   it("the owner's next server-side apply of its own manifest does not conflict and keeps tracestack's env", () => {
     const again = k.kubectl(
       ["apply", "--server-side", "--field-manager=inference-team", "-f", "-"],
-      JSON.stringify(ownerDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs])),
+      teamDeployment("inference", "vllm", ["--model", "meta-llama/Llama-3.1-8B-Instruct", ...vllmOwnerArgs]),
     );
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
@@ -302,7 +291,7 @@ describe("field ownership", () => {
   it("an owner who later sets an env entry tracestack patches gets the API server's conflict naming tracestack's manager", () => {
     const r = k.kubectl(
       ["apply", "--server-side", "--field-manager=memory-team", "-f", "-"],
-      JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])),
+      teamDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }]),
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(new RegExp(`conflict with "${PATCH_FIELD_MANAGER}"`));
@@ -316,7 +305,7 @@ describe("field ownership", () => {
     );
     k.ok(
       ["apply", "--server-side", "--field-manager=memory-team", "-f", "-"],
-      JSON.stringify(ownerDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }])),
+      teamDeployment("memory", "honcho", [], [{ name: "OTEL_SERVICE_NAME", value: "honcho-by-team" }]),
     );
     const patch = objects(base).find((o) => o.path.endsWith("deploymentpatch-honcho.yaml"))!.doc;
     const r = k.kubectl(applyArgs(patch), JSON.stringify(patch));
@@ -324,7 +313,7 @@ describe("field ownership", () => {
     expect(r.stderr).toMatch(/conflict with "memory-team"/);
     expect(r.stderr).toContain('.spec.template.spec.containers[name="honcho"].env[name="OTEL_SERVICE_NAME"].value');
     // The owner drops the variable again: the patch applies.
-    k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], JSON.stringify(ownerDeployment("memory", "honcho", [])));
+    k.ok(["apply", "--server-side", "--field-manager=memory-team", "-f", "-"], teamDeployment("memory", "honcho", []));
     k.ok(applyArgs(patch), JSON.stringify(patch));
   });
 });

@@ -64,6 +64,25 @@ function generateKeys(dir: string): void {
   openssl(["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
 }
 
+/**
+ * A team's own Deployment that tracestack patches (applied by the test under the team's field
+ * manager), as JSON for `kubectl apply -f -`. The container has `env` only when given some.
+ */
+export function ownerDeployment(namespace: string, name: string, args: string[], env: { name: string; value: string }[]): string {
+  return JSON.stringify({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name, image: `example.invalid/${name}:1.0.0`, args, ...(env.length > 0 ? { env } : {}) }] },
+      },
+    },
+  });
+}
+
 export interface KubeResult {
   code: number;
   stdout: string;

@@ -17,7 +17,7 @@ import { FIELD_MANAGER } from "../../src/targets/kubernetes/names";
 import { stackValues, withValue } from "../helpers/render";
 import { changed, Engine, requireToolchain, type StateResource } from "./engine";
 import { OUT_DIR } from "./guest";
-import { KubeApiServer, toolchainBinary } from "./kube-apiserver";
+import { KubeApiServer, ownerDeployment, toolchainBinary } from "./kube-apiserver";
 
 const NAMESPACE = "observability";
 const KINDS =
@@ -48,21 +48,6 @@ function values(change?: [string, unknown]): Record<string, unknown> {
   v = withValue(v, "elasticsearch", { mode: "existing", url: "http://elasticsearch.example.invalid:9200" });
   v = withValue(v, "grafana", { mode: "existing", url: "https://grafana.example.invalid" });
   return change ? withValue(v, change[0], change[1]) : v;
-}
-
-function ownerDeployment(namespace: string, name: string, args: string[], env: { name: string; value: string }[]): string {
-  return JSON.stringify({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name, image: `example.invalid/${name}:1.0.0`, args, ...(env.length > 0 ? { env } : {}) }] },
-      },
-    },
-  });
 }
 
 const keyOf = (o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`;
