@@ -1,8 +1,7 @@
 /**
- * Files on a host: one remote command per file that writes it atomically from stdin (never on the
- * command line), with its drift marker in `update` (README "Drift"); a workload's config files,
- * the validated ones staged for the activation's validate-and-swap; and the fingerprint that
- * restarts a service only when what it runs changed.
+ * Files on a host, written atomically from stdin (never on the command line) with their drift
+ * marker in `create` (README "Drift"): as a step of a native workload's converge (./service.ts),
+ * or as a remote command of their own (`writeFile`).
  */
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,9 +9,8 @@ import { recordArtifact } from "../../artifacts/registry";
 import { removeFileScript, writeFileScript } from "../../render/scripts/host/files";
 import type { ProbeItem } from "../../render/scripts/host/probe";
 import { asRoot } from "../../render/scripts/shell";
-import { sha256 } from "../../render/yaml";
-import type { WorkloadFile, WorkloadSpec } from "../../workload/types";
-import { validatedByBinary } from "../../workload/validation";
+import type { WorkloadFile } from "../../workload/types";
+import { IN_SYNC } from "./drift";
 import type { Host } from "./host";
 
 export const ROOT = "root";
@@ -71,6 +69,58 @@ export interface WriteOptions {
   afterChange?: readonly string[];
 }
 
+/**
+ * One file write as a step of a script (see `writeFileScript`): unwrapped (the caller runs it as
+ * root, or as the login user for a login file), its content for stdin, its drift marker and its removal.
+ */
+export interface FileStep {
+  file: WorkloadFile;
+  path: string;
+  content: pulumi.Input<string>;
+  login: boolean;
+  /** The write, with the drift marker its command carries (undefined: in sync). */
+  script: (driftMarker?: string) => string;
+  /** What deleting it runs (unwrapped). */
+  remove: string;
+  drift: pulumi.Output<string>;
+}
+
+/** A file write of `host` (its artifact recorded), for a command of its own or a workload's converge. */
+export function fileStep(
+  host: Host,
+  file: WorkloadFile,
+  path: string,
+  mode: FileMode | LoginFileMode,
+  component: string,
+  opts: Omit<WriteOptions, "after"> = {},
+): FileStep {
+  const content = file.secret ? pulumi.secret(file.content) : file.content;
+  recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
+  const login = "login" in mode;
+  const ownership = login ? ({ login: true, mode: mode.mode } as const) : mode;
+  const script = (driftMarker?: string) =>
+    writeFileScript({
+      path,
+      ...ownership,
+      flavor: host.flavor,
+      staged: opts.staged,
+      notify: opts.notify,
+      driftMarker,
+      reload: opts.reload,
+      afterChange: opts.afterChange,
+    });
+  const item: ProbeItem = login ? { kind: "file", path, login: true } : { kind: "file", path };
+  return {
+    file,
+    path,
+    content,
+    login,
+    script,
+    remove: opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name), login),
+    drift: opts.drift ?? host.probe([item])(item),
+  };
+}
+
 /** A remote command that writes one file atomically from stdin (see `writeFileScript`). */
 export function writeFile(
   owner: pulumi.ComponentResource,
@@ -82,36 +132,18 @@ export function writeFile(
   component: string,
   opts: WriteOptions = {},
 ): command.remote.Command {
-  const content = file.secret ? pulumi.secret(file.content) : file.content;
-  recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
-  const login = "login" in mode;
+  const step = fileStep(host, file, path, mode, component, opts);
   // A login user's file is written by that user itself; every other file through sudo.
-  const as = (script: string) => (login ? script : asRoot(script));
-  const ownership = login ? ({ login: true, mode: mode.mode } as const) : mode;
-  const script = (driftMarker?: string) =>
-    as(
-      writeFileScript({
-        path,
-        ...ownership,
-        flavor: host.flavor,
-        staged: opts.staged,
-        notify: opts.notify,
-        driftMarker,
-        reload: opts.reload,
-        afterChange: opts.afterChange,
-      }),
-    );
-  const item: ProbeItem = login ? { kind: "file", path, login: true } : { kind: "file", path };
-  const drift = opts.drift ?? host.probe([item])(item);
+  const as = (script: string) => (step.login ? script : asRoot(script));
   return host.command(
     owner,
     resourceName,
     {
-      create: script(),
-      // The drift marker rides in `update`: a hand edit changes it, and the update rewrites the file in place.
-      update: drift.apply((m) => script(m)),
-      delete: as(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name), login)),
-      stdin: content,
+      // The drift marker rides in `create` (no `update`: an update runs `create` again): a hand edit
+      // changes it, and the update rewrites the file in place.
+      create: step.drift.apply((m) => as(step.script(m === IN_SYNC ? undefined : m))),
+      delete: as(step.remove),
+      stdin: step.content,
       // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
       logging: file.secret ? "none" : "stdoutAndStderr",
     },
@@ -120,48 +152,5 @@ export function writeFile(
       ...(opts.after ? { dependsOn: [opts.after] } : {}),
       ...(file.secret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
     },
-  );
-}
-
-/** A config file placed for a service: its command, its drift marker, and whether the binary validates it. */
-export interface PlacedConfig {
-  file: WorkloadFile;
-  path: string;
-  validated: boolean;
-  cmd: command.remote.Command;
-  drift: pulumi.Output<string>;
-}
-
-/** Config files, validated ones staged for the activation's validate-and-swap. */
-export function configFiles(
-  owner: pulumi.ComponentResource,
-  host: Host,
-  spec: WorkloadSpec,
-  service: string,
-  modes: { plain: FileMode; secret: FileMode },
-  marker: (i: ProbeItem) => pulumi.Output<string>,
-  install: command.remote.Command,
-): PlacedConfig[] {
-  return spec.files.map((f) => {
-    const path = filePath(spec.configDir, f);
-    const validated = validatedByBinary(spec, f);
-    const drift = marker({ kind: "file", path });
-    const cmd = writeFile(owner, host, fileResourceName(spec.name, f), f, path, f.secret ? modes.secret : modes.plain, spec.component, {
-      staged: validated,
-      notify: service,
-      drift,
-      after: install,
-    });
-    return { file: f, path, validated, cmd, drift };
-  });
-}
-
-/** Restart only when what the service runs changed: config contents, the unit / plist, the version. */
-export function fingerprint(version: string, definition: string, configs: { path: string; file: WorkloadFile }[]): pulumi.Output<string> {
-  // A digest reveals nothing of the secrets it covers: readable in previews, so a diff shows which service restarts.
-  return pulumi.unsecret(
-    pulumi
-      .all(configs.map((c) => pulumi.output(c.file.content)))
-      .apply((contents) => sha256([version, definition, ...contents.map((c, i) => `${configs[i].path}\n${c}`)].join("\0"))),
   );
 }

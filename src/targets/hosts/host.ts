@@ -15,12 +15,15 @@ import { IN_SYNC } from "./drift";
 /** What a remote command runs; the host supplies the connection. */
 export type RemoteCommandArgs = Omit<command.remote.CommandArgs, "connection" | "addPreviousOutputInEnv">;
 
-/** One machine of the hosts target: owns what is shared per host (the Docker provider, the drift probes, the install order). */
-export class Host extends pulumi.ComponentResource {
+/**
+ * One machine of the hosts target: owns what is shared per host (the connection, the Docker
+ * provider, the drift probe). Not a resource: what runs on a host belongs to the component of its
+ * workload, and a host costs a fleet nothing of its own. (It was the component `tracestack:hosts:Host`
+ * before; its Docker provider keeps its URN through an alias.)
+ */
+export class Host {
   readonly connection: command.types.input.remote.ConnectionArgs;
   private dockerProvider?: docker.Provider;
-  /** The host's release installs run one after another (the package manager holds a lock). */
-  private lastInstall?: command.remote.Command;
   /** Every marker handed to a command, by probe key: the stack output the next run falls back on. */
   readonly markers: Record<string, pulumi.Output<string>> = {};
 
@@ -31,9 +34,9 @@ export class Host extends pulumi.ComponentResource {
     readonly driftCheck: boolean,
     /** The markers of the last deployment, read only when this host can't be asked. */
     private readonly lastMarkers: () => Promise<Record<string, string>>,
-    opts?: pulumi.ComponentResourceOptions,
+    /** The stack's component, parent of the host's Docker provider. */
+    private readonly parent?: pulumi.Resource,
   ) {
-    super("tracestack:hosts:Host", hostName, {}, opts);
     this.connection = {
       host: config.address,
       port: config.sshPort,
@@ -45,10 +48,8 @@ export class Host extends pulumi.ComponentResource {
     if (!config.hostKey) {
       void pulumi.log.warn(
         `${hostName}: no tracestack:target.hosts.${hostName}.hostKey, so remote commands accept any SSH host key; pin it (ssh-keyscan -t ed25519 ${config.address})`,
-        this,
       );
     }
-    this.registerOutputs({ address: config.address });
   }
 
   /**
@@ -67,13 +68,6 @@ export class Host extends pulumi.ComponentResource {
           { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
         ),
     );
-  }
-
-  /** A release install: after every install declared before it on this host. */
-  install(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs): command.remote.Command {
-    const previous = this.lastInstall;
-    this.lastInstall = this.command(owner, purpose, args, previous ? { dependsOn: [previous] } : {});
-    return this.lastInstall;
   }
 
   /** The system ssh's options for this host's key: the pinned `hostKey` only, else the first key seen (accept-new). */
@@ -100,7 +94,7 @@ export class Host extends pulumi.ComponentResource {
         host: `ssh://${this.connection.user as string}@${this.config.address.includes(":") ? `[${this.config.address}]` : this.config.address}:${this.config.sshPort}`,
         sshOpts: [...this.hostKeyOptions(), "-o", "BatchMode=yes"],
       },
-      { parent: this },
+      { parent: this.parent, aliases: [{ parent: pulumi.createUrn(this.hostName, "tracestack:hosts:Host", this.parent) }] },
     );
     return this.dockerProvider;
   }
@@ -136,18 +130,17 @@ export class Host extends pulumi.ComponentResource {
     const cmd = `${ssh} ${shellQuote(asRoot(probeScript(items, this.flavor)))} || echo "${PROBE_UNREACHABLE}: ssh exited $?"`;
     const result: pulumi.Output<ProbeResult> = pulumi
       // The probe's output is parsed, not logged: a preview prints the warnings below only.
-      .output(command.local.run({ command: cmd, addPreviousOutputInEnv: false, logging: "none" }, { parent: this }))
+      .output(command.local.run({ command: cmd, addPreviousOutputInEnv: false, logging: "none" }))
       .apply((r) => {
         const p = parseProbe(r.stdout);
         if (p.status === "unreachable" || p.status === "invalid") {
           void pulumi.log.warn(
             `drift check skipped on ${this.hostName} (${p.status}: ${p.detail ?? ""} ${r.stderr}`.trimEnd() +
               "): its commands keep the markers of the last deployment; set tracestack:target.driftCheck false to turn the check off",
-            this,
           );
         }
         for (const [key, reason] of Object.entries(p.reasons)) {
-          void pulumi.log.warn(`drift on ${this.hostName}: ${key}: ${reason}; pulumi up restores it`, this);
+          void pulumi.log.warn(`drift on ${this.hostName}: ${key}: ${reason}; pulumi up restores it`);
         }
         return p;
       });

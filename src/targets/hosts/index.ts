@@ -8,7 +8,7 @@
  *
  * Drift (README "Drift"): @pulumi/command has no Read, so each workload's managed items are probed
  * at preview and up (`command.local.run`, an invoke, over the system ssh); the answer becomes part of
- * the owning command's inputs (a file command's `update`, a service command's `triggers`), so a hand
+ * the owning command's `create` (an update runs it again), so a hand
  * edit on a host shows as a change of exactly that resource and `pulumi up` repairs it.
  *
  * By concern: ./host.ts (one machine: connection, probe, Docker provider), ./preflight.ts (host
@@ -30,7 +30,7 @@ import { Host } from "./host";
 import { runJob } from "./jobs";
 import { launchd } from "./launchd";
 import { placeHostFile } from "./placed";
-import { WSL_PORTPROXY_PATH, reachablePorts } from "./preflight";
+import { WSL_PORTPROXY_PATH, reachablePorts } from "./ports";
 import { deployService, serviceStateDir } from "./service";
 import { systemd } from "./systemd";
 
@@ -38,7 +38,7 @@ export { Host } from "./host";
 export type { RemoteCommandArgs } from "./host";
 export { IN_SYNC } from "./drift";
 export type { DriftMarkers } from "./drift";
-export { WSL_PORTPROXY_PATH } from "./preflight";
+export { WSL_PORTPROXY_PATH } from "./ports";
 
 export interface HostsTargetArgs {
   config: HostsTargetConfig;
@@ -57,7 +57,7 @@ export class HostsTarget implements Target {
     const lastFor = (name: string) => async () => ((await (last ??= lastDriftMarkers())) ?? {})[name] ?? {};
     for (const name of Object.keys(args.config.hosts).sort()) {
       const h = args.config.hosts[name];
-      this.hosts[name] = new Host(name, h, args.privateKey, args.config.driftCheck, lastFor(name), { parent });
+      this.hosts[name] = new Host(name, h, args.privateKey, args.config.driftCheck, lastFor(name), parent);
       if (h.wsl) {
         void pulumi.log.warn(
           `${name} is a WSL2 host: under NAT networking its ports are not reachable from the LAN; set networkingMode=mirrored in .wslconfig or run ${WSL_PORTPROXY_PATH} (README "WSL2")`,

@@ -1,21 +1,29 @@
 /**
- * A native workload as a service: the release installed, its config files placed (validated ones
- * staged), its definition (a systemd unit, a LaunchDaemon plist) written, and an activation that
- * validates, swaps and (re)starts only on change. One code path; what differs between systemd and
- * launchd is the `ServiceManager` (./systemd.ts, ./launchd.ts).
+ * A native workload as a service, converged by ONE remote command per workload and host: the
+ * release installed (skipped when in place), its config files placed (validated ones staged), its
+ * definition (a systemd unit, a LaunchDaemon plist) written, and an activation that validates,
+ * swaps and (re)starts only on change — the steps of src/render/scripts/host/bundle.ts, in that
+ * order, the files' contents on stdin. A change of any of them is an update of that command, which
+ * re-runs every step; each step changes only what differs, so only a changed file, definition or
+ * release restarts the service. Deleting the command stops the service and removes its definition
+ * and files (the release and the state directory stay). One code path; what differs between
+ * systemd and launchd is the `ServiceManager` (./systemd.ts, ./launchd.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ArtifactKind } from "../../artifacts/registry";
+import type { Platform } from "../../config/schema";
+import { bundleScript, bundleStdin } from "../../render/scripts/host/bundle";
+import type { BundleStep } from "../../render/scripts/host/bundle";
 import type { ProbeItem } from "../../render/scripts/host/probe";
-import { installedBinary } from "../../render/scripts/host/release";
+import { installReleaseScript, installedBinary } from "../../render/scripts/host/release";
 import { asRoot } from "../../render/scripts/shell";
 import type { NativeWorkload } from "../../workload/types";
+import { validatedByBinary } from "../../workload/validation";
 import type { DeployedWorkload } from "../types";
-import { serviceDrift } from "./drift";
-import { ROOT, configFiles, fileProbes, fingerprint, writeFile } from "./files";
-import type { FileMode } from "./files";
+import { IN_SYNC } from "./drift";
+import { ROOT, filePath, fileProbes, fileStep } from "./files";
+import type { FileMode, FileStep } from "./files";
 import type { Host } from "./host";
-import { installRelease } from "./preflight";
 
 /** The account a service runs as (owner of its state directory). */
 export interface ServiceAccount {
@@ -61,53 +69,93 @@ export interface ServiceManager {
   remove(service: ManagedService): string;
 }
 
-/** A native workload under `manager`: release, config files, definition, activation. */
 /** A native workload's writable state directory on its host (the unit's ReadWritePaths, launchd's working directory). */
 export function serviceStateDir(workload: string): string {
   return `/var/lib/tracestack/${workload}`;
 }
 
+function platformOf(host: Host): Platform {
+  return `${host.flavor}-${host.config.arch}`;
+}
+
+/** A native workload under `manager`, converged by one command (see the module comment). */
 export function deployService(owner: pulumi.ComponentResource, host: Host, spec: NativeWorkload, manager: ServiceManager): DeployedWorkload {
   const stateDir = serviceStateDir(spec.name);
   const account = manager.account(spec);
-  const { release, cmd: install } = installRelease(owner, host, spec, account.user, account.group, stateDir);
+  const release = spec.release;
   const binary = installedBinary(release);
   const service = manager.service(spec);
   const marker = host.probe([...fileProbes(spec.configDir, spec.files), { kind: "file", path: service.definitionPath }, service.probe]);
+  const modes = manager.configModes(account);
 
-  const configs = configFiles(owner, host, spec, service.name, manager.configModes(account), marker, install);
-  const definition = manager.definition(spec, { service, binary, stateDir, account });
-  const definitionDrift = marker({ kind: "file", path: service.definitionPath });
-  const definitionCmd = writeFile(
-    owner,
-    host,
-    `${spec.name}-${service.resourceSuffix}`,
-    { ...service.definitionFile, content: definition },
-    service.definitionPath,
-    { owner: ROOT, group: manager.rootGroup, mode: "0644" },
-    spec.component,
-    {
+  const install = installReleaseScript({
+    release,
+    platform: platformOf(host),
+    host: host.facts,
+    user: account.user,
+    group: account.group,
+    configDir: spec.configDir,
+    stateDir,
+  });
+  const configs = spec.files.map((f) => {
+    const path = filePath(spec.configDir, f);
+    const validated = validatedByBinary(spec, f);
+    const step = fileStep(host, f, path, f.secret ? modes.secret : modes.plain, spec.component, {
+      staged: validated,
       notify: service.name,
-      drift: definitionDrift,
-      // Deleting the definition stops the service first.
-      deleteScript: manager.remove(service),
-      after: install,
-    },
+      drift: marker({ kind: "file", path }),
+    });
+    return { step, validated };
+  });
+  const definitionMode: FileMode = { owner: ROOT, group: manager.rootGroup, mode: "0644" };
+  const definition = fileStep(
+    host,
+    { ...service.definitionFile, content: manager.definition(spec, { service, binary, stateDir, account }) },
+    service.definitionPath,
+    definitionMode,
+    spec.component,
+    { notify: service.name, drift: marker({ kind: "file", path: service.definitionPath }) },
   );
-  const validated = configs.filter((c) => c.validated).map((c) => ({ path: c.path, command: [binary, ...(release.validateArgs ?? [])] }));
-  const activate = host.command(
+  const validated = configs.filter((c) => c.validated).map((c) => ({ path: c.step.path, command: [binary, ...(release.validateArgs ?? [])] }));
+  const activate = manager.activate(spec, { service, host, account, validated });
+  const files: FileStep[] = [...configs.map((c) => c.step), definition];
+
+  const name = `${host.hostName}/${spec.name}`;
+  const stamp = (m: string) => (m === IN_SYNC ? undefined : m);
+  /** The converge, each file's drift marker in its write, the service's and what it starts after as notes. */
+  const converge = (fileMarkers: string[], serviceMarker: string, after: string[]) =>
+    asRoot(
+      bundleScript(
+        name,
+        [
+          { label: `install ${release.project} ${release.version}`, script: install, stdin: false },
+          ...files.map((f, i): BundleStep => ({ label: `write ${f.path}`, script: f.script(stamp(fileMarkers[i])), stdin: true })),
+          { label: `activate ${service.name}`, script: activate, stdin: false },
+        ],
+        [...(stamp(serviceMarker) ? [`tracestack drift check: ${serviceMarker.replace(/[^A-Za-z0-9._-]/g, "")}`] : []), ...after.map((a) => `after: ${a}`)],
+      ),
+    );
+  const cmd = host.command(
     owner,
-    `${spec.name}-service`,
+    spec.name,
     {
-      create: asRoot(manager.activate(spec, { service, host, account, validated })),
-      // A repaired file or definition, or a stopped / disabled / overridden service re-runs the activation.
-      triggers: [
-        fingerprint(release.version, definition, configs),
-        ...(spec.startAfter ?? []),
-        serviceDrift(marker(service.probe), [...configs.map((c) => c.drift), definitionDrift]),
-      ],
+      // The drift markers ride in `create` (no `update`: an update runs `create` again): a hand edit
+      // of a file or the definition, or a stopped service, re-runs the converge, which repairs it.
+      create: pulumi
+        .all([pulumi.all(files.map((f) => f.drift)), marker(service.probe), pulumi.all(spec.startAfter ?? [])])
+        .apply(([fm, sm, after]) => converge(fm, sm, after)),
+      // Deleting the workload stops the service first, then removes its files.
+      delete: asRoot(
+        bundleScript(`${name} (removal)`, [
+          { label: `stop and remove ${service.name}`, script: manager.remove(service), stdin: false },
+          ...configs.map((c): BundleStep => ({ label: `remove ${c.step.path}`, script: c.step.remove, stdin: false })),
+        ]),
+      ),
+      stdin: pulumi.all(files.map((f) => f.content)).apply(bundleStdin),
+      // The steps print paths and states only, never a file's content.
+      logging: "stdoutAndStderr",
     },
-    { dependsOn: [install, definitionCmd, ...configs.map((c) => c.cmd)] },
+    { deleteBeforeReplace: true },
   );
-  return { ready: activate.stdout };
+  return { ready: cmd.stdout };
 }

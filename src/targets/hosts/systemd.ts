@@ -2,7 +2,7 @@
 import { activateServiceScript, removeServiceScript } from "../../render/scripts/host/systemd";
 import { envAssignment, execLine, hardening, renderUnit } from "../../render/systemd/unit";
 import { ROOT } from "./files";
-import { reachablePorts, wslNotes } from "./preflight";
+import { reachablePorts, wslNotes } from "./ports";
 import type { ServiceManager } from "./service";
 
 export const systemd: ServiceManager = {

@@ -14,3 +14,5 @@ export type { ActivateLaunchdInput } from "./launchd";
 export { runJobScript } from "./jobs";
 export { PROBE_HEADER, PROBE_OFFLINE, PROBE_UNREACHABLE, parseProbe, probeKey, probeScript } from "./probe";
 export type { ProbeItem, ProbeResult } from "./probe";
+export { MAX_SCRIPT_LENGTH, bundleScript, bundleStdin } from "./bundle";
+export type { BundleStep } from "./bundle";

@@ -77,7 +77,11 @@ export function preflightLines(h: HostFacts): string[] {
     `  die "systemd is not running on ${h.hostName}; tracestack runs services as systemd units"`,
     "fi",
     ...cpuLines(h),
-    `ts_install() { ${install}; }`,
+    // Workloads of one host converge in parallel: their package installs take turns (the package manager holds a lock of its own and fails on it).
+    "ts_install() {",
+    "  install -d -m 0755 /var/lib/tracestack",
+    `  if command -v flock >/dev/null; then (flock -w 600 9 || die "another package install on ${h.hostName} held /var/lib/tracestack/.packages.lock for 10 minutes"; ${install}) 9>/var/lib/tracestack/.packages.lock; else ${install}; fi`,
+    "}",
     "missing=''",
     ...LINUX_TOOLS.map((t) => `command -v ${t.tool} >/dev/null || missing="$missing ${t[pm]}"`),
     'if [ -n "$missing" ]; then',
