@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackModel, StackSecrets, TlsMaterial } from "./config/index";
 import { StackTls } from "./components/tls/index";
 import { dial } from "./components/endpoints";
-import { agentRef, CollectorAgent, CollectorGateway, gatewayRef } from "./components/collector/index";
+import { agentRef, CollectorAgents, CollectorGateway, gatewayRef } from "./components/collector/index";
 import { Grafana, grafanaRef, Prometheus, prometheusRef, prometheusUrlFor } from "./components/grafana/index";
 import { Instrumentation } from "./components/instrumentation/index";
 import { Jaeger, jaegerRef } from "./components/jaeger/index";
@@ -120,40 +120,31 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
     ...(tls ? { tls } : {}),
     scrapers: [refs.prometheus],
   });
-  const agentHosts: string[] = [];
-  const agents: Record<string, CollectorAgent> = {};
-  if (model.target.kind === "hosts") {
-    for (const host of Object.keys(model.target.hosts).sort()) {
-      // macOS runs its agent as a LaunchDaemon (the hosts target picks launchd there), so the
-      // mac's clients export to their own 127.0.0.1:4317/4318 like every other host's.
-      agents[host] = new CollectorAgent(
-        `collector-agent-${host}`,
-        {
-          model,
-          target,
-          host,
-          gpu: model.target.hosts[host].gpu,
-          extraMetricsScrapes: instrumentation.scrapes[host],
-          ...(tls ? { tls } : {}),
-          scrapers: [refs.prometheus],
-        },
-        { dependsOn: [gateway] },
-      );
-      agentHosts.push(host);
-    }
-  } else {
-    agents[""] = new CollectorAgent(
-      "collector-agent",
-      { model, target, extraMetricsScrapes: instrumentation.kubernetesScrapes, ...(tls ? { tls } : {}), scrapers: [refs.prometheus] },
-      { dependsOn: [gateway] },
-    );
-  }
+  // One agent per host (macOS runs its agent as a LaunchDaemon: the hosts target picks launchd there,
+  // so the mac's clients export to their own 127.0.0.1:4317/4318 like every other host's), or a DaemonSet.
+  const t = model.target;
+  const agentHosts = t.kind === "hosts" ? Object.keys(t.hosts).sort() : [];
+  const agents = new CollectorAgents(
+    "collector-agents",
+    {
+      model,
+      target,
+      nodes:
+        t.kind === "hosts"
+          ? agentHosts.map((host) => ({ host, gpu: t.hosts[host].gpu, extraMetricsScrapes: instrumentation.scrapes[host] }))
+          : [{ extraMetricsScrapes: instrumentation.kubernetesScrapes }],
+      ...(tls ? { tls } : {}),
+      scrapers: [refs.prometheus],
+    },
+    // The DaemonSet's component was `tracestack:collector:Agent` "collector-agent": its objects keep their URNs.
+    { dependsOn: [gateway], ...(t.kind === "kubernetes" ? { aliases: [{ name: "collector-agent", type: "tracestack:collector:Agent" }] } : {}) },
+  );
 
   // The deploy smoke test: a marked trace through an agent (Jaeger's host's by default: its query API is on loopback there), looked up in Jaeger.
   let smokeTest: SmokeTest | undefined;
   if (model.smokeTest.enabled) {
     const host = model.kind === "hosts" ? model.smokeTest.host : undefined;
-    const agent = agents[host ?? ""];
+    const agent = agents.nodes[host ?? ""];
     // Dial what the listeners bind to (validation guarantees the smoke host reaches Jaeger's query API).
     smokeTest = new SmokeTest("smoke-test", {
       model,
@@ -162,7 +153,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
       tracesUrl: `http://${dial(target, agent.otlpHttp, host)}/v1/traces`,
       queryUrl: `http://${dial(target, jaeger.query, host)}`,
       pipeline: [agent.configYaml, gateway.configYaml, jaeger.configYaml, model.collector.version, model.jaeger.version],
-      after: [agent, gateway, jaeger],
+      after: [...agent.resources, gateway, jaeger],
     });
   }
 
@@ -172,7 +163,7 @@ export function createStack(model: StackModel, secrets: StackSecrets, givenTls?:
   const prometheusHost = model.prometheus.mode === "deploy" ? model.prometheus.host : undefined;
   const prometheusForGrafana = prometheusUrlFor(model, target, model.grafana.host) ?? prometheusUrlFor(model, target, prometheusHost) ?? "";
   const unforwarded = Object.fromEntries(Object.entries(instrumentation.scrapes).filter(([host]) => !agentHosts.includes(host)));
-  const scrapeTargets = [...gateway.scrapeTargets, ...Object.values(agents).map((a) => a.scrapeTarget), jaeger.scrapeTarget];
+  const scrapeTargets = [...gateway.scrapeTargets, ...Object.values(agents.nodes).map((a) => a.scrapeTarget), jaeger.scrapeTarget];
   // Grafana queries it; Jaeger's Monitor tab reads the span metrics from it.
   const prometheus = new Prometheus(
     "prometheus",

@@ -14,6 +14,8 @@ export type WebUiKey = NonNullable<NonNullable<WorkloadSpec["kubernetes"]>["webU
 export interface DeployedWorkload {
   /** Resolves once the workload's resources exist (its start command or its pods). */
   ready: pulumi.Output<string>;
+  /** The resources that run it: what must run after the workload depends on these (not on its whole component). */
+  resources: pulumi.Resource[];
 }
 
 /** A job's results. */

@@ -20,7 +20,7 @@ import {
   renderAgentConfig,
   renderGatewayConfig,
 } from "../../render/collector/index";
-import type { GatewayEndpoints, MetricsScrape } from "../../render/collector/index";
+import type { MetricsScrape } from "../../render/collector/index";
 import { TLS_GATEWAY_K8S_NAME } from "../../config/index";
 import { caPath, clientTlsFiles, serverTlsFiles, serverTlsPaths } from "../tls/index";
 import type { StackTls } from "../tls/index";
@@ -287,59 +287,85 @@ export function agentWorkload(
   };
 }
 
-export interface CollectorAgentArgs {
-  model: StackModel;
-  target: Target;
-  /** Hosts target: the host this agent runs on. Kubernetes: unset (one DaemonSet). */
+/** One node's agent in the hosts target (a host), or the DaemonSet's on Kubernetes (no host). */
+export interface AgentNode {
+  /** Hosts target: the host it runs on. Kubernetes: unset (one DaemonSet). */
   host?: string;
   /** The GPU model of the agent's host (`target.hosts.<host>.gpu`), a resource attribute of everything it forwards. */
   gpu?: string;
   /** Prometheus scrapes the agent forwards (e.g. the instrumentation's llama-server and DCGM exporter). */
   extraMetricsScrapes?: readonly MetricsScrape[];
-  /** TLS on (`tracestack:tls`): the CA the agent verifies the gateway with. */
+}
+
+export interface CollectorAgentsArgs {
+  model: StackModel;
+  target: Target;
+  /** Where agents run: every host of the hosts target, or the one DaemonSet of a cluster. */
+  nodes: readonly AgentNode[];
+  /** TLS on (`tracestack:tls`): the CA the agents verify the gateway with. */
   tls?: StackTls;
-  /** Who scrapes its metrics (Prometheus). */
+  /** Who scrapes their metrics (Prometheus). */
   scrapers: readonly WorkloadRef[];
 }
 
-export class CollectorAgent extends pulumi.ComponentResource {
-  readonly gateway: GatewayEndpoints;
+/** A deployed node agent: what its node's applications send to, its telemetry, and what runs it. */
+export interface NodeAgent {
   readonly configYaml: string;
   /** The OTLP HTTP receiver the node's applications (and the smoke test) send to. */
   readonly otlpHttp: Endpoint;
   /** Its own telemetry, for Prometheus. */
   readonly scrapeTarget: ScrapeTarget;
+  /** What must run after this agent waits for (its node's resources, not every node's). */
+  readonly resources: pulumi.Resource[];
+}
 
-  constructor(name: string, args: CollectorAgentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tracestack:collector:Agent", name, {}, opts);
+/**
+ * The node agents: one workload per node (a service on every host, a DaemonSet on Kubernetes) in
+ * one component, as a DaemonSet is one object — a fleet of N hosts costs N agent resources, not
+ * N components besides.
+ */
+export class CollectorAgents extends pulumi.ComponentResource {
+  /** By host (`""` on Kubernetes). */
+  readonly nodes: Readonly<Record<string, NodeAgent>>;
+
+  constructor(name: string, args: CollectorAgentsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tracestack:collector:Agents", name, {}, opts);
     const m = args.model;
     const c = m.collector;
-    this.gateway = gatewayEndpoints(c, m.target, GATEWAY_HEADLESS_SERVICE, args.host, m.binds.gateway.otlp);
     const namespace = args.target.podNamespace();
-    this.configYaml = toYaml(
-      renderAgentConfig({
-        ...agentRenderInput(c, {
-          target: m.target,
-          ...(args.host === undefined ? {} : { hostName: args.host }),
-          gateway: this.gateway,
-          ...(args.gpu ? { extraResourceAttributes: { "host.gpu.model": args.gpu } } : {}),
-          ...(args.extraMetricsScrapes && args.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: args.extraMetricsScrapes } : {}),
+    const nodes: Record<string, NodeAgent> = {};
+    for (const node of args.nodes) {
+      const gateway = gatewayEndpoints(c, m.target, GATEWAY_HEADLESS_SERVICE, node.host, m.binds.gateway.otlp);
+      const configYaml = toYaml(
+        renderAgentConfig({
+          ...agentRenderInput(c, {
+            target: m.target,
+            ...(node.host === undefined ? {} : { hostName: node.host }),
+            gateway,
+            ...(node.gpu ? { extraResourceAttributes: { "host.gpu.model": node.gpu } } : {}),
+            ...(node.extraMetricsScrapes && node.extraMetricsScrapes.length > 0 ? { extraMetricsScrapes: node.extraMetricsScrapes } : {}),
+          }),
+          bind: m.binds.agents[node.host ?? ""],
+          ...(args.tls
+            ? {
+                gatewayTls: {
+                  caFile: caPath(AGENT_CONFIG_DIR),
+                  // In a namespace the loadbalancing exporter dials pod IPs: verify the name the certificate holds.
+                  ...(namespace !== undefined ? { serverNameOverride: TLS_GATEWAY_K8S_NAME(namespace) } : {}),
+                },
+              }
+            : {}),
         }),
-        bind: m.binds.agents[args.host ?? ""],
-        ...(args.tls
-          ? {
-              gatewayTls: {
-                caFile: caPath(AGENT_CONFIG_DIR),
-                // In a namespace the loadbalancing exporter dials pod IPs: verify the name the certificate holds.
-                ...(namespace !== undefined ? { serverNameOverride: TLS_GATEWAY_K8S_NAME(namespace) } : {}),
-              },
-            }
-          : {}),
-      }),
-    );
-    args.target.deployWorkload(this, agentWorkload(m, this.configYaml, args.host, args.tls, args.extraMetricsScrapes, args.scrapers));
-    this.otlpHttp = { workload: agentRef(args.host), port: c.agent.ports.otlpHttp, bind: m.binds.agents[args.host ?? ""].otlp };
-    this.scrapeTarget = agentScrapeTarget(m, args.target, args.host);
+      );
+      const deployed = args.target.deployWorkload(this, agentWorkload(m, configYaml, node.host, args.tls, node.extraMetricsScrapes, args.scrapers));
+      nodes[node.host ?? ""] = {
+        configYaml,
+        otlpHttp: { workload: agentRef(node.host), port: c.agent.ports.otlpHttp, bind: m.binds.agents[node.host ?? ""].otlp },
+        scrapeTarget: agentScrapeTarget(m, args.target, node.host),
+        resources: deployed.resources,
+      };
+    }
+    this.nodes = nodes;
     this.registerOutputs({});
   }
 }

@@ -70,7 +70,7 @@ export function deployDocker(owner: pulumi.ComponentResource, host: Host, spec: 
     },
     { parent: owner, provider, dependsOn: config?.writes ?? [] },
   );
-  return { ready: container.id };
+  return { ready: container.id, resources: [container] };
 }
 
 /**

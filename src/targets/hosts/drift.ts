@@ -11,12 +11,17 @@ export const IN_SYNC = "in-sync";
 /** Drift markers other than `in-sync` the last deployment used, by host and probe key (stack output `driftMarkers`). */
 export type DriftMarkers = Record<string, Record<string, string>>;
 
+/** A drift marker: the probe's answer, or `IN_SYNC` itself where nothing is probed (no Output for it). */
+export type Marker = pulumi.Output<string> | string;
+
 /**
- * A service's drift marker for its activation's triggers: its own state, and the markers of the
- * files it runs (a repaired file needs the activation: validate-and-swap, restart).
+ * `f` of `values`: called at once when every value is a plain string, through one `pulumi.all`
+ * when one is not (an Output, a promise). Over a fleet, a command's inputs then cost an Output only
+ * where one is needed: a drift probe's answer, a secret, a value known after another resource.
  */
-export function serviceDrift(own: pulumi.Output<string>, files: pulumi.Output<string>[]): pulumi.Output<string> {
-  return pulumi.all([own, ...files]).apply((ms) => (ms.every((m) => m === IN_SYNC) ? IN_SYNC : ms.join(" ")));
+export function lift<R>(values: readonly pulumi.Input<string>[], f: (resolved: string[]) => R): R | pulumi.Output<R> {
+  if (values.every((v): v is string => typeof v === "string")) return f([...values]);
+  return pulumi.all([...values]).apply((resolved) => f(resolved));
 }
 
 /**

@@ -3,15 +3,16 @@
  * marker in `create` (README "Drift"): as a step of a native workload's converge (./service.ts),
  * or as a remote command of their own (`writeFile`).
  */
-import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";
 import { removeFileScript, writeFileScript } from "../../render/scripts/host/files";
 import type { ProbeItem } from "../../render/scripts/host/probe";
 import { asRoot } from "../../render/scripts/shell";
 import type { WorkloadFile } from "../../workload/types";
-import { IN_SYNC } from "./drift";
+import { IN_SYNC, lift } from "./drift";
+import type { Marker } from "./drift";
 import type { Host } from "./host";
+import type { RemoteCommand } from "./remote";
 
 export const ROOT = "root";
 
@@ -58,7 +59,7 @@ export interface WriteOptions {
   /** The service (unit or launchd label) restarted when the file changed. */
   notify?: string;
   /** The file's drift marker; without it the write probes its own file. */
-  drift?: pulumi.Output<string>;
+  drift?: Marker;
   /** What deleting the command runs instead of removing the file. */
   deleteScript?: string;
   /** Runs after this (the install that creates the file's owner and directories). */
@@ -82,7 +83,7 @@ export interface FileStep {
   script: (driftMarker?: string) => string;
   /** What deleting it runs (unwrapped). */
   remove: string;
-  drift: pulumi.Output<string>;
+  drift: Marker;
 }
 
 /** A file write of `host` (its artifact recorded), for a command of its own or a workload's converge. */
@@ -131,7 +132,7 @@ export function writeFile(
   mode: FileMode | LoginFileMode,
   component: string,
   opts: WriteOptions = {},
-): command.remote.Command {
+): RemoteCommand {
   const step = fileStep(host, file, path, mode, component, opts);
   // A login user's file is written by that user itself; every other file through sudo.
   const as = (script: string) => (step.login ? script : asRoot(script));
@@ -141,7 +142,7 @@ export function writeFile(
     {
       // The drift marker rides in `create` (no `update`: an update runs `create` again): a hand edit
       // changes it, and the update rewrites the file in place.
-      create: step.drift.apply((m) => as(step.script(m === IN_SYNC ? undefined : m))),
+      create: lift([step.drift], ([m]) => as(step.script(m === IN_SYNC ? undefined : m))),
       delete: as(step.remove),
       stdin: step.content,
       // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).

@@ -11,9 +11,11 @@ import { asRoot, shellQuote } from "../../render/scripts/shell";
 import { sha256 } from "../../render/yaml";
 import { withoutPromiseStacks } from "../../runtime/stack-traces";
 import { IN_SYNC } from "./drift";
+import type { Marker } from "./drift";
+import { RemoteCommand, remoteConnection } from "./remote";
+import type { RemoteCommandArgs } from "./remote";
 
-/** What a remote command runs; the host supplies the connection. */
-export type RemoteCommandArgs = Omit<command.remote.CommandArgs, "connection" | "addPreviousOutputInEnv">;
+export type { RemoteCommandArgs } from "./remote";
 
 /**
  * One machine of the hosts target: owns what is shared per host (the connection, the Docker
@@ -24,6 +26,8 @@ export type RemoteCommandArgs = Omit<command.remote.CommandArgs, "connection" | 
 export class Host {
   readonly connection: command.types.input.remote.ConnectionArgs;
   private dockerProvider?: docker.Provider;
+  /** The connection every command of this host is registered with: one Output per host. */
+  private remote?: pulumi.Output<command.types.input.remote.ConnectionArgs>;
   /** Every marker handed to a command, by probe key: the stack output the next run falls back on. */
   readonly markers: Record<string, pulumi.Output<string>> = {};
 
@@ -55,19 +59,13 @@ export class Host {
   /**
    * A command on this host, named by host and purpose so that a workload moved to another host is
    * a new resource there and a delete of the old one on the old host (never an in-place update
-   * that points the old resource's commands at the new machine). The alias is the name the
-   * command had before names carried the host: a stack deployed then keeps its resources.
-   * The previous run's output is not passed in the environment: a stock sshd refuses it.
+   * that points the old resource's commands at the new machine). The previous run's output is not
+   * passed in the environment: a stock sshd refuses it.
    */
-  command(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs, opts: pulumi.CustomResourceOptions = {}): command.remote.Command {
-    return withoutPromiseStacks(
-      () =>
-        new command.remote.Command(
-          `${this.hostName}-${purpose}`,
-          { ...args, connection: this.connection, addPreviousOutputInEnv: false },
-          { ...opts, parent: owner, aliases: [...(opts.aliases ?? []), { name: purpose }] },
-        ),
-    );
+  command(owner: pulumi.Resource, purpose: string, args: RemoteCommandArgs, opts: pulumi.CustomResourceOptions = {}): RemoteCommand {
+    this.remote ??= remoteConnection(this.connection);
+    const connection = this.remote;
+    return withoutPromiseStacks(() => new RemoteCommand(`${this.hostName}-${purpose}`, { ...args, connection }, { ...opts, parent: owner }));
   }
 
   /** The system ssh's options for this host's key: the pinned `hostKey` only, else the first key seen (accept-new). */
@@ -105,8 +103,8 @@ export class Host {
    * A host that can't be asked keeps the markers of the last deployment (the stack output
    * `driftMarkers`; a warning says so): no diff, no repair, and no flip-flop of a repaired item.
    */
-  probe(items: readonly ProbeItem[]): (item: ProbeItem) => pulumi.Output<string> {
-    if (!this.driftCheck || items.length === 0) return () => pulumi.output(IN_SYNC);
+  probe(items: readonly ProbeItem[]): (item: ProbeItem) => Marker {
+    if (!this.driftCheck || items.length === 0) return () => IN_SYNC;
     // Every word is checked by the schema (address, user, host key) and quoted here as well.
     const hostKeyOpts = this.hostKeyOptions();
     const ssh = [

@@ -20,7 +20,7 @@ import { asRoot } from "../../render/scripts/shell";
 import type { NativeWorkload } from "../../workload/types";
 import { validatedByBinary } from "../../workload/validation";
 import type { DeployedWorkload } from "../types";
-import { IN_SYNC } from "./drift";
+import { IN_SYNC, lift } from "./drift";
 import { ROOT, filePath, fileProbes, fileStep } from "./files";
 import type { FileMode, FileStep } from "./files";
 import type { Host } from "./host";
@@ -141,9 +141,9 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
     {
       // The drift markers ride in `create` (no `update`: an update runs `create` again): a hand edit
       // of a file or the definition, or a stopped service, re-runs the converge, which repairs it.
-      create: pulumi
-        .all([pulumi.all(files.map((f) => f.drift)), marker(service.probe), pulumi.all(spec.startAfter ?? [])])
-        .apply(([fm, sm, after]) => converge(fm, sm, after)),
+      create: lift([...files.map((f) => f.drift), marker(service.probe), ...(spec.startAfter ?? [])], (v) =>
+        converge(v.slice(0, files.length), v[files.length], v.slice(files.length + 1)),
+      ),
       // Deleting the workload stops the service first, then removes its files.
       delete: asRoot(
         bundleScript(`${name} (removal)`, [
@@ -151,11 +151,14 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
           ...configs.map((c): BundleStep => ({ label: `remove ${c.step.path}`, script: c.step.remove, stdin: false })),
         ]),
       ),
-      stdin: pulumi.all(files.map((f) => f.content)).apply(bundleStdin),
+      stdin: lift(
+        files.map((f) => f.content),
+        (contents) => bundleStdin(contents),
+      ),
       // The steps print paths and states only, never a file's content.
       logging: "stdoutAndStderr",
     },
     { deleteBeforeReplace: true },
   );
-  return { ready: cmd.stdout };
+  return { ready: cmd.stdout, resources: [cmd] };
 }

@@ -68,7 +68,7 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
     };
     t.record(spec.component, "apps/v1", "DaemonSet", body);
     const ds = new k8s.apps.v1.DaemonSet(spec.name, body, t.opts(owner, { dependsOn: deps }));
-    return { ready: ds.metadata.name };
+    return { ready: ds.metadata.name, resources: [ds] };
   }
   const body: k8s.apps.v1.DeploymentArgs = {
     metadata: meta(spec.name),
@@ -82,7 +82,7 @@ export function deployWorkload(t: Scope, owner: pulumi.ComponentResource, spec: 
   };
   t.record(spec.component, "apps/v1", "Deployment", body);
   const deployment = new k8s.apps.v1.Deployment(spec.name, body, t.opts(owner, { dependsOn: deps }));
-  return { ready: deployment.metadata.name };
+  return { ready: deployment.metadata.name, resources: [deployment] };
 }
 
 /** The headless Service of a StatefulSet (per-pod DNS names `<pod>.<service>`). */
@@ -155,5 +155,5 @@ export function statefulSet(
     body,
     t.opts(owner, { protect: true, retainOnDelete: true, ignoreChanges: ["spec.volumeClaimTemplates"], dependsOn: [...deps, ...claims] }),
   );
-  return { ready: sts.metadata.name };
+  return { ready: sts.metadata.name, resources: [sts] };
 }
