@@ -32,7 +32,11 @@ export class RemoteCommand extends pulumi.CustomResource {
   /** What the last run printed (unknown at preview until it ran). */
   declare readonly stdout: pulumi.Output<string>;
 
-  constructor(name: string, args: RemoteCommandArgs & { connection: pulumi.Output<command.types.input.remote.ConnectionArgs> }, opts: pulumi.CustomResourceOptions = {}) {
+  constructor(
+    name: string,
+    args: RemoteCommandArgs & { connection: pulumi.Output<command.types.input.remote.ConnectionArgs> },
+    opts: pulumi.CustomResourceOptions = {},
+  ) {
     // In the generated class's order (the engine sees the same registration).
     const inputs: pulumi.Inputs = { addPreviousOutputInEnv: false };
     for (const k of INPUT_ORDER) if (args[k] !== undefined) inputs[k] = args[k];
