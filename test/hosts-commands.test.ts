@@ -463,7 +463,7 @@ describe("RemoteCommand (src/targets/hosts/remote.ts)", () => {
 
   it("registers exactly what @pulumi/command's generated command.remote.Command registers for the same arguments", async () => {
     const command = await import("@pulumi/command");
-    const { RemoteCommand, remoteConnection } = await import("../src/targets/hosts/remote");
+    const { RemoteCommand, remoteConnection } = await import("../src/targets/hosts/remote.js");
     const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
     const SIG_KEY = "4dabf18193072939515e22adb298388d";
     const urnOf = (r: pulumi.Resource) => (r.urn as unknown as { promise(): Promise<string> }).promise();
