@@ -3,12 +3,13 @@
  * (install, files, definition, activation) run in order, each with its file section of the stdin
  * bundle. Run in bash here; the VM suite runs the rendered ones on a real host.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bundleScript, bundleStdin, MAX_SCRIPT_LENGTH } from "../src/render/scripts/host/bundle";
-import { PRELUDE, observeFn, stampFns } from "../src/render/scripts/host/common";
+import { PRELUDE, STATE_DIR, observeFn, stampFns } from "../src/render/scripts/host/common";
+import { pruneFilesScript } from "../src/render/scripts/host/files";
 import type { RenderResult } from "../tools/render-lib";
 import { render } from "./helpers/render";
 import { innerScript, run } from "./helpers/tools";
@@ -85,6 +86,32 @@ describe("a converge script", () => {
   });
 });
 
+describe("a converge's prune of the files a workload no longer places", () => {
+  /** The script with its root bookkeeping and config directory under `dir` (as the test runs it unprivileged). */
+  const at = (dir: string, script: string) => script.replaceAll(STATE_DIR, `${dir}/state`);
+
+  it("removes a file the last converge placed and this one does not (with its stamps and its emptied directory), keeps the rest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracestack-prune-"));
+    const etc = `${dir}/etc/otel-agent`;
+    mkdirSync(`${etc}/tls`, { recursive: true });
+    for (const f of ["config.yaml", "tls/ca.pem"]) writeFileSync(`${etc}/${f}`, f);
+    const withTls = [`${etc}/config.yaml`, `${etc}/tls/ca.pem`];
+    expect(bash(at(dir, pruneFilesScript("otel-agent-a", etc, withTls)), "").status).toBe(0);
+    expect(readFileSync(`${dir}/state/files-otel-agent-a`, "utf8")).toBe(`${withTls.join("\n")}\n`);
+    // TLS turned off: the next converge places config.yaml only.
+    const r = bash(at(dir, pruneFilesScript("otel-agent-a", etc, [`${etc}/config.yaml`])), "");
+    expect(r.out).toBe(`removed ${etc}/tls/ca.pem (no longer placed by otel-agent-a)\n`);
+    expect(existsSync(`${etc}/tls`)).toBe(false);
+    expect(readFileSync(`${etc}/config.yaml`, "utf8")).toBe("config.yaml");
+    // A second run removes nothing; the workload's removal (keep nothing) removes the rest and the manifest.
+    expect(bash(at(dir, pruneFilesScript("otel-agent-a", etc, [`${etc}/config.yaml`])), "").out).toBe("");
+    expect(bash(at(dir, pruneFilesScript("otel-agent-a", etc, [])), "").out).toBe(`removed ${etc}/config.yaml (no longer placed by otel-agent-a)\n`);
+    expect(existsSync(`${etc}/config.yaml`)).toBe(false);
+    expect(existsSync(etc)).toBe(true);
+    expect(existsSync(`${dir}/state/files-otel-agent-a`)).toBe(false);
+  });
+});
+
 describe("the home stack's converges", () => {
   let r: RenderResult;
   beforeAll(async () => {
@@ -93,7 +120,7 @@ describe("the home stack's converges", () => {
 
   const converges = () => r.plan.filter((p) => p.type === "command:remote:Command" && /-(otel-agent-[^-]+(-[^-]+)*|otel-gateway|jaeger)$/.test(p.name));
 
-  it("is one command per native workload: install, each config file, the definition, the activation, in that order", () => {
+  it("is one command per native workload: install, each config file, the definition, the prune of files no longer placed, the activation, in that order", () => {
     const names = converges()
       .map((p) => p.name)
       .sort();
@@ -108,12 +135,12 @@ describe("the home stack's converges", () => {
       const s = innerScript(p.inputs.create as string);
       const labels = [...s.matchAll(/^# step \d+: (\S+)/gm)].map((m) => m[1]);
       expect(labels[0], p.name).toBe("install");
-      expect(labels[labels.length - 1], p.name).toBe("activate");
-      expect(new Set(labels.slice(1, -1)), p.name).toEqual(new Set(["write"]));
+      expect(labels.slice(-2), p.name).toEqual(["prune", "activate"]);
+      expect(new Set(labels.slice(1, -2)), p.name).toEqual(new Set(["write"]));
       // Each write reads one section: as many sections on stdin as write steps. A workload with a
       // secret file (Jaeger's Elasticsearch password) has its whole bundle secret.
       if (p.name === "danarch-jaeger") expect(p.inputs.stdin, p.name).toBe("[secret]");
-      else expect((p.inputs.stdin as string).split("\n").filter((l) => l.startsWith("f ")).length, p.name).toBe(labels.length - 2);
+      else expect((p.inputs.stdin as string).split("\n").filter((l) => l.startsWith("f ")).length, p.name).toBe(labels.length - 3);
       expect(p.inputs.update, p.name).toBeUndefined();
       expect(p.inputs.triggers, p.name).toBeUndefined();
     }
