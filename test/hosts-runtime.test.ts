@@ -164,6 +164,7 @@ describe("launchd on macOS", () => {
       "install otelcol-agent 0.161.0",
       "write /etc/tracestack/otel-agent/config.yaml",
       `write /Library/LaunchDaemons/${label}.plist`,
+      "prune the files otel-agent-dans-mac-mini no longer places",
       `activate ${label}`,
     ]);
     const install = step(agent, "install ");
