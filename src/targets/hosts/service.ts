@@ -165,10 +165,11 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
         files.map((f) => f.content),
         (contents) => bundleStdin(contents),
       ),
-      // The steps print paths and states only, never a file's content.
+      // The steps print paths and states only, never a file's content (a rejected config's message is the binary's).
       logging: "stdoutAndStderr",
     },
-    { deleteBeforeReplace: true },
+    // With a secret file among them, what the run printed is kept encrypted in the state, as a secret file's own command keeps it.
+    { deleteBeforeReplace: true, ...(files.some((f) => f.file.secret) ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}) },
   );
   return { ready: cmd.stdout, resources: [cmd] };
 }
