@@ -57,7 +57,7 @@ describe("the home stack on bare hosts", () => {
     expect(install).toContain("jaeger-2.13.0-linux-amd64.tar.gz");
     expect(install).toContain("sha256sum");
     expect(script).toContain("# step 4: write /etc/systemd/system/tracestack-jaeger.service\n");
-    expect(script).toContain("# step 5: activate tracestack-jaeger\n");
+    expect(script).toContain("# step 6: activate tracestack-jaeger\n");
     // @pulumi/command keeps the whole connection secret (it may carry the private key).
     expect(converge.inputs.connection).toBe("[secret]");
     expect(r.files["files/danarch/etc/systemd/system/tracestack-jaeger.service"]).toContain(

@@ -190,15 +190,29 @@ describe("remote commands on the hosts target", () => {
       const service = /^# step \d+: activate (\S+)$/m.exec(script)?.[1];
       expect(service, name).toMatch(/^(tracestack-|dev\.tracestack\.)/);
       const steps = [...script.matchAll(/^# step (\d+): (.*)$/gm)].map((m) => m[2]);
-      expect(steps, name).toEqual([expect.stringMatching(new RegExp(`^install ${project} \\d`)), ...files.map((f) => `write /${f}`), `activate ${service}`]);
+      // Between the writes and the activation, the files the workload no longer places are pruned.
+      const workload = name.slice(host.length + 1);
+      expect(steps, name).toEqual([
+        expect.stringMatching(new RegExp(`^install ${project} \\d`)),
+        ...files.map((f) => `write /${f}`),
+        `prune the files ${workload} no longer places`,
+        `activate ${service}`,
+      ]);
       expect(script.split("\n").slice(0, 2), name).toEqual(["#!/usr/bin/env bash", "set -euo pipefail"]);
       // The install and the activation read nothing; each write reads its own section of the bundle, in order.
       const bodies = script.split(/^# step \d+: .*$/m).slice(1);
       expect(bodies[0].startsWith("\n(\n") && bodies[0].trimEnd().endsWith(") < /dev/null"), `${name} install`).toBe(true);
       files.forEach((_, i) => expect(bodies[i + 1].startsWith(`\nts_section ${i + 1} | (\n`), `${name} ${files[i]}`).toBe(true));
-      expect(bodies[files.length + 1].trimEnd().endsWith(") < /dev/null"), `${name} activation`).toBe(true);
-      // The bundle holds exactly those files, as rendered (a secret one "[secret]" in the render), then "end".
+      for (const [i, what] of [
+        [files.length + 1, "prune"],
+        [files.length + 2, "activation"],
+      ] as const) {
+        expect(bodies[i].startsWith("\n(\n") && bodies[i].trimEnd().endsWith(") < /dev/null"), `${name} ${what}`).toBe(true);
+      }
       const reg = registered.find((c) => c.name === name)!;
+      // With a secret file among them (Jaeger's es-password), what the run printed is kept secret in the state too.
+      expect(reg.opts.additionalSecretOutputs, name).toEqual(name === "danarch-jaeger" ? ["stdout", "stderr", "connection"] : ["connection"]);
+      // The bundle holds exactly those files, as rendered (a secret one "[secret]" in the render), then "end".
       const stdin = await (pulumi.output(reg.props.stdin) as unknown as { promise(): Promise<string> }).promise();
       const lines = stdin.split("\n");
       expect(lines.slice(-2), name).toEqual(["end", ""]);
