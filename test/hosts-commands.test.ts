@@ -211,7 +211,9 @@ describe("remote commands on the hosts target", () => {
       }
       const reg = registered.find((c) => c.name === name)!;
       // With a secret file among them (Jaeger's es-password), what the run printed is kept secret in the state too.
-      expect(reg.opts.additionalSecretOutputs, name).toEqual(name === "danarch-jaeger" ? ["stdout", "stderr", "connection"] : ["connection"]);
+      expect((reg.opts as pulumi.CustomResourceOptions).additionalSecretOutputs, name).toEqual(
+        name === "danarch-jaeger" ? ["stdout", "stderr", "connection"] : ["connection"],
+      );
       // The bundle holds exactly those files, as rendered (a secret one "[secret]" in the render), then "end".
       const stdin = await (pulumi.output(reg.props.stdin) as unknown as { promise(): Promise<string> }).promise();
       const lines = stdin.split("\n");
