@@ -730,38 +730,6 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
     await spanEndToEnd("it-after-rotation");
   });
 
-  it("TLS off again: each converge prunes the files its workload no longer places (the servers' certificates, keys and CA, the agent's CA, the tls/ directories), one restart each; spans cross in plaintext; the next preview is clean", async () => {
-    const before = await snapshot();
-    tlsConfig = undefined;
-    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
-    // The operator's step the program asks for: the keys are refused with tls.mode off.
-    await engine.must(["config", "rm", "tracestack:tlsPrivateKeys"]);
-    const { result, preview } = await timed("preview (tls off)", () => engine.preview());
-    expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
-    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual(
-      ["tls", `${HOST}-jaeger`, `${HOST}-otel-agent-${HOST}`, `${HOST}-otel-gateway`, `${HOST}-smoke-test`].sort(),
-    );
-    for (const c of [`${HOST}-jaeger`, `${HOST}-otel-agent-${HOST}`, `${HOST}-otel-gateway`])
-      expect(changed(preview).find((x) => x.name === c)?.op, `${c} converges in place`).toBe("update");
-    await up("pulumi up (tls off)");
-    const after = await snapshot();
-    for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`])
-      expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
-    const left = await sudo("find /etc/tracestack -path '*/tls*' | sort");
-    expect(left.stdout.trim(), "no certificate, key, CA or tls/ directory is left").toBe("");
-    const out = Object.fromEntries(
-      (await engine.state()).filter((r) => r.type === "command:remote:Command").map((r) => [nameOf(r.urn), String(r.outputs?.stdout ?? "")]),
-    );
-    expect(out[`${HOST}-jaeger`]).toContain("removed /etc/tracestack/jaeger/tls/server.key (no longer placed by jaeger)");
-    expect(out[`${HOST}-otel-agent-${HOST}`]).toContain("removed /etc/tracestack/otel-agent/tls/ca.crt (no longer placed by");
-    // The configs the first deploy placed are back, byte for byte (TLS on and off leaves no trace in them).
-    for (const p of ["/etc/tracestack/jaeger/config.yaml", "/etc/tracestack/otel-agent/config.yaml"])
-      expect(after[p], p).toMatch(new RegExp(` ${sha(files().find((f) => f.path === p)!.content).slice(0, 16)}$`));
-    await spanEndToEnd("it-after-tls-off");
-    const clean = await engine.pulumi(["preview", "--expect-no-changes"]);
-    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
-  });
-
   it("secrets audit of the deployment: the SSH key, the Elasticsearch password and every TLS private key appear nowhere in plaintext — not in any command's output (the transcript of every pulumi run, engine output included), the stack outputs, the stack file or the state files (only as ciphertext)", async () => {
     const secrets: Record<string, string> = {
       sshPrivateKey: readFileSync(image.key, "utf8").split("\n")[1],
@@ -795,6 +763,38 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
         .map(([k]) => `${k} in ${w}`),
     );
     expect(leaks).toEqual([]);
+  });
+
+  it("TLS off again: each converge prunes the files its workload no longer places (the servers' certificates, keys and CA, the agent's CA, the tls/ directories), one restart each; spans cross in plaintext; the next preview is clean", async () => {
+    const before = await snapshot();
+    tlsConfig = undefined;
+    engine.setConfig(stackConfig({ ...base, hosts, keepPercent: 50 }));
+    // The operator's step the program asks for: the keys are refused with tls.mode off.
+    await engine.must(["config", "rm", "tracestack:tlsPrivateKeys"]);
+    const { result, preview } = await timed("preview (tls off)", () => engine.preview());
+    expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
+    expect([...new Set(changed(preview).map((c) => c.name))].sort()).toEqual(
+      ["tls", `${HOST}-jaeger`, `${HOST}-otel-agent-${HOST}`, `${HOST}-otel-gateway`, `${HOST}-smoke-test`].sort(),
+    );
+    for (const c of [`${HOST}-jaeger`, `${HOST}-otel-agent-${HOST}`, `${HOST}-otel-gateway`])
+      expect(changed(preview).find((x) => x.name === c)?.op, `${c} converges in place`).toBe("update");
+    await up("pulumi up (tls off)");
+    const after = await snapshot();
+    for (const unit of ["tracestack-jaeger", "tracestack-otel-gateway", `tracestack-otel-agent-${HOST}`])
+      expect(starts(after, unit), unit).toBe(starts(before, unit) + 1);
+    const left = await sudo("find /etc/tracestack -path '*/tls*' | sort");
+    expect(left.stdout.trim(), "no certificate, key, CA or tls/ directory is left").toBe("");
+    const out = Object.fromEntries(
+      (await engine.state()).filter((r) => r.type === "command:remote:Command").map((r) => [nameOf(r.urn), String(r.outputs?.stdout ?? "")]),
+    );
+    expect(out[`${HOST}-jaeger`]).toContain("removed /etc/tracestack/jaeger/tls/server.key (no longer placed by jaeger)");
+    expect(out[`${HOST}-otel-agent-${HOST}`]).toContain("removed /etc/tracestack/otel-agent/tls/ca.crt (no longer placed by");
+    // The configs the first deploy placed are back, byte for byte (TLS on and off leaves no trace in them).
+    for (const p of ["/etc/tracestack/jaeger/config.yaml", "/etc/tracestack/otel-agent/config.yaml"])
+      expect(after[p], p).toMatch(new RegExp(` ${sha(files().find((f) => f.path === p)!.content).slice(0, 16)}$`));
+    await spanEndToEnd("it-after-tls-off");
+    const clean = await engine.pulumi(["preview", "--expect-no-changes"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
   });
 
   it("a workload moved to another host: the old host is cleaned up (service stopped, unit and files removed, data kept), the new one runs it", async () => {
