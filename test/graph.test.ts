@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RenderResult } from "../tools/render-lib";
 import { find, ofType, render } from "./helpers/render";
+import { innerScript } from "./helpers/tools";
 
 describe.each(["home", "k8s"])("the %s stack's resource graph", (stack) => {
   let r: RenderResult;
@@ -48,23 +49,29 @@ describe("the home stack on bare hosts", () => {
 
   it("installs Jaeger from its release tarball as a systemd service on danarch", () => {
     const jaeger = find(r.plan, "tracestack:jaeger:Jaeger", "jaeger").urn;
-    const install = find(r.plan, "command:remote:Command", "danarch-jaeger-install");
-    expect(install.parent).toBe(jaeger);
-    expect(install.inputs.create).toContain("jaeger-2.13.0-linux-amd64.tar.gz");
-    expect(install.inputs.create).toContain("sha256sum");
+    // One converge: the install is its first step, the unit written and the service activated after it.
+    const converge = find(r.plan, "command:remote:Command", "danarch-jaeger");
+    expect(converge.parent).toBe(jaeger);
+    const script = innerScript(String(converge.inputs.create));
+    const install = script.slice(script.indexOf("# step 1: install jaeger 2.13.0\n"), script.indexOf("# step 2: "));
+    expect(install).toContain("jaeger-2.13.0-linux-amd64.tar.gz");
+    expect(install).toContain("sha256sum");
+    expect(script).toContain("# step 4: write /etc/systemd/system/tracestack-jaeger.service\n");
+    expect(script).toContain("# step 6: activate tracestack-jaeger\n");
     // @pulumi/command keeps the whole connection secret (it may carry the private key).
-    expect(install.inputs.connection).toBe("[secret]");
+    expect(converge.inputs.connection).toBe("[secret]");
     expect(r.files["files/danarch/etc/systemd/system/tracestack-jaeger.service"]).toContain(
       "ExecStart=/opt/tracestack/jaeger/2.13.0/jaeger --config /etc/tracestack/jaeger/config.yaml",
     );
   });
 
-  it("starts Jaeger only after the ILM bootstrap finished (a dependency on it), triggered by the policy name and not the run's output", () => {
+  it("starts Jaeger only after the ILM bootstrap finished (its converge depends on it), noting the policy name and not the run's output", () => {
     const bootstrap = find(r.plan, "command:remote:Command", "danarch-index-lifecycle-bootstrap");
-    const service = find(r.plan, "command:remote:Command", "danarch-jaeger-service");
-    expect(service.dependencies).toContain(bootstrap.urn);
-    expect(service.inputs.triggers).toContain("tracestack-jaeger");
-    expect(JSON.stringify(service.inputs.triggers)).not.toContain("offline-stdout");
+    const converge = find(r.plan, "command:remote:Command", "danarch-jaeger");
+    expect(converge.dependencies).toContain(bootstrap.urn);
+    const script = innerScript(String(converge.inputs.create));
+    expect(script.split("\n").filter((l) => l.startsWith("# after: "))).toEqual(["# after: tracestack-jaeger"]);
+    expect(JSON.stringify(converge.inputs)).not.toContain("offline-stdout");
     expect(bootstrap.inputs.create).toContain("bootstrap.sh");
   });
 
@@ -75,11 +82,24 @@ describe("the home stack on bare hosts", () => {
     expect((container.inputs.ports as { ip: string }[])[0].ip).toBe("127.0.0.1");
   });
 
-  it("writes secret files with logging off and the content kept secret", () => {
-    const pw = find(r.plan, "command:remote:Command", "danarch-jaeger-file-es-password");
+  it("keeps a workload's secret file secret: its whole stdin bundle secret, written 0600, its step printing the path only", () => {
+    const converge = find(r.plan, "command:remote:Command", "danarch-jaeger");
+    // The config file and the unit travel in the same bundle as the password: secret as a whole.
+    expect(converge.inputs.stdin).toBe("[secret]");
+    expect(JSON.stringify(r.plan)).not.toContain("offline-password");
+    const script = innerScript(String(converge.inputs.create));
+    const step = script.slice(script.indexOf("# step 3: write /etc/tracestack/jaeger/es-password\n"), script.indexOf("# step 4: "));
+    expect(step).toContain('chown jaeger:jaeger "$tmp"\nchmod 0600 "$tmp"\n');
+    // Its section of stdin goes to the temp file and nowhere else; what the step prints names the path only
+    // (the converge logs its steps' output).
+    expect(step.match(/\bcat\b.*/g)).toEqual(['cat > "$tmp"']);
+    expect(step.match(/\becho\b.*/g)).toEqual(['echo "unchanged: $path"', 'echo "wrote $path"']);
+    expect(step).not.toMatch(/\b(tee|diff)\b|set -x/);
+    // A secret file written by a command of its own keeps that command's logging off.
+    const pw = find(r.plan, "command:remote:Command", "danarch-index-lifecycle-bootstrap-file-es-password");
     expect(pw.inputs.stdin).toBe("[secret]");
     expect(pw.inputs.logging).toBe("none");
-    expect(pw.inputs.create).toContain("chmod 0600");
+    expect(innerScript(String(pw.inputs.create))).toContain("chmod 0600");
   });
 });
 

@@ -1,11 +1,13 @@
 /**
  * The hosts target's remote commands and drift probe as the offline render declares them:
- * names `<host>-<purpose>` with the purpose-only name as an alias, no previous output in the
- * environment, a shell-quoted probe command line that pins a configured host key, bad SSH
- * input refused before any resource, and the drift markers read back from the last deployment.
+ * names `<host>-<purpose>` without aliases, one converge per native workload (its steps in order,
+ * no wait on another workload of its host, package installs locked on the host), no previous
+ * output in the environment, a shell-quoted probe command line that pins a configured host key,
+ * bad SSH input refused before any resource, the drift markers read back from the last
+ * deployment, and RemoteCommand registering what @pulumi/command's own class does.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +15,7 @@ import YAML from "yaml";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { PlanEntry, RenderResult } from "../tools/render-lib";
 import { PROJECT_DIR, find, ofType, render, stackValues, withValue } from "./helpers/render";
-import { hasTool, run } from "./helpers/tools";
+import { hasTool, innerScript, run } from "./helpers/tools";
 import { shellQuote } from "../src/render/scripts/shell";
 
 const CMD = "command:remote:Command";
@@ -73,6 +75,12 @@ function sshArgv(commandLine: string): string[] {
 }
 
 const commandsOf = (plan: PlanEntry[]) => ofType(plan, CMD);
+/** The `ts_install` function a Linux converge defines (preflight's package installs), as one text. */
+function tsInstall(script: string): string {
+  const m = /^ts_install\(\) \{\n[\s\S]*?\n\}$/m.exec(script);
+  expect(m, "ts_install is defined").not.toBeNull();
+  return m![0];
+}
 interface Connection {
   host: string;
   user: string;
@@ -95,7 +103,7 @@ describe("remote commands on the hosts target", () => {
   it("names every remote command after the host it connects to: <host>-<purpose>", async () => {
     const addressToHost = new Map(HOSTS.map((h) => [(stackValues("home").target as { hosts: Record<string, { address: string }> }).hosts[h].address, h]));
     expect(registered.length).toBe(commandsOf(home.plan).length);
-    expect(registered.length).toBeGreaterThan(30);
+    expect(registered.length).toBeGreaterThan(20);
     for (const c of registered) {
       const address = (await connectionOf(c)).host;
       const host = addressToHost.get(address);
@@ -104,32 +112,38 @@ describe("remote commands on the hosts target", () => {
     }
     const names = commandsOf(home.plan).map((p) => p.name);
     for (const n of [
-      "danarch-jaeger-install",
-      "danarch-jaeger-service",
-      "danarch-jaeger-file-config-yaml",
+      "danarch-jaeger",
+      "danarch-otel-gateway",
+      "danarch-otel-agent-danarch",
       "danarch-index-lifecycle-bootstrap",
       "danarch-instrumentation-honcho-server-dropin",
-      "danwin-otel-agent-danwin-install",
-      "dans-mac-mini-otel-agent-dans-mac-mini-launchd",
+      "danwin-otel-agent-danwin",
+      "dans-mac-mini-otel-agent-dans-mac-mini",
       "dans-mac-mini-instrumentation-hermes-env-file",
     ]) {
       expect(names).toContain(n);
     }
-    // The pre-host names are gone from the plan (they live on as aliases only).
-    for (const old of ["jaeger-install", "jaeger-service", "index-lifecycle-bootstrap", "otel-agent-danwin-install", "instrumentation-honcho-server-dropin"]) {
+    // Neither the purpose-only names nor a native workload's per-step commands are in the plan.
+    for (const old of [
+      "jaeger-install",
+      "jaeger-service",
+      "index-lifecycle-bootstrap",
+      "otel-agent-danwin-install",
+      "instrumentation-honcho-server-dropin",
+      "danarch-jaeger-install",
+      "danarch-jaeger-service",
+      "danarch-jaeger-unit",
+      "danarch-jaeger-file-config-yaml",
+      "dans-mac-mini-otel-agent-dans-mac-mini-launchd",
+    ]) {
       expect(names).not.toContain(old);
     }
   });
 
-  it("aliases every remote command to its purpose-only name, the name a stack deployed before kept", () => {
-    for (const c of registered) {
-      const host = HOSTS.find((h) => c.name.startsWith(`${h}-`))!;
-      expect(c.opts.aliases, c.name).toEqual([{ name: c.name.slice(host.length + 1) }]);
-    }
-    const aliasOf = (name: string) => registered.find((c) => c.name === name)?.opts.aliases;
-    expect(aliasOf("danarch-jaeger-service")).toEqual([{ name: "jaeger-service" }]);
-    expect(aliasOf("danwin-otel-agent-danwin-install")).toEqual([{ name: "otel-agent-danwin-install" }]);
-    expect(aliasOf("danarch-index-lifecycle-bootstrap")).toEqual([{ name: "index-lifecycle-bootstrap" }]);
+  it("gives no remote command an alias: a stack deployed under the purpose-only or per-step names is not migrated", () => {
+    for (const c of registered) expect(c.opts.aliases ?? [], c.name).toEqual([]);
+    // Nor is a host a resource any more that a command could be parented to.
+    expect(home.plan.filter((p) => p.type === "tracestack:hosts:Host")).toEqual([]);
   });
 
   it("never passes the previous run's output in the environment (addPreviousOutputInEnv: false)", () => {
@@ -141,41 +155,130 @@ describe("remote commands on the hosts target", () => {
     cfg = withValue(cfg, "prometheus", { mode: "existing", url: "http://127.0.0.1:9091" });
     const r = await renderRecording("home", { config: cfg });
     const plan = (await r.run()).plan;
-    for (const [name, purpose] of [
-      ["danarch-grafana-datasources", "grafana-datasources"],
-      ["danarch-grafana-dashboard", "grafana-dashboard"],
-      ["danarch-grafana-dashboard-provider", "grafana-dashboard-provider"],
-      ["danarch-grafana-es-password", "grafana-es-password"],
-    ]) {
+    for (const name of ["danarch-grafana-datasources", "danarch-grafana-dashboard", "danarch-grafana-dashboard-provider", "danarch-grafana-es-password"]) {
       expect(find(plan, CMD, name).inputs.addPreviousOutputInEnv).toBe(false);
-      expect(r.registered.find((x) => x.type === CMD && x.name === name)?.opts.aliases).toEqual([{ name: purpose }]);
+      const c = r.registered.find((x) => x.type === CMD && x.name === name);
+      expect(c, name).toBeDefined();
+      expect(c!.opts.aliases ?? [], name).toEqual([]);
     }
   });
 
-  it("writes a workload's files and unit only after its install, and runs one host's installs one after another", () => {
-    const byResource = new Map(all.map((x) => [x.resource, x.name]));
-    const deps = (c: Registered) => ((c.opts.dependsOn ?? []) as pulumi.Resource[]).map((d) => byResource.get(d));
-    const installs = registered.filter((c) => c.name.endsWith("-install"));
-    expect(installs.map((c) => c.name).sort()).toEqual([
-      "danarch-jaeger-install",
-      "danarch-otel-agent-danarch-install",
-      "danarch-otel-gateway-install",
-      "dans-mac-mini-otel-agent-dans-mac-mini-install",
-      "danwin-otel-agent-danwin-install",
-    ]);
-    for (const install of installs) {
-      const prefix = install.name.slice(0, -"-install".length);
-      const owned = registered.filter((c) => c.name.startsWith(`${prefix}-file-`) || c.name === `${prefix}-unit` || c.name === `${prefix}-launchd`);
-      expect(owned.length, prefix).toBeGreaterThanOrEqual(2);
-      for (const c of owned) expect(deps(c), c.name).toContain(install.name);
+  it("converges each native workload with one command: install, then each config file, then the unit or plist, then the activation, in that order", async () => {
+    /** The workloads' converges with the files each writes, in order (their contents on stdin). */
+    const converges: [string, string[], string][] = [
+      ["danarch-jaeger", ["etc/tracestack/jaeger/config.yaml", "etc/tracestack/jaeger/es-password", "etc/systemd/system/tracestack-jaeger.service"], "jaeger"],
+      ["danarch-otel-gateway", ["etc/tracestack/otel-gateway/config.yaml", "etc/systemd/system/tracestack-otel-gateway.service"], "otelcol-gateway"],
+      ["danarch-otel-agent-danarch", ["etc/tracestack/otel-agent/config.yaml", "etc/systemd/system/tracestack-otel-agent-danarch.service"], "otelcol-agent"],
+      ["danwin-otel-agent-danwin", ["etc/tracestack/otel-agent/config.yaml", "etc/systemd/system/tracestack-otel-agent-danwin.service"], "otelcol-agent"],
+      [
+        "dans-mac-mini-otel-agent-dans-mac-mini",
+        ["etc/tracestack/otel-agent/config.yaml", "Library/LaunchDaemons/dev.tracestack.otel-agent-dans-mac-mini.plist"],
+        "otelcol-agent",
+      ],
+    ];
+    // No other remote command installs a release or activates a service.
+    expect(
+      commandsOf(home.plan)
+        .filter((c) => /^# step \d+: (install|activate) /m.test(innerScript(String(c.inputs.create))))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(converges.map(([n]) => n).sort());
+    for (const [name, files, project] of converges) {
+      const host = HOSTS.find((h) => name.startsWith(`${h}-`))!;
+      const cmd = find(home.plan, CMD, name);
+      const script = innerScript(String(cmd.inputs.create));
+      const service = /^# step \d+: activate (\S+)$/m.exec(script)?.[1];
+      expect(service, name).toMatch(/^(tracestack-|dev\.tracestack\.)/);
+      const steps = [...script.matchAll(/^# step (\d+): (.*)$/gm)].map((m) => m[2]);
+      // Between the writes and the activation, the files the workload no longer places are pruned.
+      const workload = name.slice(host.length + 1);
+      expect(steps, name).toEqual([
+        expect.stringMatching(new RegExp(`^install ${project} \\d`)),
+        ...files.map((f) => `write /${f}`),
+        `prune the files ${workload} no longer places`,
+        `activate ${service}`,
+      ]);
+      expect(script.split("\n").slice(0, 2), name).toEqual(["#!/usr/bin/env bash", "set -euo pipefail"]);
+      // The install and the activation read nothing; each write reads its own section of the bundle, in order.
+      const bodies = script.split(/^# step \d+: .*$/m).slice(1);
+      expect(bodies[0].startsWith("\n(\n") && bodies[0].trimEnd().endsWith(") < /dev/null"), `${name} install`).toBe(true);
+      files.forEach((_, i) => expect(bodies[i + 1].startsWith(`\nts_section ${i + 1} | (\n`), `${name} ${files[i]}`).toBe(true));
+      for (const [i, what] of [
+        [files.length + 1, "prune"],
+        [files.length + 2, "activation"],
+      ] as const) {
+        expect(bodies[i].startsWith("\n(\n") && bodies[i].trimEnd().endsWith(") < /dev/null"), `${name} ${what}`).toBe(true);
+      }
+      const reg = registered.find((c) => c.name === name)!;
+      // With a secret file among them (Jaeger's es-password), what the run printed is kept secret in the state too.
+      expect((reg.opts as pulumi.CustomResourceOptions).additionalSecretOutputs, name).toEqual(
+        name === "danarch-jaeger" ? ["stdout", "stderr", "connection"] : ["connection"],
+      );
+      // The bundle holds exactly those files, as rendered (a secret one "[secret]" in the render), then "end".
+      const stdin = await (pulumi.output(reg.props.stdin) as unknown as { promise(): Promise<string> }).promise();
+      const lines = stdin.split("\n");
+      expect(lines.slice(-2), name).toEqual(["end", ""]);
+      const sections = lines.slice(0, -2).map((l) => Buffer.from(l.replace(/^f /, ""), "base64").toString("utf8"));
+      expect(sections.length, name).toBe(files.length);
+      files.forEach((f, i) => {
+        const rendered = home.files[`files/${host}/${f}`];
+        if (rendered === "[secret]\n") expect(sections[i].length, `${name} ${f}`).toBeGreaterThan(0);
+        else expect(sections[i], `${name} ${f}`).toBe(rendered);
+      });
     }
-    for (const host of HOSTS) {
-      // In declaration order, each install waits for the one before it on the same host.
-      const chain = installs.filter((c) => c.name.startsWith(`${host}-`));
-      chain.forEach((c, i) => expect(deps(c), c.name).toEqual(i === 0 ? [] : [chain[i - 1].name]));
-    }
-    expect(installs.filter((c) => c.name.startsWith("danarch-")).length).toBe(3);
   });
+
+  it("waits for no other workload of its host: only Jaeger's converge waits, for the ILM bootstrap", () => {
+    const commandUrns = new Set(commandsOf(home.plan).map((c) => c.urn));
+    const waitsFor = (name: string) => (find(home.plan, CMD, name).dependencies ?? []).filter((d) => commandUrns.has(d)).map((d) => d.split("::").pop());
+    expect(waitsFor("danarch-jaeger")).toEqual(["danarch-index-lifecycle-bootstrap"]);
+    for (const n of ["danarch-otel-gateway", "danarch-otel-agent-danarch", "danwin-otel-agent-danwin", "dans-mac-mini-otel-agent-dans-mac-mini"]) {
+      expect(waitsFor(n), n).toEqual([]);
+    }
+  });
+
+  it("so a host's package installs take turns on the host: every Linux converge's prerequisites install under flock on /var/lib/tracestack/.packages.lock", () => {
+    const linux = ["danarch-jaeger", "danarch-otel-gateway", "danarch-otel-agent-danarch", "danwin-otel-agent-danwin"];
+    for (const name of linux) {
+      const script = innerScript(String(find(home.plan, CMD, name).inputs.create));
+      const fn = tsInstall(script);
+      expect(fn, name).toContain("(flock -w 600 9 || die ");
+      expect(fn, name).toContain(") 9>/var/lib/tracestack/.packages.lock;");
+      // Every package manager call is inside ts_install; the install step calls it for what is missing.
+      const outside = script.replace(fn, "");
+      expect(outside, name).not.toMatch(/pacman -S|apt-get install/);
+      expect(outside, name).toContain("ts_install $missing");
+    }
+  });
+
+  it.skipIf(!hasTool("unshare") || !hasTool("flock"))(
+    "two converges' package installs on one host never overlap (ts_install run twice at once, as the script defines it)",
+    () => {
+      const script = innerScript(String(find(home.plan, CMD, "danarch-jaeger").inputs.create));
+      const dir = mkdtempSync(join(tmpdir(), "tracestack-pkglock-"));
+      // pacman stands in as a recorder: start, a pause, end (the lock must keep a second call out until then).
+      writeFileSync(join(dir, "pacman"), '#!/bin/sh\necho "start $$" >> "$LOG"\nsleep 0.5\necho "end $$" >> "$LOG"\n', { mode: 0o755 });
+      const harness = [
+        "set -euo pipefail",
+        'die() { echo "tracestack: $*" >&2; exit 1; }',
+        // A private /var/lib (a user namespace's tmpfs): the function runs unchanged, as root there.
+        "mount -t tmpfs tmpfs /var/lib",
+        tsInstall(script),
+        "ts_install curl & a=$!; ts_install tar & b=$!; wait $a; wait $b",
+      ].join("\n");
+      const log = join(dir, "log");
+      const res = spawnSync("unshare", ["-rm", "bash", "-c", harness], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log },
+      });
+      expect(res.status, res.stderr).toBe(0);
+      const events = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")[0]);
+      expect(events).toEqual(["start", "end", "start", "end"]);
+    },
+  );
 
   it("retains the Docker data volumes on delete without protecting them", () => {
     const volumes = all.filter((x) => x.type === "docker:index/volume:Volume");
@@ -310,13 +413,10 @@ describe("drift markers from the last deployment (the engine's readStackResource
     const r = await renderRecording("home", { probe: () => UNREACHABLE });
     const result = await r.run();
     expect(r.probes.length).toBeGreaterThan(5);
+    // An in-sync item's command carries no marker line at all (files, converges alike).
     const commands = commandsOf(result.plan);
-    const files = commands.filter((p) => String(p.inputs.update ?? "").includes("# tracestack drift check: "));
-    const services = commands.filter((p) => p.name.endsWith("-service"));
-    expect(files.length).toBeGreaterThan(10);
-    expect(services.length).toBeGreaterThan(3);
-    for (const f of files) expect(String(f.inputs.update), f.name).toMatch(/# tracestack drift check: in-sync\b/);
-    for (const s of services) expect(s.inputs.triggers, s.name).toContain("in-sync");
+    expect(commands.length).toBeGreaterThan(20);
+    for (const c of commands) expect(String(c.inputs.create), c.name).not.toContain("# tracestack drift check: ");
     expect(JSON.stringify(result.plan)).not.toMatch(/drift-\d+-[0-9a-f]{6,}/);
     expect(result.outputs.driftMarkers).toEqual({});
     // Exactly what an offline render declares.
@@ -333,9 +433,11 @@ describe("drift markers from the last deployment (the engine's readStackResource
     expect(deployed.outputs.driftMarkers).toEqual({ danarch: { [key]: marker } });
     const unreachable = await renderRecording("home", { probe: () => UNREACHABLE, lastOutputs: { driftMarkers: deployed.outputs.driftMarkers } });
     const after = await unreachable.run();
-    const triggers = (plan: typeof deployed.plan) => find(plan, "command:remote:Command", "danarch-jaeger-service").inputs.triggers;
-    expect(JSON.stringify(triggers(deployed.plan))).toContain(marker);
-    expect(triggers(after.plan)).toEqual(triggers(deployed.plan));
+    // The service's marker rides in its workload's converge.
+    const create = (plan: typeof deployed.plan) => innerScript(String(find(plan, CMD, "danarch-jaeger").inputs.create));
+    expect(create(deployed.plan)).toContain(`\n# tracestack drift check: ${marker}\n`);
+    expect(create(after.plan)).toEqual(create(deployed.plan));
+    expect(after.plan).toEqual(deployed.plan);
     expect(after.outputs.driftMarkers).toEqual(deployed.outputs.driftMarkers);
   });
 
@@ -358,5 +460,101 @@ describe("drift markers from the last deployment (the engine's readStackResource
     const k8s = await render("k8s");
     expect(ofType(k8s.plan, "pulumi:pulumi:StackReference")).toEqual([]);
     expect(k8s.outputs).not.toHaveProperty("driftMarkers");
+  });
+});
+
+describe("RemoteCommand (src/targets/hosts/remote.ts)", () => {
+  /** What the engine is sent for each resource (its RegisterResourceRequest), by name, under mocks. */
+  const requests = new Map<string, { request: Record<string, unknown>; inputs: Record<string, unknown> }>();
+  type Request = { toObject(): Record<string, unknown>; getName(): string; getObject(): { toJavaScript(): Record<string, unknown> } | undefined };
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "tracestack", "remote-command", false);
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+      requests.set(req.getName(), { request: req.toObject(), inputs: req.getObject()?.toJavaScript() ?? {} });
+      return register(req, cb);
+    };
+  });
+
+  it("registers exactly what @pulumi/command's generated command.remote.Command registers for the same arguments", async () => {
+    const command = await import("@pulumi/command");
+    const { RemoteCommand, remoteConnection } = await import("../src/targets/hosts/remote.js");
+    const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+    const SIG_KEY = "4dabf18193072939515e22adb298388d";
+    const urnOf = (r: pulumi.Resource) => (r.urn as unknown as { promise(): Promise<string> }).promise();
+    const parent = new pulumi.ComponentResource("tracestack:test:Owner", "owner");
+    const before = new command.remote.Command("before", { connection: { host: "h.lan" }, create: "true" }, { parent });
+    const full = { host: "danarch.lan", port: 2222, user: "dan", privateKey: pulumi.secret("offline-private-key"), hostKey: HOST_KEY, dialErrorLimit: 5 };
+    type Args = Omit<ConstructorParameters<typeof RemoteCommand>[1], "connection">;
+    const cases: [string, { host: string }, Args, pulumi.CustomResourceOptions][] = [
+      ["minimal", { host: "danwin.lan" }, { create: "echo hi" }, {}],
+      [
+        "every-input",
+        full,
+        {
+          create: pulumi.output("create").apply((c) => `${c} it`),
+          update: "update it",
+          delete: "delete it",
+          stdin: pulumi.secret("the secret content"),
+          logging: "none",
+          triggers: ["a", pulumi.output("b")],
+          environment: { A: "1" },
+        },
+        { parent, deleteBeforeReplace: true, dependsOn: [before], additionalSecretOutputs: ["stdout", "stderr"] },
+      ],
+    ];
+    const made: pulumi.Resource[] = [];
+    for (const [name, connection, args, opts] of cases) {
+      made.push(new command.remote.Command(`${name}-class`, { ...args, connection, addPreviousOutputInEnv: false }, opts));
+      made.push(new RemoteCommand(`${name}-ours`, { ...args, connection: remoteConnection(connection) }, opts));
+    }
+    await Promise.all(made.map(urnOf));
+    for (const [name] of cases) {
+      const theirs = requests.get(`${name}-class`);
+      const ours = requests.get(`${name}-ours`);
+      expect(theirs, name).toBeDefined();
+      expect({ ...ours!.request, name: "" }, name).toEqual({ ...theirs!.request, name: "" });
+    }
+    // What that equality covers, spelled out.
+    const minimal = requests.get("minimal-ours")!;
+    expect(minimal.inputs).toEqual({
+      addPreviousOutputInEnv: false,
+      // The package's defaults applied, the whole connection secret.
+      connection: { [SIG_KEY]: SECRET_SIG, value: { host: "danwin.lan", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 } },
+      create: "echo hi",
+    });
+    const r = requests.get("every-input-ours")!;
+    expect(r.inputs).toEqual({
+      addPreviousOutputInEnv: false,
+      connection: {
+        [SIG_KEY]: SECRET_SIG,
+        value: { host: "danarch.lan", port: 2222, user: "dan", privateKey: "offline-private-key", hostKey: HOST_KEY, dialErrorLimit: 5, perDialTimeout: 15 },
+      },
+      create: "create it",
+      update: "update it",
+      delete: "delete it",
+      stdin: { [SIG_KEY]: SECRET_SIG, value: "the secret content" },
+      logging: "none",
+      triggers: ["a", "b"],
+      environment: { A: "1" },
+    });
+    const version = (JSON.parse(readFileSync(join(PROJECT_DIR, "node_modules/@pulumi/command/package.json"), "utf8")) as { version: string }).version;
+    expect(r.request).toMatchObject({
+      type: "command:remote:Command",
+      parent: await urnOf(parent),
+      version,
+      provider: "",
+      additionalsecretoutputsList: ["stdout", "stderr", "connection"],
+      replaceonchangesList: ["triggers[*]"],
+      deletebeforereplace: true,
+      dependenciesList: [await urnOf(before)],
+    });
+    expect(minimal.request).toMatchObject({
+      version,
+      additionalsecretoutputsList: ["connection"],
+      replaceonchangesList: ["triggers[*]"],
+      deletebeforereplace: false,
+    });
   });
 });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { stackConfig } from "../tools/render-lib";
-import { PROJECT_DIR, renderFresh, stackValues } from "./helpers/render";
+import { PROJECT_DIR, render, renderFresh, stackValues } from "./helpers/render";
 
 /** A project dir holding the real Pulumi.yaml with `declare` added, and a copy of Pulumi.home.yaml with `extra` set. */
 function project(declare: Record<string, unknown>, extra: Record<string, unknown>): string {
@@ -112,7 +112,11 @@ describe("the program's own check of the undeclared secret keys (src/config/load
 
   it("the same key set with --secret (a config override) renders, the key kept secret", async () => {
     const r = await renderFresh("home", { ...stackValues("home"), sshPrivateKey: "offline-private-key-deployer" });
-    expect(r.plan.filter((p) => p.type === "command:remote:Command").length).toBeGreaterThan(30);
+    // The same remote commands as the stack file's render, each with its connection (the key in it) secret.
+    const commands = (plan: typeof r.plan) => plan.filter((p) => p.type === "command:remote:Command");
+    expect(commands(r.plan).map((p) => p.name)).toEqual(commands((await render("home")).plan).map((p) => p.name));
+    expect(commands(r.plan).length).toBeGreaterThan(20);
+    for (const c of commands(r.plan)) expect(c.inputs.connection, c.name).toBe("[secret]");
     expect(Object.values(r.files).join("\n")).not.toContain("offline-private-key-deployer");
   });
 });

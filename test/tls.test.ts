@@ -6,14 +6,15 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../src/config/index";
 import { loadTls } from "../src/config/load";
 import type { PlanEntry, RenderResult } from "../tools/render-lib";
 import { certsFor } from "./helpers/certs";
 import { innerScript } from "./helpers/tools";
-import { ofType, render, renderFresh, stackValues, withValue } from "./helpers/render";
+import { PROJECT_DIR, ofType, render, renderFresh, stackValues, withValue } from "./helpers/render";
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML trees
 const CMD = "command:remote:Command";
@@ -25,9 +26,44 @@ let homeCerts: string;
 let given: RenderResult;
 let plain: RenderResult;
 
+/** The remote commands' inputs as the engine gets them: Outputs resolved, secrets revealed (the plan shows "[secret]"). */
+type Revealed = Map<string, Record<string, unknown>>;
+let givenRevealed: Revealed;
+
+/** A fresh render of `config` that also keeps every remote command's inputs with their secrets revealed. */
+async function renderRevealing(config: Record<string, unknown>): Promise<{ result: RenderResult; revealed: Revealed }> {
+  vi.resetModules();
+  const { renderStack } = await import("../tools/render-lib.js");
+  const registered: { name: string; props: unknown }[] = [];
+  const importProgram = async () => {
+    pulumi.runtime.registerStackTransformation((a) => {
+      if (a.type === CMD) registered.push({ name: a.name, props: a.props });
+      return undefined;
+    });
+    return import("../src/index.js");
+  };
+  const result = await renderStack({ projectDir: PROJECT_DIR, stack: "home", config, importProgram });
+  const revealed: Revealed = new Map();
+  for (const c of registered) {
+    revealed.set(c.name, await (pulumi.output(c.props) as unknown as { promise(): Promise<Record<string, unknown>> }).promise());
+  }
+  return { result, revealed };
+}
+
+/** A converge's stdin bundle as path → content, the paths from its write steps (in the order of their sections). */
+function bundleFiles(inputs: Record<string, unknown>): Map<string, string> {
+  const paths = [...innerScript(String(inputs.create)).matchAll(/^# step \d+: write (\S+)\nts_section \d+ \| \($/gm)].map((m) => m[1]);
+  const sections = String(inputs.stdin)
+    .split("\n")
+    .filter((l) => l.startsWith("f "))
+    .map((l) => Buffer.from(l.slice(2), "base64").toString("utf8"));
+  expect(sections.length).toBe(paths.length);
+  return new Map(paths.map((p, i) => [p, sections[i]]));
+}
+
 beforeAll(async () => {
   homeCerts = certsFor(home);
-  given = await renderFresh("home", withValue(home, "tls", { mode: "given", dir: homeCerts }));
+  ({ result: given, revealed: givenRevealed } = await renderRevealing(withValue(home, "tls", { mode: "given", dir: homeCerts })));
   plain = await render("home");
 }, 120_000);
 
@@ -104,8 +140,16 @@ describe("tls given on the home hosts", () => {
   });
 
   it("deleting a certificate file removes the tls/ directory it made once empty (a moved or removed workload leaves no empty directory)", () => {
-    const del = ofType(given.plan, CMD).find((c) => c.name === "danarch-otel-gateway-file-tls-server-key")!;
-    expect(innerScript(String(del.inputs.delete))).toContain("rmdir /etc/tracestack/otel-gateway/tls 2>/dev/null || true");
+    // Removing the gateway (its converge's delete): each step removing a file of tls/ then tries the directory.
+    const del = innerScript(String(ofType(given.plan, CMD).find((c) => c.name === "danarch-otel-gateway")!.inputs.delete));
+    const steps = new Map([...del.matchAll(/^# step \d+: (.*)\n([\s\S]*?)(?=^# step |(?![\s\S]))/gm)].map((m) => [m[1], m[2]]));
+    for (const f of ["server.crt", "server.key"]) {
+      const step = steps.get(`remove /etc/tracestack/otel-gateway/tls/${f}`);
+      expect(step, f).toBeDefined();
+      const rmdir = step!.indexOf("rmdir /etc/tracestack/otel-gateway/tls 2>/dev/null || true");
+      expect(rmdir, f).toBeGreaterThan(step!.indexOf("/etc/tracestack/otel-gateway/tls/" + f));
+    }
+    expect(steps.get("remove /etc/tracestack/otel-gateway/config.yaml")).not.toContain("rmdir");
   });
 });
 
@@ -118,27 +162,46 @@ function changedCommands(a: PlanEntry[], b: PlanEntry[]): string[] {
 }
 
 describe("rotation by a config change", () => {
-  it("new server certificates from the same CA (another tls.dir) change only the certificate files and restart only the services that serve them", async () => {
+  it("new server certificates from the same CA (another tls.dir) change only the certificate files: Elasticsearch's commands and the bundles of the converges that serve them", async () => {
     const dir2 = mkdtempSync(join(tmpdir(), "tracestack-certs-rot-"));
     cpSync(join(homeCerts, "ca.crt"), join(dir2, "ca.crt"));
     cpSync(join(homeCerts, "ca.key"), join(dir2, "ca.key"));
     certsFor(home, { dir: dir2 });
-    const rotated = await renderFresh("home", withValue(home, "tls", { mode: "given", dir: dir2 }));
-    // The keys' commands differ only in their secret stdin (the engine updates them; the render shows "[secret]").
-    expect(changedCommands(given.plan, rotated.plan)).toEqual([
+    const { result: rotated, revealed } = await renderRevealing(withValue(home, "tls", { mode: "given", dir: dir2 }));
+    // As the engine compares them (secrets revealed): Elasticsearch's certificate and key files, and the
+    // converges of the two native services that serve a certificate.
+    const differ = [...new Set([...givenRevealed.keys(), ...revealed.keys()])]
+      .filter((n) => JSON.stringify(givenRevealed.get(n)) !== JSON.stringify(revealed.get(n)))
+      .sort();
+    expect(differ).toEqual([
       "danarch-elasticsearch-file-tls-server-crt",
-      "danarch-jaeger-file-tls-server-crt",
-      "danarch-jaeger-service",
-      "danarch-otel-gateway-file-tls-server-crt",
-      "danarch-otel-gateway-service",
+      "danarch-elasticsearch-file-tls-server-key",
+      "danarch-jaeger",
+      "danarch-otel-gateway",
     ]);
-    const changed = changedCommands(given.plan, rotated.plan);
+    // In those converges only the bundle changed, and in it only the certificate and its key: a restart
+    // of exactly those services follows on the host (the changed file steps set their restart flag).
+    for (const [name, dir] of [
+      ["danarch-jaeger", "/etc/tracestack/jaeger"],
+      ["danarch-otel-gateway", "/etc/tracestack/otel-gateway"],
+    ]) {
+      const [before, after] = [givenRevealed.get(name)!, revealed.get(name)!];
+      expect({ ...after, stdin: "" }, name).toEqual({ ...before, stdin: "" });
+      const [x, y] = [bundleFiles(before), bundleFiles(after)];
+      expect([...y.keys()], name).toEqual([...x.keys()]);
+      expect(
+        [...x.keys()].filter((p) => x.get(p) !== y.get(p)),
+        name,
+      ).toEqual([`${dir}/tls/server.crt`, `${dir}/tls/server.key`]);
+    }
+    // The render shows the certificate's own command change; the bundles and the key are "[secret]" there.
+    expect(changedCommands(given.plan, rotated.plan)).toEqual(["danarch-elasticsearch-file-tls-server-crt"]);
     // Elasticsearch's container carries the digest of its files: replaced, so it rereads them.
     const label = (r: RenderResult) =>
       JSON.stringify(ofType(r.plan, "docker:index/container:Container").find((c) => c.name === "elasticsearch")!.inputs.labels);
     expect(label(rotated)).not.toBe(label(given));
     // Agents keep running: their CA did not change.
-    expect(changed.some((n) => n.includes("otel-agent"))).toBe(false);
+    expect(differ.some((n) => n.includes("otel-agent"))).toBe(false);
     rmSync(dir2, { recursive: true, force: true });
   });
 

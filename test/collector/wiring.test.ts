@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { parseStackConfig } from "../../src/config/load";
 import type { RenderResult } from "../../tools/render-lib";
 import { render, renderFresh, stackValues, withValue } from "../helpers/render";
+import { innerScript } from "../helpers/tools";
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -73,7 +74,23 @@ describe("collector wiring on the home hosts", () => {
     ]);
     const types = r.plan.map((p) => p.type);
     expect(types.filter((t) => t === "tracestack:collector:Gateway")).toHaveLength(1);
-    expect(types.filter((t) => t === "tracestack:collector:Agent")).toHaveLength(3);
+    // The node agents are one component; its children: one converge per host, on that host.
+    expect(types.filter((t) => t.startsWith("tracestack:collector:Agent"))).toEqual(["tracestack:collector:Agents"]);
+    const agents = r.plan.find((p) => p.type === "tracestack:collector:Agents" && p.name === "collector-agents")!;
+    expect(agents).toBeDefined();
+    expect(
+      r.plan
+        .filter((p) => p.parent === agents.urn)
+        .map((p) => `${p.type} ${p.name}`)
+        .sort(),
+    ).toEqual(["danarch-otel-agent-danarch", "dans-mac-mini-otel-agent-dans-mac-mini", "danwin-otel-agent-danwin"].map((n) => `command:remote:Command ${n}`));
+    // The mac's is a LaunchDaemon, the others systemd units.
+    const create = (n: string) => innerScript(String(r.plan.find((p) => p.name === n)!.inputs.create));
+    expect(create("dans-mac-mini-otel-agent-dans-mac-mini")).toContain(
+      "# step 3: write /Library/LaunchDaemons/dev.tracestack.otel-agent-dans-mac-mini.plist\n",
+    );
+    for (const h of ["danarch", "danwin"])
+      expect(create(`${h}-otel-agent-${h}`)).toContain(`# step 3: write /etc/systemd/system/tracestack-otel-agent-${h}.service\n`);
     expect(r.outputs.collectorOtlpGrpcEndpoint).toBe(`danarch.lan:${home.collector.gateway.ports.otlpGrpc}`);
   });
 

@@ -4,13 +4,14 @@
  * queries the metric names the rendered gateway produces, Prometheus scrapes the gateway's
  * span-metrics port, and no password appears anywhere.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import YAML from "yaml";
 import { formatPath } from "../../src/config/errors";
 import { grafanaCrossCheck } from "../../src/config/grafana";
 import { hostListeners } from "../../src/config/validate";
 import type { RenderResult } from "../../tools/render-lib";
-import { find, render, stackValues, withValue } from "../helpers/render";
+import { PROJECT_DIR, find, render, stackValues, withValue } from "../helpers/render";
 import { innerScript } from "../helpers/tools";
 import { stack } from "./fixtures";
 
@@ -18,6 +19,7 @@ type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const STACKS = ["home", "k8s"] as const;
 const results: Record<string, RenderResult> = {};
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 beforeAll(async () => {
   for (const s of STACKS) results[s] = await render(s);
 }, 120_000);
@@ -198,11 +200,31 @@ describe("Grafana and Prometheus on the home hosts", () => {
     expect(artifact(r, "grafana-datasources").text).toContain("$__file{/etc/grafana/tracestack-es-password}");
     expect(r.outputs.grafanaUrl).toBe("https://grafana.home.lan");
     expect(r.outputs.prometheusUrl).toBe("http://127.0.0.1:9091");
-    // Placed through the target like every file: each carries its drift marker (a hand edit shows in preview).
-    for (const f of ["datasources", "dashboard-provider", "dashboard", "es-password"]) {
-      const cmd = find(r.plan, "command:remote:Command", `danarch-grafana-${f}`);
-      expect(innerScript(String(cmd.inputs.update)), f).toContain("# tracestack drift check: in-sync");
-    }
+    // Placed through the target like every file: each is probed, and a hand edit the probe reports
+    // rides in its command's create as its drift marker (an update in preview that up repairs).
+    const cmds = ["datasources", "dashboard-provider", "dashboard", "es-password"].map((f) => find(r.plan, "command:remote:Command", `danarch-grafana-${f}`));
+    for (const c of cmds) expect(innerScript(String(c.inputs.create)), c.name).not.toContain("# tracestack drift check: ");
+    const paths = cmds.map((c) => /^path=(\S+)$/m.exec(innerScript(String(c.inputs.create)))?.[1] ?? "");
+    expect(paths).toContain("/etc/grafana/tracestack-es-password");
+    const marker = (p: string) => `drift-1-${sha256(p).slice(0, 12)}`;
+    vi.resetModules();
+    const { renderStack } = await import("../../tools/render-lib.js");
+    const edited = await renderStack({
+      projectDir: PROJECT_DIR,
+      stack: "home",
+      config: cfg,
+      importProgram: () => import("../../src/index.js"),
+      probe: (command) =>
+        `tracestack-probe v1\n${paths
+          .filter((p) => command.includes(p))
+          .map((p) => `item ${p} ${marker(p)}\n`)
+          .join("")}end\n`,
+    });
+    cmds.forEach((c, i) => {
+      expect(innerScript(String(find(edited.plan, "command:remote:Command", c.name).inputs.create)), c.name).toContain(
+        `\n# tracestack drift check: ${marker(paths[i])}\n`,
+      );
+    });
   });
 });
 

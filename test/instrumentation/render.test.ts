@@ -66,14 +66,14 @@ describe("instrumentation on the home stack", () => {
     const write = find(r.plan, "command:remote:Command", "danarch-instrumentation-honcho-server-dropin");
     expect(write.inputs.create).toContain("honcho-server.service.d/tracestack-otel.conf");
     expect(write.inputs.stdin).toBe(r.files[DROPIN("danarch", "honcho-server")]);
-    for (const script of [write.inputs.create, write.inputs.update] as string[]) {
-      // The reload follows the rename; an unchanged drop-in exits before it.
-      const [before, after] = script.split('mv -f "$tmp" "$path"');
-      expect(before).toContain('echo "unchanged: $path"');
-      expect(before).not.toContain("systemctl");
-      expect(after).toContain("systemctl daemon-reload");
-      expect(after).toContain("systemctl try-restart honcho-server.service");
-    }
+    // No `update`: an update (a changed drop-in, a drift marker) runs `create` again.
+    expect(write.inputs).not.toHaveProperty("update");
+    // The reload follows the rename; an unchanged drop-in exits before it.
+    const [before, after] = String(write.inputs.create).split('mv -f "$tmp" "$path"');
+    expect(before).toContain('echo "unchanged: $path"');
+    expect(before).not.toContain("systemctl");
+    expect(after).toContain("systemctl daemon-reload");
+    expect(after).toContain("systemctl try-restart honcho-server.service");
     // One resource per drop-in: no separate reload command.
     expect(r.plan.filter((p) => p.name.startsWith("danarch-instrumentation-honcho-server")).map((p) => p.name)).toEqual([
       "danarch-instrumentation-honcho-server-dropin",

@@ -49,8 +49,10 @@ describe.each(["hosts", "k8s"] as const)("the %s target's dependency graph as th
     const small = await renderFresh(target === "hosts" ? "home" : "k8s", generatedStack(PROJECT_DIR, target, 3));
     const big = await renderFresh(target === "hosts" ? "home" : "k8s", generatedStack(PROJECT_DIR, target, 30));
     expect(big.resourceCount).toBeGreaterThanOrEqual(small.resourceCount + 27);
-    // The graph was recorded: the plan carries dependencies.
-    expect(big.plan.filter((p) => (p.dependencies ?? []).length > 0).length).toBeGreaterThan(big.resourceCount / 3);
+    // The graph was recorded: the plan carries dependencies (e.g. Jaeger waits for the ILM bootstrap).
+    const waiting = (r: typeof big) => r.plan.filter((p) => (p.dependencies ?? []).length > 0).length;
+    expect(waiting(small)).toBeGreaterThan(5);
+    expect(waiting(big)).toBeGreaterThanOrEqual(waiting(small));
     const a = longestChain(small.plan);
     const b = longestChain(big.plan);
     expect(b.length, `longest chain with 30 nodes: ${b.chain.join(" → ")}\nwith 3: ${a.chain.join(" → ")}`).toBe(a.length);
@@ -58,9 +60,13 @@ describe.each(["hosts", "k8s"] as const)("the %s target's dependency graph as th
 
   if (target === "hosts") {
     it("never makes a GPU host's command wait for another GPU host's", async () => {
-      const r = await renderFresh("home", generatedStack(PROJECT_DIR, "hosts", 12));
+      const config = generatedStack(PROJECT_DIR, "hosts", 12) as { target: { hosts: Record<string, unknown> } };
+      const r = await renderFresh("home", config);
       const byUrn = new Map(r.plan.map((p) => [p.urn, p]));
-      const gpus = r.plan.filter((p) => p.type === "tracestack:hosts:Host").map((p) => p.name);
+      const gpus = Object.keys(config.target.hosts);
+      expect(gpus.filter((h) => h.startsWith("gpu-"))).toHaveLength(12);
+      // Every GPU host runs commands of its own (its agent's converge, its llama-server's drop-in): the check below is not vacuous.
+      for (const h of gpus.filter((g) => g.startsWith("gpu-"))) expect(r.plan.filter((p) => hostOf(p, gpus) === h).length, h).toBe(2);
       const crossing: string[] = [];
       for (const p of r.plan) {
         const mine = hostOf(p, gpus);

@@ -29,7 +29,8 @@ const HOME: Change[] = [
   [
     "the sampling percentage",
     (v) => withValue(v, "collector.sampling.keepPercent", 50),
-    ["~danarch-otel-gateway-file-config-yaml", "~danarch-otel-gateway-service", "~danarch-smoke-test"],
+    // The gateway's converge (its config section on stdin: the converge writes it and restarts the gateway alone).
+    ["~danarch-otel-gateway", "~danarch-smoke-test"],
   ],
   // The ILM policy and the bootstrap that applies it; Jaeger keeps running (it names the policy only).
   [
@@ -41,7 +42,8 @@ const HOME: Change[] = [
   [
     "the Jaeger version",
     (v) => withValue(v, "jaeger.version", "2.14.0"),
-    ["~danarch-jaeger-file-config-yaml", "~danarch-jaeger-install", "~danarch-jaeger-service", "~danarch-jaeger-unit", "~danarch-smoke-test"],
+    // Jaeger's converge: the new release's install step, the config and the unit that runs it.
+    ["~danarch-jaeger", "~danarch-smoke-test"],
   ],
   // Grafana's dashboard provider rescans the file: no new container.
   [
@@ -58,13 +60,9 @@ const HOME: Change[] = [
         port: 8080,
       }),
     [
-      "+collector-agent-gpu-1",
-      "+gpu-1",
+      // Two resources per node: its llama-server's drop-in and its agent's converge (under collector-agents).
       "+gpu-1-instrumentation-llama-gpu-1-dropin",
-      "+gpu-1-otel-agent-gpu-1-file-config-yaml",
-      "+gpu-1-otel-agent-gpu-1-install",
-      "+gpu-1-otel-agent-gpu-1-service",
-      "+gpu-1-otel-agent-gpu-1-unit",
+      "+gpu-1-otel-agent-gpu-1",
       // Prometheus's target list: the file is rewritten and Prometheus reloads (SIGHUP), its container stays.
       "~danarch-prometheus-file-prometheus-yml",
     ],

@@ -14,10 +14,13 @@ import YAML from "yaml";
 import type { PlanEntry, RenderResult } from "../render-lib";
 
 /** Component resources that are infrastructure, not a box of the pipeline. */
-const INFRA = new Set(["tracestack:hosts:Host", "tracestack:kubernetes:Cluster"]);
+const INFRA = new Set(["tracestack:kubernetes:Cluster"]);
+
+/** The node agents: one component, one box per place it runs an agent. */
+const AGENTS = "tracestack:collector:Agents";
 
 const LABELS: Record<string, string> = {
-  "tracestack:collector:Agent": "otel agent",
+  [AGENTS]: "otel agent",
   "tracestack:collector:Gateway": "otel gateway<br/>tail sampling · redaction · span metrics",
   "tracestack:jaeger:Jaeger": "Jaeger",
   "tracestack:storage:Elasticsearch": "Elasticsearch",
@@ -56,7 +59,9 @@ function hostPrefix(name: string, hosts: readonly string[]): string | undefined 
 
 export function topology(r: RenderResult): string {
   const byUrn = new Map(r.plan.map((e) => [e.urn, e]));
-  const hosts = r.plan.filter((e) => e.type === "tracestack:hosts:Host").map((e) => e.name);
+  // The hosts: where the render placed files (the manifest's targets) that name remote commands (`<host>-…`).
+  const commands = r.plan.filter((e) => e.type === "command:remote:Command").map((e) => e.name);
+  const hosts = [...new Set(r.manifest.artifacts.map((a) => a.target))].filter((t) => commands.some((n) => n.startsWith(`${t}-`)));
   const kind = hosts.length > 0 ? "hosts" : "kubernetes";
   const componentOf = (e: PlanEntry): PlanEntry | undefined => {
     for (let p = e.parent ? byUrn.get(e.parent) : undefined; p; p = p.parent ? byUrn.get(p.parent) : undefined) {
@@ -69,10 +74,10 @@ export function topology(r: RenderResult): string {
     if (ns) return ns;
     const h = hostPrefix(e.name, hosts);
     if (h) return h;
+    // A container: the host of the Docker provider it was registered with (`<host>-docker`).
     const provider = r.providers?.[e.urn];
     const owner = provider ? byUrn.get(provider) : undefined;
-    const host = owner?.parent ? byUrn.get(owner.parent) : undefined;
-    return host?.type === "tracestack:hosts:Host" ? host.name : undefined;
+    return owner ? hosts.find((h) => owner.name === `${h}-docker`) : undefined;
   };
 
   const services = Array.isArray(r.outputs.expectedServices) ? (r.outputs.expectedServices as string[]) : [];
@@ -100,7 +105,8 @@ export function topology(r: RenderResult): string {
       }
       continue;
     }
-    add({ id: mermaidId(`${c.name}`), label: LABELS[c.type] ?? c.type.replace(/^tracestack:/, ""), type: c.type, place });
+    const id = c.type === AGENTS ? (kind === "hosts" ? `collector-agent-${place}` : "collector-agent") : c.name;
+    add({ id: mermaidId(id), label: LABELS[c.type] ?? c.type.replace(/^tracestack:/, ""), type: c.type, place });
   }
 
   // What each node agent scrapes: the jobs of the prometheus receiver in its rendered config.
@@ -120,7 +126,7 @@ export function topology(r: RenderResult): string {
 
   const all = [...nodes.values()];
   const ofType = (t: string) => all.filter((n) => n.type === t);
-  const agents = ofType("tracestack:collector:Agent");
+  const agents = ofType(AGENTS);
   const edges: string[] = [];
   const edge = (from: Node[], to: Node[], label: string, dotted = false) => {
     for (const a of from) for (const b of to) edges.push(`  ${a.id} ${dotted ? "-." : "--"} ${quote(label)} ${dotted ? ".->" : "-->"} ${b.id}`);

@@ -3,17 +3,19 @@
  * or a LaunchDaemon on macOS: "native") or with @pulumi/docker through a provider at `ssh://user@host`.
  *
  * Every remote command runs a rendered script as root via `sudo -n`; file contents travel on stdin
- * (never on the command line), and secret files turn the command's logging off. Every script is
- * self-contained: what it needs is in its create/update/delete text and its stdin.
+ * (never on the command line); a secret file's own command logs nothing, and a workload's converge
+ * keeps what it printed secret when it places one. Every script is self-contained: what it needs is
+ * in its create/delete text and its stdin. A native workload is one command, its converge.
  *
  * Drift (README "Drift"): @pulumi/command has no Read, so each workload's managed items are probed
  * at preview and up (`command.local.run`, an invoke, over the system ssh); the answer becomes part of
- * the owning command's `create` (an update runs it again), so a hand
- * edit on a host shows as a change of exactly that resource and `pulumi up` repairs it.
+ * the owning command's `create` (an update runs it again), so a hand edit on a host shows as a
+ * change of exactly that resource and `pulumi up` repairs it.
  *
- * By concern: ./host.ts (one machine: connection, probe, Docker provider), ./preflight.ts (host
- * checks and the release install), ./files.ts, ./service.ts (native workloads, one path behind the
- * `ServiceManager` of ./systemd.ts and ./launchd.ts), ./docker.ts, ./jobs.ts, ./drift.ts.
+ * By concern: ./host.ts (one machine: connection, probe, Docker provider; not a resource),
+ * ./remote.ts (the command resource), ./files.ts, ./service.ts (native workloads: one converge
+ * each, behind the `ServiceManager` of ./systemd.ts and ./launchd.ts), ./ports.ts, ./docker.ts,
+ * ./jobs.ts, ./drift.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../../artifacts/registry";

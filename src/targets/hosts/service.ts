@@ -15,6 +15,7 @@ import type { Platform } from "../../config/schema";
 import { bundleScript, bundleStdin } from "../../render/scripts/host/bundle";
 import type { BundleStep } from "../../render/scripts/host/bundle";
 import type { ProbeItem } from "../../render/scripts/host/probe";
+import { pruneFilesScript } from "../../render/scripts/host/files";
 import { installReleaseScript, installedBinary } from "../../render/scripts/host/release";
 import { asRoot } from "../../render/scripts/shell";
 import type { NativeWorkload } from "../../workload/types";
@@ -119,6 +120,13 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
   const validated = configs.filter((c) => c.validated).map((c) => ({ path: c.step.path, command: [binary, ...(release.validateArgs ?? [])] }));
   const activate = manager.activate(spec, { service, host, account, validated });
   const files: FileStep[] = [...configs.map((c) => c.step), definition];
+  // A config file the workload no longer has (TLS off, a file dropped) is removed by the next converge.
+  const prune = pruneFilesScript(
+    spec.name,
+    spec.configDir,
+    configs.map((c) => c.step.path),
+    host.flavor,
+  );
 
   const name = `${host.hostName}/${spec.name}`;
   const stamp = (m: string) => (m === IN_SYNC ? undefined : m);
@@ -130,6 +138,7 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
         [
           { label: `install ${release.project} ${release.version}`, script: install, stdin: false },
           ...files.map((f, i): BundleStep => ({ label: `write ${f.path}`, script: f.script(stamp(fileMarkers[i])), stdin: true })),
+          { label: `prune the files ${spec.name} no longer places`, script: prune, stdin: false },
           { label: `activate ${service.name}`, script: activate, stdin: false },
         ],
         [...(stamp(serviceMarker) ? [`tracestack drift check: ${serviceMarker.replace(/[^A-Za-z0-9._-]/g, "")}`] : []), ...after.map((a) => `after: ${a}`)],
@@ -148,6 +157,7 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
       delete: asRoot(
         bundleScript(`${name} (removal)`, [
           { label: `stop and remove ${service.name}`, script: manager.remove(service), stdin: false },
+          { label: `remove every file ${spec.name} placed`, script: pruneFilesScript(spec.name, spec.configDir, [], host.flavor), stdin: false },
           ...configs.map((c): BundleStep => ({ label: `remove ${c.step.path}`, script: c.step.remove, stdin: false })),
         ]),
       ),
@@ -155,10 +165,11 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
         files.map((f) => f.content),
         (contents) => bundleStdin(contents),
       ),
-      // The steps print paths and states only, never a file's content.
+      // The steps print paths and states only, never a file's content (a rejected config's message is the binary's).
       logging: "stdoutAndStderr",
     },
-    { deleteBeforeReplace: true },
+    // With a secret file among them, what the run printed is kept encrypted in the state, as a secret file's own command keeps it.
+    { deleteBeforeReplace: true, ...(files.some((f) => f.file.secret) ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}) },
   );
   return { ready: cmd.stdout, resources: [cmd] };
 }

@@ -1,6 +1,6 @@
 /** Files: an atomic write from stdin with its drift stamp, and its removal. */
 import { shellQuote as q } from "../shell";
-import { PRELUDE, checkedPath, loginStateDir, observeFn, restartFlag, stampFns, stampWriteFns } from "./common";
+import { PRELUDE, STATE_DIR, checkedPath, loginStateDir, observeFn, restartFlag, stampFns, stampWriteFns } from "./common";
 import type { Flavor } from "./common";
 
 /**
@@ -118,6 +118,48 @@ export function removeFileScript(path: string, flavor: Flavor = "linux", pruneDi
     'rm -f "$stamp.deployed" "$stamp.repaired"',
     // Subdirectories the writes made (e.g. a workload's tls/), deepest first, once empty.
     ...pruneDirs.map((d) => `rmdir ${q(d)} 2>/dev/null || true`),
+    "",
+  ].join("\n");
+}
+
+/** Where a workload's converge records the files it placed (root's bookkeeping, beside the drift stamps). */
+export function placedFilesManifest(workload: string): string {
+  return `${STATE_DIR}/files-${workload}`;
+}
+
+/**
+ * A workload's files that are no longer its own: every path its manifest lists that `keep` does
+ * not is removed (with its staged copy and its stamps, and its directory once empty unless that is
+ * `root`), then the manifest lists `keep`. A file a workload stopped placing (TLS turned off, a
+ * config file dropped) leaves no stale copy behind; `keep` empty (the workload's removal) removes
+ * them all and the manifest.
+ */
+export function pruneFilesScript(workload: string, root: string, keep: readonly string[], flavor: Flavor = "linux"): string {
+  checkedPath(root);
+  for (const p of keep) checkedPath(p);
+  const manifest = placedFilesManifest(workload);
+  return [
+    ...PRELUDE,
+    ...stampFns(flavor),
+    ...stampWriteFns(),
+    `manifest=${q(manifest)}`,
+    `workload=${q(workload)}`,
+    "ts_state_dir",
+    'if [ -f "$manifest" ]; then',
+    "  while IFS= read -r old; do",
+    '    case "$old" in',
+    ...(keep.length > 0 ? [`      ${keep.map(q).join("|")}) continue ;;`] : []),
+    "      /*) ;;",
+    "      *) continue ;;",
+    "    esac",
+    '    rm -f "$old" "$old.next"',
+    '    stamp="$(ts_stamp_base "$old")"',
+    '    rm -f "$stamp.deployed" "$stamp.repaired"',
+    `    if [ "$(dirname "$old")" != ${q(root)} ]; then rmdir "$(dirname "$old")" 2>/dev/null || true; fi`,
+    '    echo "removed $old (no longer placed by $workload)"',
+    '  done < "$manifest"',
+    "fi",
+    ...(keep.length > 0 ? [`printf '%s\\n' ${keep.map(q).join(" ")} > "$manifest.tmp"`, 'mv -f "$manifest.tmp" "$manifest"'] : ['rm -f "$manifest"']),
     "",
   ].join("\n");
 }
