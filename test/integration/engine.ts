@@ -41,6 +41,7 @@ export interface Preview {
 export interface StateResource {
   urn: string;
   type: string;
+  parent?: string;
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;
 }
