@@ -41,7 +41,6 @@ export interface Preview {
 export interface StateResource {
   urn: string;
   type: string;
-  /** The URN of its parent. */
   parent?: string;
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATCH_FIELD_MANAGER } from "../../src/render/instrumentation/k8s";
 import { FIELD_MANAGER } from "../../src/targets/kubernetes/names";
 import { stackValues, withValue } from "../helpers/render";
-import { changed, Engine, requireToolchain, type StateResource } from "./engine";
+import { changed, Engine, nameOf, requireToolchain, type StateResource } from "./engine";
 import { OUT_DIR } from "./guest";
 import { KubeApiServer, ownerDeployment, toolchainBinary } from "./kube-apiserver";
 
@@ -135,6 +135,18 @@ describe("pulumi up of the k8s stack on a real API server", () => {
     expect(owned.map((o) => o.kind)).toEqual(expect.arrayContaining(["Namespace", "Deployment", "StatefulSet", "DaemonSet", "ConfigMap", "Secret", "Job"]));
     const notApplied = owned.filter((o) => !(live(o).metadata.managedFields ?? []).some((m) => m.manager === FIELD_MANAGER && m.operation === "Apply"));
     expect(notApplied).toEqual([]);
+    // The node agents are one component, `collector-agents` (aliased from the earlier `tracestack:collector:Agent`
+    // "collector-agent"): the DaemonSet and what it mounts and runs as are its children.
+    const agents = state.filter((r) => r.type.startsWith("tracestack:collector:Agent"));
+    expect(agents.map((r) => r.urn)).toEqual(["urn:pulumi:k8s::tracestack::tracestack:collector:Agents::collector-agents"]);
+    const agentChildren = state.filter((r) => r.parent === agents[0].urn).map((r) => `${r.type}::${nameOf(r.urn)}`);
+    expect(agentChildren).toEqual(
+      expect.arrayContaining([
+        "kubernetes:apps/v1:DaemonSet::otel-agent",
+        "kubernetes:core/v1:ConfigMap::otel-agent-config",
+        "kubernetes:core/v1:ServiceAccount::otel-agent",
+      ]),
+    );
     // Nothing in the namespace but what the engine created (the provider's own names, no strays).
     const inState = new Set(owned.filter((o) => o.namespace === NAMESPACE).map((o) => `${o.kind}/${o.name}`));
     expect([...snapshot().keys()].filter((key) => !inState.has(key) && !key.startsWith("ServiceAccount/default"))).toEqual([]);
