@@ -56,7 +56,7 @@ describe("the home stack on bare hosts", () => {
     const install = script.slice(script.indexOf("# step 1: install jaeger 2.13.0\n"), script.indexOf("# step 2: "));
     expect(install).toContain("jaeger-2.13.0-linux-amd64.tar.gz");
     expect(install).toContain("sha256sum");
-    expect(script).toContain("# step 4: write /etc/systemd/system/tracestack-jaeger.service\n");
+    expect(script).toContain("# step 5: write /etc/systemd/system/tracestack-jaeger.service\n");
     expect(script).toContain("# step 6: activate tracestack-jaeger\n");
     // @pulumi/command keeps the whole connection secret (it may carry the private key).
     expect(converge.inputs.connection).toBe("[secret]");
@@ -88,7 +88,7 @@ describe("the home stack on bare hosts", () => {
     expect(converge.inputs.stdin).toBe("[secret]");
     expect(JSON.stringify(r.plan)).not.toContain("offline-password");
     const script = innerScript(String(converge.inputs.create));
-    const step = script.slice(script.indexOf("# step 3: write /etc/tracestack/jaeger/es-password\n"), script.indexOf("# step 4: "));
+    const step = script.slice(script.indexOf("# step 4: write /etc/tracestack/jaeger/es-password\n"), script.indexOf("# step 5: "));
     expect(step).toContain('chown jaeger:jaeger "$tmp"\nchmod 0600 "$tmp"\n');
     // Its section of stdin goes to the temp file and nowhere else; what the step prints names the path only
     // (the converge logs its steps' output).

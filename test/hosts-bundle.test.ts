@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bundleScript, bundleStdin, MAX_SCRIPT_LENGTH } from "../src/render/scripts/host/bundle";
 import { PRELUDE, STATE_DIR, observeFn, stampFns } from "../src/render/scripts/host/common";
-import { pruneFilesScript } from "../src/render/scripts/host/files";
+import { pruneFilesScript, recordPlacedScript, writeFileScript } from "../src/render/scripts/host/files";
 import type { RenderResult } from "../tools/render-lib";
 import { render } from "./helpers/render";
 import { innerScript, run } from "./helpers/tools";
@@ -81,8 +81,17 @@ describe("a converge script", () => {
   it("refuses a script longer than one command-line argument may be", () => {
     const big = script(`echo '${"x".repeat(MAX_SCRIPT_LENGTH)}'`);
     expect(() => bundleScript("gpu-1/otel-agent-gpu-1", [{ label: "big", script: big, stdin: false }])).toThrow(
-      /^gpu-1\/otel-agent-gpu-1: its converge script is \d+ characters, over the 122880 a remote command can run$/,
+      /^gpu-1\/otel-agent-gpu-1: its converge command is \d+ bytes, over the 122880 a remote command can run$/,
     );
+  });
+
+  it("measures the command as SSH hands it over (quoted for sudo, in bytes), not the script's characters", () => {
+    // 30 000 quotes are 30 000 characters of script, but 150 000 bytes once quoted for `sudo -n bash -c '…'`;
+    // 45 000 dashes (—) are 135 000 bytes in UTF-8.
+    for (const body of [`echo "${"'".repeat(30_000)}"`, `echo '${"—".repeat(45_000)}'`]) {
+      expect(script(body).length).toBeLessThan(MAX_SCRIPT_LENGTH);
+      expect(() => bundleScript("w", [{ label: "big", script: script(body), stdin: false }])).toThrow(/^w: its converge command is \d+ bytes, over the 122880/);
+    }
   });
 });
 
@@ -110,6 +119,52 @@ describe("a converge's prune of the files a workload no longer places", () => {
     expect(existsSync(etc)).toBe(true);
     expect(existsSync(`${dir}/state/files-otel-agent-a`)).toBe(false);
   });
+
+  it("keeps a path another workload's manifest lists (a workload renamed on the same machine: the new one converged first)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracestack-prune-"));
+    const etc = `${dir}/etc/otel-agent`;
+    mkdirSync(`${etc}/tls`, { recursive: true });
+    for (const f of ["config.yaml", "tls/ca.pem"]) writeFileSync(`${etc}/${f}`, f);
+    const both = [`${etc}/config.yaml`, `${etc}/tls/ca.pem`];
+    expect(bash(at(dir, pruneFilesScript("otel-agent-old", etc, both)), "").status).toBe(0);
+    expect(bash(at(dir, pruneFilesScript("otel-agent-new", etc, [`${etc}/config.yaml`])), "").status).toBe(0);
+    // The old workload's removal: config.yaml is the new one's now; the CA only the old one placed.
+    const r = bash(at(dir, pruneFilesScript("otel-agent-old", etc, [], "linux", both)), "");
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toBe(`kept ${etc}/config.yaml (placed by otel-agent-new)\nremoved ${etc}/tls/ca.pem (no longer placed by otel-agent-old)\n`);
+    expect(readFileSync(`${etc}/config.yaml`, "utf8")).toBe("config.yaml");
+    expect(existsSync(`${etc}/tls`)).toBe(false);
+    expect(existsSync(`${dir}/state/files-otel-agent-old`)).toBe(false);
+    expect(readFileSync(`${dir}/state/files-otel-agent-new`, "utf8")).toBe(`${etc}/config.yaml\n`);
+  });
+
+  it("lists each file before it is written: a converge that fails between two writes leaves nothing its removal misses", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracestack-prune-"));
+    const etc = `${dir}/etc/gw`;
+    mkdirSync(etc, { recursive: true });
+    const [config, key] = [`${etc}/config.yaml`, `${etc}/tls/server.key`];
+    const me = run("id", ["-un"]).out.trim();
+    const group = run("id", ["-gn"]).out.trim();
+    const write = (path: string) => writeFileScript({ path, owner: me, group, mode: "0600" });
+    // TLS on: the key is written, then the config's write fails (its directory cannot be made).
+    writeFileSync(`${dir}/blocker`, "");
+    const failing = `${dir}/blocker/config.yaml`;
+    const steps = [
+      { label: "record", script: recordPlacedScript("gw", [config, key, failing]), stdin: false },
+      { label: "write key", script: write(key), stdin: true },
+      { label: "write config", script: write(failing), stdin: true },
+      { label: "prune", script: pruneFilesScript("gw", etc, [config, key, failing]), stdin: false },
+    ];
+    const converge = at(dir, bundleScript("gw", steps));
+    expect(bash(converge, bundleStdin(["secret key\n", "config\n"])).status).not.toBe(0);
+    expect(readFileSync(key, "utf8")).toBe("secret key\n");
+    // TLS off again, or the workload removed: the key the failed run wrote is found and removed.
+    const r = bash(at(dir, pruneFilesScript("gw", etc, [], "linux", [config])), "");
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`removed ${key} (no longer placed by gw)`);
+    expect(existsSync(key)).toBe(false);
+    expect(existsSync(`${etc}/tls`)).toBe(false);
+  });
 });
 
 describe("the home stack's converges", () => {
@@ -120,7 +175,7 @@ describe("the home stack's converges", () => {
 
   const converges = () => r.plan.filter((p) => p.type === "command:remote:Command" && /-(otel-agent-[^-]+(-[^-]+)*|otel-gateway|jaeger)$/.test(p.name));
 
-  it("is one command per native workload: install, each config file, the definition, the prune of files no longer placed, the activation, in that order", () => {
+  it("is one command per native workload: install, the record of its files, each config file, the definition, the activation, the prune of files no longer placed, in that order", () => {
     const names = converges()
       .map((p) => p.name)
       .sort();
@@ -134,13 +189,13 @@ describe("the home stack's converges", () => {
     for (const p of converges()) {
       const s = innerScript(p.inputs.create as string);
       const labels = [...s.matchAll(/^# step \d+: (\S+)/gm)].map((m) => m[1]);
-      expect(labels[0], p.name).toBe("install");
-      expect(labels.slice(-2), p.name).toEqual(["prune", "activate"]);
-      expect(new Set(labels.slice(1, -2)), p.name).toEqual(new Set(["write"]));
+      expect(labels.slice(0, 2), p.name).toEqual(["install", "record"]);
+      expect(labels.slice(-2), p.name).toEqual(["activate", "prune"]);
+      expect(new Set(labels.slice(2, -2)), p.name).toEqual(new Set(["write"]));
       // Each write reads one section: as many sections on stdin as write steps. A workload with a
       // secret file (Jaeger's Elasticsearch password) has its whole bundle secret.
       if (p.name === "danarch-jaeger") expect(p.inputs.stdin, p.name).toBe("[secret]");
-      else expect((p.inputs.stdin as string).split("\n").filter((l) => l.startsWith("f ")).length, p.name).toBe(labels.length - 3);
+      else expect((p.inputs.stdin as string).split("\n").filter((l) => l.startsWith("f ")).length, p.name).toBe(labels.length - 4);
       expect(p.inputs.update, p.name).toBeUndefined();
       expect(p.inputs.triggers, p.name).toBeUndefined();
     }

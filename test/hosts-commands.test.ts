@@ -190,22 +190,24 @@ describe("remote commands on the hosts target", () => {
       const service = /^# step \d+: activate (\S+)$/m.exec(script)?.[1];
       expect(service, name).toMatch(/^(tracestack-|dev\.tracestack\.)/);
       const steps = [...script.matchAll(/^# step (\d+): (.*)$/gm)].map((m) => m[2]);
-      // Between the writes and the activation, the files the workload no longer places are pruned.
+      // Before the writes, the manifest lists the files; once the service runs without them, the files the workload no longer places are pruned.
       const workload = name.slice(host.length + 1);
       expect(steps, name).toEqual([
         expect.stringMatching(new RegExp(`^install ${project} \\d`)),
+        `record the files ${workload} places`,
         ...files.map((f) => `write /${f}`),
-        `prune the files ${workload} no longer places`,
         `activate ${service}`,
+        `prune the files ${workload} no longer places`,
       ]);
       expect(script.split("\n").slice(0, 2), name).toEqual(["#!/usr/bin/env bash", "set -euo pipefail"]);
-      // The install and the activation read nothing; each write reads its own section of the bundle, in order.
+      // The install, the record, the activation and the prune read nothing; each write reads its own section of the bundle, in order.
       const bodies = script.split(/^# step \d+: .*$/m).slice(1);
-      expect(bodies[0].startsWith("\n(\n") && bodies[0].trimEnd().endsWith(") < /dev/null"), `${name} install`).toBe(true);
-      files.forEach((_, i) => expect(bodies[i + 1].startsWith(`\nts_section ${i + 1} | (\n`), `${name} ${files[i]}`).toBe(true));
+      files.forEach((_, i) => expect(bodies[i + 2].startsWith(`\nts_section ${i + 1} | (\n`), `${name} ${files[i]}`).toBe(true));
       for (const [i, what] of [
-        [files.length + 1, "prune"],
+        [0, "install"],
+        [1, "record"],
         [files.length + 2, "activation"],
+        [files.length + 3, "prune"],
       ] as const) {
         expect(bodies[i].startsWith("\n(\n") && bodies[i].trimEnd().endsWith(") < /dev/null"), `${name} ${what}`).toBe(true);
       }
@@ -277,6 +279,40 @@ describe("remote commands on the hosts target", () => {
         .split("\n")
         .map((l) => l.split(" ")[0]);
       expect(events).toEqual(["start", "end", "start", "end"]);
+    },
+  );
+
+  it.skipIf(!hasTool("unshare") || !hasTool("flock"))(
+    "two converges sharing a service user on one host create it once (the gateway's and the agent's install steps run at once)",
+    () => {
+      const installOf = (name: string) => {
+        const script = innerScript(String(find(home.plan, CMD, name).inputs.create));
+        const m = /^ts_user\(\) \{\n[\s\S]*?\n\}\n.*\n.*\.users\.lock.*$/m.exec(script);
+        expect(m, `${name}: ts_user and its lock`).not.toBeNull();
+        return m![0];
+      };
+      const [gateway, agent] = [installOf("danarch-otel-gateway"), installOf("danarch-otel-agent-danarch")];
+      expect(gateway).toBe(agent);
+      const dir = mkdtempSync(join(tmpdir(), "tracestack-userlock-"));
+      // id and useradd stand in for the account database: useradd takes a while and fails when the user exists, as the real one does.
+      writeFileSync(join(dir, "id"), `#!/bin/sh\n[ -f "${dir}/user" ]\n`, { mode: 0o755 });
+      writeFileSync(
+        join(dir, "useradd"),
+        `#!/bin/sh\necho "useradd $$" >> "${dir}/log"\nsleep 0.5\nif [ -f "${dir}/user" ]; then echo "useradd: user 'otelcol' already exists" >&2; exit 9; fi\ntouch "${dir}/user"\n`,
+        { mode: 0o755 },
+      );
+      const harness = [
+        "set -euo pipefail",
+        'die() { echo "tracestack: $*" >&2; exit 1; }',
+        "mount -t tmpfs tmpfs /var/lib",
+        `( ${gateway.replaceAll("\n", "\n  ")}\n) & a=$!`,
+        `( ${agent.replaceAll("\n", "\n  ")}\n) & b=$!`,
+        "wait $a; wait $b",
+      ].join("\n");
+      const res = spawnSync("unshare", ["-rm", "bash", "-c", harness], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      expect(res.status, res.stderr).toBe(0);
+      expect(res.stdout).toBe("created system user otelcol\n");
+      expect(readFileSync(join(dir, "log"), "utf8").trim().split("\n")).toHaveLength(1);
     },
   );
 

@@ -162,10 +162,11 @@ describe("launchd on macOS", () => {
     const agent = find(home.plan, CMD, "dans-mac-mini-otel-agent-dans-mac-mini");
     expect(steps(script(agent, "create")).map((x) => x.label)).toEqual([
       "install otelcol-agent 0.161.0",
+      "record the files otel-agent-dans-mac-mini places",
       "write /etc/tracestack/otel-agent/config.yaml",
       `write /Library/LaunchDaemons/${label}.plist`,
-      "prune the files otel-agent-dans-mac-mini no longer places",
       `activate ${label}`,
+      "prune the files otel-agent-dans-mac-mini no longer places",
     ]);
     const install = step(agent, "install ");
     expect(install).toContain("otelcol-contrib_0.161.0_darwin_arm64.tar.gz");

@@ -3,7 +3,8 @@
  * certificates checked before any resource exists, rotation touching only what reads the
  * certificates, issued certificates with @pulumi/tls, keys secret everywhere.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,6 +12,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../src/config/index";
 import { loadTls } from "../src/config/load";
+import { STATE_DIR } from "../src/render/scripts/host/common";
 import type { PlanEntry, RenderResult } from "../tools/render-lib";
 import { certsFor } from "./helpers/certs";
 import { innerScript } from "./helpers/tools";
@@ -139,17 +141,23 @@ describe("tls given on the home hosts", () => {
     expect(write.inputs.stdin).toBe("[secret]");
   });
 
-  it("deleting a certificate file removes the tls/ directory it made once empty (a moved or removed workload leaves no empty directory)", () => {
-    // Removing the gateway (its converge's delete): each step removing a file of tls/ then tries the directory.
+  it("deleting the gateway removes its certificate files and the tls/ directory they were in (a moved or removed workload leaves no empty directory)", () => {
+    // Removing the gateway (its converge's delete), its step that removes every file it placed run in bash on a copy of the host's files.
     const del = innerScript(String(ofType(given.plan, CMD).find((c) => c.name === "danarch-otel-gateway")!.inputs.delete));
     const steps = new Map([...del.matchAll(/^# step \d+: (.*)\n([\s\S]*?)(?=^# step |(?![\s\S]))/gm)].map((m) => [m[1], m[2]]));
-    for (const f of ["server.crt", "server.key"]) {
-      const step = steps.get(`remove /etc/tracestack/otel-gateway/tls/${f}`);
-      expect(step, f).toBeDefined();
-      const rmdir = step!.indexOf("rmdir /etc/tracestack/otel-gateway/tls 2>/dev/null || true");
-      expect(rmdir, f).toBeGreaterThan(step!.indexOf("/etc/tracestack/otel-gateway/tls/" + f));
-    }
-    expect(steps.get("remove /etc/tracestack/otel-gateway/config.yaml")).not.toContain("rmdir");
+    const step = steps.get("remove every file otel-gateway placed");
+    expect(step).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), "tracestack-tls-rm-"));
+    const etc = `${dir}/etc/tracestack/otel-gateway`;
+    mkdirSync(`${etc}/tls`, { recursive: true });
+    for (const f of ["config.yaml", "tls/server.crt", "tls/server.key"]) writeFileSync(`${etc}/${f}`, f);
+    // The script's shared helpers (before its first step), then that step.
+    const local = `${del.slice(0, del.indexOf("# step 1: "))}${step!}`.replaceAll("/etc/tracestack/otel-gateway", etc).replaceAll(STATE_DIR, `${dir}/state`);
+    const r = spawnSync("bash", ["-c", local], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of ["config.yaml", "tls/server.crt", "tls/server.key"]) expect(r.stdout).toContain(`removed ${etc}/${f} (no longer placed by otel-gateway)`);
+    expect(existsSync(`${etc}/tls`)).toBe(false);
+    expect(existsSync(etc)).toBe(true);
   });
 });
 

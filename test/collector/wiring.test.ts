@@ -87,10 +87,10 @@ describe("collector wiring on the home hosts", () => {
     // The mac's is a LaunchDaemon, the others systemd units.
     const create = (n: string) => innerScript(String(r.plan.find((p) => p.name === n)!.inputs.create));
     expect(create("dans-mac-mini-otel-agent-dans-mac-mini")).toContain(
-      "# step 3: write /Library/LaunchDaemons/dev.tracestack.otel-agent-dans-mac-mini.plist\n",
+      "# step 4: write /Library/LaunchDaemons/dev.tracestack.otel-agent-dans-mac-mini.plist\n",
     );
     for (const h of ["danarch", "danwin"])
-      expect(create(`${h}-otel-agent-${h}`)).toContain(`# step 3: write /etc/systemd/system/tracestack-otel-agent-${h}.service\n`);
+      expect(create(`${h}-otel-agent-${h}`)).toContain(`# step 4: write /etc/systemd/system/tracestack-otel-agent-${h}.service\n`);
     expect(r.outputs.collectorOtlpGrpcEndpoint).toBe(`danarch.lan:${home.collector.gateway.ports.otlpGrpc}`);
   });
 

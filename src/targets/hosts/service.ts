@@ -15,7 +15,7 @@ import type { Platform } from "../../config/schema";
 import { bundleScript, bundleStdin } from "../../render/scripts/host/bundle";
 import type { BundleStep } from "../../render/scripts/host/bundle";
 import type { ProbeItem } from "../../render/scripts/host/probe";
-import { pruneFilesScript } from "../../render/scripts/host/files";
+import { pruneFilesScript, recordPlacedScript } from "../../render/scripts/host/files";
 import { installReleaseScript, installedBinary } from "../../render/scripts/host/release";
 import { asRoot } from "../../render/scripts/shell";
 import type { NativeWorkload } from "../../workload/types";
@@ -120,13 +120,11 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
   const validated = configs.filter((c) => c.validated).map((c) => ({ path: c.step.path, command: [binary, ...(release.validateArgs ?? [])] }));
   const activate = manager.activate(spec, { service, host, account, validated });
   const files: FileStep[] = [...configs.map((c) => c.step), definition];
-  // A config file the workload no longer has (TLS off, a file dropped) is removed by the next converge.
-  const prune = pruneFilesScript(
-    spec.name,
-    spec.configDir,
-    configs.map((c) => c.step.path),
-    host.flavor,
-  );
+  // A config file the workload no longer has (TLS off, a file dropped) is removed by the next
+  // converge once the service runs without it; the manifest lists each file before it is written.
+  const placed = configs.map((c) => c.step.path);
+  const record = recordPlacedScript(spec.name, placed);
+  const prune = pruneFilesScript(spec.name, spec.configDir, placed, host.flavor);
 
   const name = `${host.hostName}/${spec.name}`;
   const stamp = (m: string) => (m === IN_SYNC ? undefined : m);
@@ -137,9 +135,10 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
         name,
         [
           { label: `install ${release.project} ${release.version}`, script: install, stdin: false },
+          { label: `record the files ${spec.name} places`, script: record, stdin: false },
           ...files.map((f, i): BundleStep => ({ label: `write ${f.path}`, script: f.script(stamp(fileMarkers[i])), stdin: true })),
-          { label: `prune the files ${spec.name} no longer places`, script: prune, stdin: false },
           { label: `activate ${service.name}`, script: activate, stdin: false },
+          { label: `prune the files ${spec.name} no longer places`, script: prune, stdin: false },
         ],
         [...(stamp(serviceMarker) ? [`tracestack drift check: ${serviceMarker.replace(/[^A-Za-z0-9._-]/g, "")}`] : []), ...after.map((a) => `after: ${a}`)],
       ),
@@ -157,8 +156,8 @@ export function deployService(owner: pulumi.ComponentResource, host: Host, spec:
       delete: asRoot(
         bundleScript(`${name} (removal)`, [
           { label: `stop and remove ${service.name}`, script: manager.remove(service), stdin: false },
-          { label: `remove every file ${spec.name} placed`, script: pruneFilesScript(spec.name, spec.configDir, [], host.flavor), stdin: false },
-          ...configs.map((c): BundleStep => ({ label: `remove ${c.step.path}`, script: c.step.remove, stdin: false })),
+          // The manifest's files and today's (a converge that never ran its record step left no manifest).
+          { label: `remove every file ${spec.name} placed`, script: pruneFilesScript(spec.name, spec.configDir, [], host.flavor, placed), stdin: false },
         ]),
       ),
       stdin: lift(

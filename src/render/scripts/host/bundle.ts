@@ -14,7 +14,7 @@
  * step, instead of once per step; a step that defines a helper differently keeps its own definition
  * (it stays in the step, which the subshell scopes).
  */
-import { shellQuote as q } from "../shell";
+import { asRoot, shellQuote as q } from "../shell";
 import { PRELUDE, observeFn, stampFns, stampWriteFns } from "./common";
 import { LAUNCHD_OBS_FN } from "./launchd";
 import { SERVICE_OBS_FN } from "./systemd";
@@ -28,8 +28,8 @@ export interface BundleStep {
 }
 
 /**
- * The longest script a remote command may be: the script is one argument of `sudo -n bash -c`,
- * and Linux limits one argument to 128 KiB (MAX_ARG_STRLEN).
+ * The longest command a remote command may be, in bytes: sshd hands it to the login shell as one
+ * argument (`sudo -n bash -c '<script>'`), and Linux limits one argument to 128 KiB (MAX_ARG_STRLEN).
  */
 export const MAX_SCRIPT_LENGTH = 120 * 1024;
 
@@ -113,8 +113,10 @@ export function bundleScript(name: string, steps: readonly BundleStep[], notes: 
   }
   lines.push("");
   const script = lines.join("\n");
-  if (script.length > MAX_SCRIPT_LENGTH) {
-    throw new Error(`${name}: its converge script is ${script.length} characters, over the ${MAX_SCRIPT_LENGTH} a remote command can run`);
+  // Measured as the login shell receives it over SSH: quoted for `sudo -n bash -c`, in bytes.
+  const bytes = Buffer.byteLength(asRoot(script), "utf8");
+  if (bytes > MAX_SCRIPT_LENGTH) {
+    throw new Error(`${name}: its converge command is ${bytes} bytes, over the ${MAX_SCRIPT_LENGTH} a remote command can run`);
   }
   return script;
 }

@@ -111,12 +111,13 @@ export function validateAndSwapLines(validated: readonly { path: string; command
   ]);
 }
 /**
- * A path a script writes or removes: absolute, no `.`/`..` segment, no control character (the
- * config's path scalars admit no other; this is the sink's own check, it throws).
+ * A path a script writes or removes: absolute, no `.`/`..` segment, no control character and none
+ * of `$`, `` ` ``, `"`, `\` (a script's messages print paths inside double quotes; the config's path
+ * scalars admit none of these; this is the sink's own check, it throws).
  */
 export function checkedPath(path: string): string {
-  if (!path.startsWith("/") || path.split("/").some((s) => s === ".." || s === ".") || /[\u0000-\u001f\u007f]/.test(path)) {
-    throw new Error(`not an absolute path without '.', '..' or control characters: ${JSON.stringify(path)}`);
+  if (!path.startsWith("/") || path.split("/").some((s) => s === ".." || s === ".") || /[\u0000-\u001f\u007f$`"\\]/.test(path)) {
+    throw new Error(`not an absolute path without '.', '..', control characters, '$', '\`', '"' or '\\': ${JSON.stringify(path)}`);
   }
   return path;
 }

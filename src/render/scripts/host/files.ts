@@ -128,15 +128,36 @@ export function placedFilesManifest(workload: string): string {
 }
 
 /**
- * A workload's files that are no longer its own: every path its manifest lists that `keep` does
- * not is removed (with its staged copy and its stamps, and its directory once empty unless that is
- * `root`), then the manifest lists `keep`. A file a workload stopped placing (TLS turned off, a
- * config file dropped) leaves no stale copy behind; `keep` empty (the workload's removal) removes
- * them all and the manifest.
+ * Before a converge writes anything: its workload's manifest lists what it listed and `keep`, so a
+ * run that fails between two writes (a full disk, a rejected config) leaves no file it placed
+ * unlisted — the next converge's prune, or the workload's removal, still finds it.
  */
-export function pruneFilesScript(workload: string, root: string, keep: readonly string[], flavor: Flavor = "linux"): string {
-  checkedPath(root);
+export function recordPlacedScript(workload: string, keep: readonly string[]): string {
   for (const p of keep) checkedPath(p);
+  const manifest = placedFilesManifest(workload);
+  return [
+    ...PRELUDE,
+    ...stampWriteFns(),
+    `manifest=${q(manifest)}`,
+    "ts_state_dir",
+    `{ if [ -f "$manifest" ]; then cat "$manifest"; fi; ${keep.length > 0 ? `printf '%s\\n' ${keep.map(q).join(" ")}; ` : ""}} | LC_ALL=C sort -u > "$manifest.tmp"`,
+    'mv -f "$manifest.tmp" "$manifest"',
+    "",
+  ].join("\n");
+}
+
+/**
+ * A workload's files that are no longer its own: every path its manifest lists (and `also`) that
+ * `keep` does not is removed (with its staged copy and its stamps, and its directory once empty
+ * unless that is `root`), then the manifest lists `keep`. A path another workload's manifest
+ * lists is that workload's now (a workload renamed on the same machine: the new one converges
+ * before the old one is deleted) and stays. A file a workload stopped placing (TLS turned off, a
+ * config file dropped) leaves no stale copy behind; `keep` empty (the workload's removal) removes
+ * them all and the manifest. Runs after the activation: the service no longer reads them.
+ */
+export function pruneFilesScript(workload: string, root: string, keep: readonly string[], flavor: Flavor = "linux", also: readonly string[] = []): string {
+  checkedPath(root);
+  for (const p of [...keep, ...also]) checkedPath(p);
   const manifest = placedFilesManifest(workload);
   return [
     ...PRELUDE,
@@ -145,20 +166,31 @@ export function pruneFilesScript(workload: string, root: string, keep: readonly 
     `manifest=${q(manifest)}`,
     `workload=${q(workload)}`,
     "ts_state_dir",
-    'if [ -f "$manifest" ]; then',
-    "  while IFS= read -r old; do",
-    '    case "$old" in',
-    ...(keep.length > 0 ? [`      ${keep.map(q).join("|")}) continue ;;`] : []),
-    "      /*) ;;",
-    "      *) continue ;;",
-    "    esac",
+    // Another workload's manifest (not this one's, not a manifest being rewritten) listing the path.
+    "ts_placed_elsewhere() {",
+    `  for m in ${q(STATE_DIR)}/files-*; do`,
+    '    case "$m" in "$manifest" | *.tmp) continue ;; esac',
+    '    if [ -f "$m" ] && grep -Fxq -- "$1" "$m"; then echo "${m##*/files-}"; return 0; fi',
+    "  done",
+    "  return 1",
+    "}",
+    `{ if [ -f "$manifest" ]; then cat "$manifest"; fi; ${also.length > 0 ? `printf '%s\\n' ${also.map(q).join(" ")}; ` : ""}} | LC_ALL=C sort -u | while IFS= read -r old; do`,
+    '  case "$old" in',
+    ...(keep.length > 0 ? [`    ${keep.map(q).join("|")}) continue ;;`] : []),
+    "    /*) ;;",
+    "    *) continue ;;",
+    "  esac",
+    '  if owner="$(ts_placed_elsewhere "$old")"; then echo "kept $old (placed by $owner)"; continue; fi',
+    '  if [ -e "$old" ] || [ -e "$old.next" ]; then',
     '    rm -f "$old" "$old.next"',
-    '    stamp="$(ts_stamp_base "$old")"',
-    '    rm -f "$stamp.deployed" "$stamp.repaired"',
-    `    if [ "$(dirname "$old")" != ${q(root)} ]; then rmdir "$(dirname "$old")" 2>/dev/null || true; fi`,
     '    echo "removed $old (no longer placed by $workload)"',
-    '  done < "$manifest"',
-    "fi",
+    "  fi",
+    '  stamp="$(ts_stamp_base "$old")"',
+    '  rm -f "$stamp.deployed" "$stamp.repaired"',
+    // Its directories below `root` (a tls/), deepest first, once empty.
+    '  d="$(dirname "$old")"',
+    `  while case "$d" in ${q(root)}/*) true ;; *) false ;; esac && rmdir "$d" 2>/dev/null; do d="$(dirname "$d")"; done`,
+    "done",
     ...(keep.length > 0 ? [`printf '%s\\n' ${keep.map(q).join(" ")} > "$manifest.tmp"`, 'mv -f "$manifest.tmp" "$manifest"'] : ['rm -f "$manifest"']),
     "",
   ].join("\n");
