@@ -287,8 +287,8 @@ describe("remote commands on the hosts target", () => {
     () => {
       const installOf = (name: string) => {
         const script = innerScript(String(find(home.plan, CMD, name).inputs.create));
-        const m = /^ts_user\(\) \{\n[\s\S]*?\n\}\n.*\n.*\.users\.lock.*$/m.exec(script);
-        expect(m, `${name}: ts_user and its lock`).not.toBeNull();
+        const m = /^install -d -m 0755 \/var\/lib\/tracestack\n\(flock .*useradd .*\) 9>\/var\/lib\/tracestack\/\.users\.lock$/m.exec(script);
+        expect(m, `${name}: the user's creation under its lock`).not.toBeNull();
         return m![0];
       };
       const [gateway, agent] = [installOf("danarch-otel-gateway"), installOf("danarch-otel-agent-danarch")];

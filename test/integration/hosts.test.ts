@@ -410,7 +410,7 @@ describe.sequential("the hosts target on a real Debian host, driven by the real 
   });
 
   it("creates the service users as system accounts without a login", async () => {
-    const users = [...new Set(services().map((c) => /^\s*if ! id -u '?([^'\s]+)'? /m.exec(c.script)![1]))];
+    const users = [...new Set(services().map((c) => /\bid -u '?([^'\s]+)'? >\/dev\/null 2>&1 \|\| \{ useradd /.exec(c.script)![1]))];
     expect(users.sort()).toEqual(["jaeger", "otelcol"]);
     for (const u of users) {
       const r = await sudo(`getent passwd ${q(u)}`);

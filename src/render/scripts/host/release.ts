@@ -43,15 +43,10 @@ export function installReleaseScript(i: InstallReleaseInput): string {
         [`id -u ${q(i.user)} >/dev/null 2>&1 || die "user ${i.user} does not exist on ${i.host.hostName}"`]
       : [
           // A host's workloads converge in parallel and may share a user (the gateway and the agent): one creates it, under
-          // a host-side lock (two useradd at once fail on /etc/passwd's lock or on the group the other just made).
-          "ts_user() {",
-          `  if ! id -u ${q(i.user)} >/dev/null 2>&1; then`,
-          `    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${q(i.user)}`,
-          `    echo "created system user ${i.user}"`,
-          "  fi",
-          "}",
+          // a host-side lock (two useradd at once fail on /etc/passwd's lock or on the group the other just made). flock is
+          // util-linux's, which the preflight above installs when it is missing (runuser).
           "install -d -m 0755 /var/lib/tracestack",
-          `if command -v flock >/dev/null; then (flock -w 600 9 || die ${q(`another install on ${i.host.hostName} held /var/lib/tracestack/.users.lock for 10 minutes`)}; ts_user) 9>/var/lib/tracestack/.users.lock; else ts_user; fi`,
+          `(flock -w 600 9 || die ${q(`another install on ${i.host.hostName} held /var/lib/tracestack/.users.lock for 10 minutes`)}; id -u ${q(i.user)} >/dev/null 2>&1 || { useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${q(i.user)}; echo "created system user ${i.user}"; }) 9>/var/lib/tracestack/.users.lock`,
         ]),
     `install -d -m ${darwin ? "0755" : "0750"} -o root -g ${q(i.group)} ${q(i.configDir)}`,
     `install -d -m 0750 -o ${q(i.user)} -g ${q(i.group)} ${q(i.stateDir)}`,
