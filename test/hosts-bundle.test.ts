@@ -98,12 +98,17 @@ describe("a converge script", () => {
 describe("a converge's prune of the files a workload no longer places", () => {
   /** The script with its root bookkeeping and config directory under `dir` (as the test runs it unprivileged). */
   const at = (dir: string, script: string) => script.replaceAll(STATE_DIR, `${dir}/state`);
-
-  it("removes a file the last converge placed and this one does not (with its stamps and its emptied directory), keeps the rest", () => {
+  /** An agent's config directory with a config and a CA under tls/, each file holding its own name. */
+  function agentFiles(): { dir: string; etc: string } {
     const dir = mkdtempSync(join(tmpdir(), "tracestack-prune-"));
     const etc = `${dir}/etc/otel-agent`;
     mkdirSync(`${etc}/tls`, { recursive: true });
     for (const f of ["config.yaml", "tls/ca.pem"]) writeFileSync(`${etc}/${f}`, f);
+    return { dir, etc };
+  }
+
+  it("removes a file the last converge placed and this one does not (with its stamps and its emptied directory), keeps the rest", () => {
+    const { dir, etc } = agentFiles();
     const withTls = [`${etc}/config.yaml`, `${etc}/tls/ca.pem`];
     expect(bash(at(dir, pruneFilesScript("otel-agent-a", etc, withTls)), "").status).toBe(0);
     expect(readFileSync(`${dir}/state/files-otel-agent-a`, "utf8")).toBe(`${withTls.join("\n")}\n`);
@@ -121,10 +126,7 @@ describe("a converge's prune of the files a workload no longer places", () => {
   });
 
   it("keeps a path another workload's manifest lists (a workload renamed on the same machine: the new one converged first)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tracestack-prune-"));
-    const etc = `${dir}/etc/otel-agent`;
-    mkdirSync(`${etc}/tls`, { recursive: true });
-    for (const f of ["config.yaml", "tls/ca.pem"]) writeFileSync(`${etc}/${f}`, f);
+    const { dir, etc } = agentFiles();
     const both = [`${etc}/config.yaml`, `${etc}/tls/ca.pem`];
     expect(bash(at(dir, pruneFilesScript("otel-agent-old", etc, both)), "").status).toBe(0);
     expect(bash(at(dir, pruneFilesScript("otel-agent-new", etc, [`${etc}/config.yaml`])), "").status).toBe(0);

@@ -72,7 +72,7 @@ export interface WriteOptions {
 
 /**
  * One file write as a step of a script (see `writeFileScript`): unwrapped (the caller runs it as
- * root, or as the login user for a login file), its content for stdin, its drift marker and its removal.
+ * root, or as the login user for a login file), its content for stdin and its drift marker.
  */
 export interface FileStep {
   file: WorkloadFile;
@@ -81,8 +81,6 @@ export interface FileStep {
   login: boolean;
   /** The write, with the drift marker its command carries (undefined: in sync). */
   script: (driftMarker?: string) => string;
-  /** What deleting it runs (unwrapped). */
-  remove: string;
   drift: Marker;
 }
 
@@ -93,7 +91,7 @@ export function fileStep(
   path: string,
   mode: FileMode | LoginFileMode,
   component: string,
-  opts: Omit<WriteOptions, "after"> = {},
+  opts: Omit<WriteOptions, "after" | "deleteScript"> = {},
 ): FileStep {
   const content = file.secret ? pulumi.secret(file.content) : file.content;
   recordArtifact({ kind: file.secret ? "secret" : file.kind, component, target: host.hostName, path, content });
@@ -117,7 +115,6 @@ export function fileStep(
     content,
     login,
     script,
-    remove: opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name), login),
     drift: opts.drift ?? host.probe([item])(item),
   };
 }
@@ -143,7 +140,7 @@ export function writeFile(
       // The drift marker rides in `create` (no `update`: an update runs `create` again): a hand edit
       // changes it, and the update rewrites the file in place.
       create: lift([step.drift], ([m]) => as(step.script(m === IN_SYNC ? undefined : m))),
-      delete: as(step.remove),
+      delete: as(opts.deleteScript ?? removeFileScript(path, host.flavor, subdirectories(path, file.name), step.login)),
       stdin: step.content,
       // Secret files: nothing the script prints is kept (it prints paths only, but stay on the safe side).
       logging: file.secret ? "none" : "stdoutAndStderr",

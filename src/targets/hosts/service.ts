@@ -1,9 +1,10 @@
 /**
  * A native workload as a service, converged by ONE remote command per workload and host: the
- * release installed (skipped when in place), its config files placed (validated ones staged), its
- * definition (a systemd unit, a LaunchDaemon plist) written, and an activation that validates,
- * swaps and (re)starts only on change — the steps of src/render/scripts/host/bundle.ts, in that
- * order, the files' contents on stdin. A change of any of them is an update of that command, which
+ * release installed (skipped when in place), its config files recorded in the workload's manifest
+ * and placed (validated ones staged), its definition (a systemd unit, a LaunchDaemon plist)
+ * written, an activation that validates, swaps and (re)starts only on change, and a prune of the
+ * files it no longer places — the steps of src/render/scripts/host/bundle.ts, in that order, the
+ * files' contents on stdin. A change of any of them is an update of that command, which
  * re-runs every step; each step changes only what differs, so only a changed file, definition or
  * release restarts the service. Deleting the command stops the service and removes its definition
  * and files (the release and the state directory stay). One code path; what differs between
